@@ -1,0 +1,300 @@
+package clock
+
+import (
+	"container/heap"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// State anchors simulated time: at wall instant WallTime the simulated time was
+// SimTime, and it advances Speed simulated seconds per wall second. Speed 0 is
+// paused. It is what the harness publishes on the retained clock topic.
+type State struct {
+	SimTime  time.Time `json:"sim_time"`
+	WallTime time.Time `json:"wall_time"`
+	Speed    float64   `json:"speed"`
+}
+
+// At returns the simulated time at wall instant wall.
+func (s State) At(wall time.Time) time.Time {
+	if s.Speed == 0 {
+		return s.SimTime
+	}
+	return s.SimTime.Add(time.Duration(float64(wall.Sub(s.WallTime)) * s.Speed))
+}
+
+// Validate reports whether the state can drive a clock.
+func (s State) Validate() error {
+	switch {
+	case s.SimTime.IsZero():
+		return errors.New("clock state: sim_time is missing")
+	case s.Speed < 0:
+		return fmt.Errorf("clock state: speed %v is negative", s.Speed)
+	case s.Speed > 0 && s.WallTime.IsZero():
+		return errors.New("clock state: wall_time is missing")
+	}
+	return nil
+}
+
+// ParseState decodes and validates a clock message.
+func ParseState(b []byte) (State, error) {
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return State{}, fmt.Errorf("clock state: %w", err)
+	}
+	return s, s.Validate()
+}
+
+// Sim is a simulated clock driven by State updates. Timers fire when simulated
+// time reaches their deadline, whether it gets there by running at speed or by
+// a jump (Set, Advance). Timers due at a jump fire before the jump returns, which
+// keeps tests that drive a manual clock deterministic.
+type Sim struct {
+	wall func() time.Time
+
+	mu      sync.Mutex
+	st      State
+	timers  timerHeap
+	running bool
+	wake    chan struct{}
+	synced  chan struct{}
+	isSync  bool
+}
+
+// NewSim returns a clock that is paused at the current wall time until the first
+// Set; Synced reports when that happens.
+func NewSim() *Sim {
+	return &Sim{
+		wall:   time.Now,
+		st:     State{SimTime: time.Now(), Speed: 0},
+		wake:   make(chan struct{}, 1),
+		synced: make(chan struct{}),
+	}
+}
+
+// NewManual returns a paused clock at t that only moves with Advance or Set;
+// it is the clock for unit tests.
+func NewManual(t time.Time) *Sim {
+	s := NewSim()
+	s.Set(State{SimTime: t})
+	return s
+}
+
+// Synced is closed once the clock has received its first state.
+func (s *Sim) Synced() <-chan struct{} { return s.synced }
+
+// State returns the current anchor, re-based to now so it can be republished.
+func (s *Sim) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.wall()
+	return State{SimTime: s.st.At(w), WallTime: w, Speed: s.st.Speed}
+}
+
+// Set replaces the clock's anchor and fires every timer that became due.
+func (s *Sim) Set(st State) {
+	s.mu.Lock()
+	s.st = st
+	if !s.isSync {
+		s.isSync = true
+		close(s.synced)
+	}
+	s.fireDueLocked()
+	s.kickLocked()
+	s.mu.Unlock()
+}
+
+// Advance jumps simulated time forward by d, keeping the current speed.
+func (s *Sim) Advance(d time.Duration) {
+	st := s.State()
+	st.SimTime = st.SimTime.Add(d)
+	s.Set(st)
+}
+
+// SetSpeed changes the speed from now on without a jump in simulated time.
+func (s *Sim) SetSpeed(speed float64) {
+	st := s.State()
+	st.Speed = speed
+	s.Set(st)
+}
+
+// Now returns the current simulated time.
+func (s *Sim) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.At(s.wall())
+}
+
+func (s *Sim) nowLocked() time.Time { return s.st.At(s.wall()) }
+
+// NewTimer returns a timer firing after d of simulated time.
+func (s *Sim) NewTimer(d time.Duration) Timer {
+	t := &simTimer{s: s, c: make(chan time.Time, 1), index: -1}
+	s.mu.Lock()
+	s.scheduleLocked(t, d)
+	s.mu.Unlock()
+	return t
+}
+
+// NewTicker returns a ticker firing every d of simulated time.
+func (s *Sim) NewTicker(d time.Duration) Ticker {
+	if d <= 0 {
+		panic("clock: non-positive ticker interval")
+	}
+	t := &simTimer{s: s, c: make(chan time.Time, 1), index: -1, period: d}
+	s.mu.Lock()
+	s.scheduleLocked(t, d)
+	s.mu.Unlock()
+	return simTicker{t}
+}
+
+// simTicker adapts a periodic simTimer to the Ticker interface.
+type simTicker struct{ t *simTimer }
+
+func (k simTicker) C() <-chan time.Time { return k.t.c }
+func (k simTicker) Stop()               { k.t.Stop() }
+
+func (s *Sim) scheduleLocked(t *simTimer, d time.Duration) {
+	t.deadline = s.nowLocked().Add(d)
+	heap.Push(&s.timers, t)
+	s.fireDueLocked()
+	s.kickLocked()
+}
+
+// fireDueLocked delivers every timer whose deadline has passed. Like time.Timer,
+// a value is dropped if the previous one has not been received.
+func (s *Sim) fireDueLocked() {
+	now := s.nowLocked()
+	for len(s.timers) > 0 && !s.timers[0].deadline.After(now) {
+		t := heap.Pop(&s.timers).(*simTimer)
+		select {
+		case t.c <- now:
+		default:
+		}
+		if t.period > 0 {
+			next := t.deadline.Add(t.period)
+			if !next.After(now) {
+				next = now.Add(t.period)
+			}
+			t.deadline = next
+			heap.Push(&s.timers, t)
+		}
+	}
+}
+
+// kickLocked makes sure the scheduler goroutine runs while timers are pending
+// and re-evaluates its wait.
+func (s *Sim) kickLocked() {
+	if len(s.timers) == 0 {
+		return
+	}
+	if !s.running {
+		s.running = true
+		go s.run()
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run waits in wall time for the earliest deadline at the current speed.
+func (s *Sim) run() {
+	for {
+		s.mu.Lock()
+		s.fireDueLocked()
+		if len(s.timers) == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		var wait <-chan time.Time
+		var wt *time.Timer
+		if s.st.Speed > 0 {
+			d := time.Duration(float64(s.timers[0].deadline.Sub(s.nowLocked())) / s.st.Speed)
+			if d < time.Microsecond {
+				d = time.Microsecond
+			}
+			wt = time.NewTimer(d)
+			wait = wt.C
+		}
+		s.mu.Unlock()
+		select {
+		case <-wait:
+		case <-s.wake:
+		}
+		if wt != nil {
+			wt.Stop()
+		}
+	}
+}
+
+type simTimer struct {
+	s        *Sim
+	c        chan time.Time
+	deadline time.Time
+	period   time.Duration
+	index    int
+}
+
+func (t *simTimer) C() <-chan time.Time { return t.c }
+
+func (t *simTimer) Stop() bool {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	pending := t.index >= 0
+	if pending {
+		heap.Remove(&t.s.timers, t.index)
+	}
+	t.drain()
+	return pending
+}
+
+func (t *simTimer) Reset(d time.Duration) bool {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	pending := t.index >= 0
+	if pending {
+		heap.Remove(&t.s.timers, t.index)
+	}
+	t.drain()
+	t.s.scheduleLocked(t, d)
+	return pending
+}
+
+// drain discards an undelivered tick so Stop/Reset never leave a stale value,
+// matching time.Timer since Go 1.23.
+func (t *simTimer) drain() {
+	select {
+	case <-t.c:
+	default:
+	}
+}
+
+type timerHeap []*simTimer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*simTimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	n := len(old)
+	t := old[n-1]
+	old[n-1] = nil
+	t.index = -1
+	*h = old[:n-1]
+	return t
+}

@@ -1,0 +1,171 @@
+package clock
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func TestStateAt(t *testing.T) {
+	wall := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		speed float64
+		after time.Duration
+		want  time.Duration
+	}{
+		{"paused", 0, time.Hour, 0},
+		{"real time", 1, 10 * time.Second, 10 * time.Second},
+		{"hundred times", 100, 36 * time.Second, time.Hour},
+		{"slow motion", 0.5, 10 * time.Second, 5 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := State{SimTime: t0, WallTime: wall, Speed: tc.speed}
+			if got := st.At(wall.Add(tc.after)).Sub(t0); got != tc.want {
+				t.Fatalf("elapsed sim time = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseState(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr bool
+	}{
+		{"valid", `{"sim_time":"2026-11-23T09:00:00Z","wall_time":"2026-11-23T00:00:00Z","speed":60}`, false},
+		{"paused without wall time", `{"sim_time":"2026-11-23T09:00:00Z","speed":0}`, false},
+		{"negative speed", `{"sim_time":"2026-11-23T09:00:00Z","wall_time":"2026-11-23T00:00:00Z","speed":-1}`, true},
+		{"missing sim time", `{"speed":1,"wall_time":"2026-11-23T00:00:00Z"}`, true},
+		{"running without wall time", `{"sim_time":"2026-11-23T09:00:00Z","speed":2}`, true},
+		{"not json", `speed=1`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseState([]byte(tc.in))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestManualTimerFiresOnAdvance(t *testing.T) {
+	c := NewManual(t0)
+	tm := c.NewTimer(30 * time.Second)
+	c.Advance(29 * time.Second)
+	select {
+	case <-tm.C():
+		t.Fatal("timer fired early")
+	default:
+	}
+	c.Advance(time.Second)
+	select {
+	case got := <-tm.C():
+		if !got.Equal(t0.Add(30 * time.Second)) {
+			t.Fatalf("fired at %v", got)
+		}
+	default:
+		t.Fatal("timer did not fire when its deadline was reached")
+	}
+}
+
+func TestTimerStopAndReset(t *testing.T) {
+	c := NewManual(t0)
+	tm := c.NewTimer(time.Minute)
+	if !tm.Stop() {
+		t.Fatal("Stop of a pending timer returned false")
+	}
+	c.Advance(2 * time.Minute)
+	select {
+	case <-tm.C():
+		t.Fatal("stopped timer fired")
+	default:
+	}
+	if tm.Reset(time.Minute) {
+		t.Fatal("Reset of a stopped timer reported it pending")
+	}
+	c.Advance(time.Minute)
+	select {
+	case <-tm.C():
+	default:
+		t.Fatal("reset timer did not fire")
+	}
+}
+
+func TestTickerKeepsTicking(t *testing.T) {
+	c := NewManual(t0)
+	tk := c.NewTicker(10 * time.Second)
+	defer tk.Stop()
+	for i := 1; i <= 3; i++ {
+		c.Advance(10 * time.Second)
+		select {
+		case got := <-tk.C():
+			if want := t0.Add(time.Duration(i) * 10 * time.Second); !got.Equal(want) {
+				t.Fatalf("tick %d at %v, want %v", i, got, want)
+			}
+		default:
+			t.Fatalf("tick %d missing", i)
+		}
+	}
+}
+
+func TestTimerRunsAtSpeed(t *testing.T) {
+	c := NewSim()
+	c.Set(State{SimTime: t0, WallTime: time.Now(), Speed: 1000})
+	start := time.Now()
+	// 20 simulated seconds at 1000x is 20 ms of wall time.
+	if err := Sleep(context.Background(), c, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if wall := time.Since(start); wall < 15*time.Millisecond {
+		t.Fatalf("slept only %v of wall time for 20 simulated seconds at 1000x", wall)
+	}
+	if got := c.Now().Sub(t0); got < 20*time.Second {
+		t.Fatalf("woke at sim +%v, before the deadline", got)
+	}
+}
+
+func TestPausedClockHoldsTimersUntilResumed(t *testing.T) {
+	c := NewManual(t0)
+	tm := c.NewTimer(time.Second)
+	select {
+	case <-tm.C():
+		t.Fatal("fired while paused")
+	case <-time.After(20 * time.Millisecond):
+	}
+	c.SetSpeed(1000)
+	select {
+	case <-tm.C():
+	case <-time.After(5 * time.Second):
+		t.Fatal("timer did not fire after the clock resumed")
+	}
+}
+
+func TestSleepHonoursContext(t *testing.T) {
+	c := NewManual(t0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, c, time.Hour); err == nil {
+		t.Fatal("Sleep on a cancelled context returned nil")
+	}
+}
+
+func TestSynced(t *testing.T) {
+	c := NewSim()
+	select {
+	case <-c.Synced():
+		t.Fatal("synced before any state")
+	default:
+	}
+	c.Set(State{SimTime: t0})
+	select {
+	case <-c.Synced():
+	default:
+		t.Fatal("not synced after Set")
+	}
+}

@@ -1,0 +1,133 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ServiceTokenHeader authenticates service-to-service writes.
+const ServiceTokenHeader = "X-Service-Token"
+
+// Client calls the dashboard backend.
+type Client struct {
+	BaseURL string
+	// Token is sent as X-Service-Token when non-empty.
+	Token string
+	HTTP  *http.Client
+}
+
+// NewClient returns a client with a bounded default timeout.
+func NewClient(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// APIError is a non-2xx answer from the backend.
+type APIError struct {
+	Method, Path string
+	Status       int
+	Message      string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
+}
+
+// TaskFilter narrows GET /tasks/.
+type TaskFilter struct {
+	Status   string // open, accepted, completed, expired, active (not completed, not expired)
+	Zone     string
+	Audience string
+	Limit    int
+}
+
+// CreateTask posts a task; the backend may return an existing duplicate.
+func (c *Client) CreateTask(ctx context.Context, in CreateTask) (Task, error) {
+	var t Task
+	err := c.do(ctx, http.MethodPost, "/tasks/", in, &t)
+	return t, err
+}
+
+// ListTasks lists tasks, newest first.
+func (c *Client) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	if f.Zone != "" {
+		q.Set("zone", f.Zone)
+	}
+	if f.Audience != "" {
+		q.Set("audience", f.Audience)
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	path := "/tasks/"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var ts []Task
+	err := c.do(ctx, http.MethodGet, path, nil, &ts)
+	return ts, err
+}
+
+// GetTask fetches one task.
+func (c *Client) GetTask(ctx context.Context, id int64) (Task, error) {
+	var t Task
+	err := c.do(ctx, http.MethodGet, "/tasks/"+strconv.FormatInt(id, 10), nil, &t)
+	return t, err
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set(ServiceTokenHeader, c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: reading response: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var eb struct {
+			Error string `json:"error"`
+		}
+		msg := strings.TrimSpace(string(data))
+		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+			msg = eb.Error
+		}
+		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: msg}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: decoding response: %w", method, path, err)
+		}
+	}
+	return nil
+}

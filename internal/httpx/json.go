@@ -1,0 +1,89 @@
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// MaxBody bounds request bodies read by Decode.
+const MaxBody = 1 << 20
+
+// ErrorBody is the JSON shape of every error response.
+type ErrorBody struct {
+	Error string `json:"error"`
+	// Fields names invalid request fields and why, for validation errors.
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Error writes {"error": msg} with status.
+func Error(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, ErrorBody{Error: msg})
+}
+
+// Invalid writes a 422 naming each invalid field.
+func Invalid(w http.ResponseWriter, fields map[string]string) {
+	WriteJSON(w, http.StatusUnprocessableEntity, ErrorBody{Error: "validation failed", Fields: fields})
+}
+
+// StatusError carries an HTTP status for a request that cannot be served.
+type StatusError struct {
+	Status int
+	Msg    string
+}
+
+func (e *StatusError) Error() string { return e.Msg }
+
+// Decode reads a JSON body into dst. Errors are *StatusError (400 or 413) with a
+// message that tells the client what is wrong.
+func Decode(r *http.Request, dst any) error {
+	body := http.MaxBytesReader(nil, r.Body, MaxBody)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(dst); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return &StatusError{http.StatusBadRequest, "request body is empty; a JSON object is required"}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return &StatusError{http.StatusBadRequest, "malformed JSON: the body ends before the value does"}
+		case errors.As(err, &syn):
+			return &StatusError{http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d", syn.Offset)}
+		case errors.As(err, &typ):
+			return &StatusError{http.StatusBadRequest, fmt.Sprintf("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)}
+		case errors.As(err, &tooBig):
+			return &StatusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBody)}
+		default:
+			return &StatusError{http.StatusBadRequest, "invalid JSON: " + err.Error()}
+		}
+	}
+	if dec.More() {
+		return &StatusError{http.StatusBadRequest, "request body must hold a single JSON value"}
+	}
+	return nil
+}
+
+// DecodeOrError decodes dst and, on failure, writes the error response; it
+// reports whether the handler may continue.
+func DecodeOrError(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if err := Decode(r, dst); err != nil {
+		var se *StatusError
+		if errors.As(err, &se) {
+			Error(w, se.Status, se.Msg)
+		} else {
+			Error(w, http.StatusBadRequest, err.Error())
+		}
+		return false
+	}
+	return true
+}

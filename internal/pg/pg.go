@@ -1,0 +1,124 @@
+// Package pg opens the shared PostgreSQL pool and applies each service's
+// embedded, versioned migrations to the schema that service owns.
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+// Config is the database connection with the original SOMS variable name.
+type Config struct {
+	URL string `env:"DATABASE_URL" default:"postgres://soms:soms@localhost:5432/soms?sslmode=disable" doc:"PostgreSQL connection URL"`
+}
+
+// Open creates a pool and waits until the database answers or ctx is done, so a
+// service started before its database keeps waiting instead of crash-looping.
+func Open(ctx context.Context, url string, log *slog.Logger) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	backoff := 200 * time.Millisecond
+	for {
+		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = pool.Ping(pingCtx)
+		cancel()
+		if err == nil {
+			return pool, nil
+		}
+		log.Warn("database not ready, retrying", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			pool.Close()
+			return nil, fmt.Errorf("waiting for database: %w (last error: %v)", ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// Migrate applies the migrations in fsys (goose SQL files) to schema, creating
+// the schema if needed. Versions are tracked in schema.goose_db_version, so each
+// service migrates independently; an advisory lock per schema keeps concurrent
+// starts (replicas, restarts) from racing.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, fsys fs.FS, log *slog.Logger) error {
+	if !schemaName.MatchString(schema) {
+		return fmt.Errorf("migrate: invalid schema name %q", schema)
+	}
+	// Migrations run on their own connections, not the service's pool: a
+	// replica waiting for the lock must not starve the one holding it.
+	db := stdlib.OpenDB(*pool.Config().ConnConfig.Copy())
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	defer conn.Close()
+	lockID := advisoryID("soms-migrate:" + schema)
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
+		return fmt.Errorf("migrate %s: lock: %w", schema, err)
+	}
+	defer func() {
+		// A fresh context: the unlock must happen even when ctx was cancelled.
+		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = conn.ExecContext(unlockCtx, "SELECT pg_advisory_unlock($1)", lockID)
+	}()
+	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("migrate %s: create schema: %w", schema, err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
+		goose.WithTableName(schema+".goose_db_version"),
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithSlog(log.With("component", "migrate", "schema", schema)),
+	)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			return fmt.Errorf("migrate %s: %d applied, then %w", schema, len(partial.Applied), partial.Err)
+		}
+		return fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	for _, r := range results {
+		log.Info("migration applied", "schema", schema, "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	return nil
+}
+
+func advisoryID(s string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return int64(h.Sum64())
+}
+
+// Ready returns a readiness check pinging the pool.
+func Ready(pool *pgxpool.Pool) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		return nil
+	}
+}
