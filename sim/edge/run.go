@@ -1,0 +1,64 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/somsgo/soms/internal/service"
+	"github.com/somsgo/soms/internal/topic"
+)
+
+// Run simulates the office's edge devices until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	layout, err := LoadLayout(cfg.Layout)
+	if err != nil {
+		return err
+	}
+	kit, err := service.New(ctx, "edge", cfg.Common, service.Options{MQTT: true})
+	if err != nil {
+		return err
+	}
+	defer kit.Close()
+	o, err := newOffice(cfg, layout, kit.Clock, kit.Bus, kit.Log)
+	if err != nil {
+		return err
+	}
+	o.routes(kit.HTTP.Router)
+	return kit.Run(ctx, cfg.Addr, func(ctx context.Context) error {
+		if err := kit.Bus.Subscribe(ctx, topic.MCPRequests, 1, o.handleMCP(ctx)); err != nil {
+			return err
+		}
+		return o.run(ctx)
+	})
+}
+
+// LoadLayout resolves EDGE_LAYOUT: a built-in name or a JSON file.
+func LoadLayout(spec string) (Layout, error) {
+	switch spec {
+	case "builtin:office", "":
+		return DefaultLayout(), nil
+	case "builtin:meeting":
+		l := DefaultLayout()
+		for i := range l.Zones {
+			if l.Zones[i].ID == "meeting_room" {
+				l.Zones[i].People, l.Zones[i].CO2 = 6, 900
+			}
+		}
+		return l, nil
+	}
+	if strings.HasPrefix(spec, "builtin:") {
+		return Layout{}, fmt.Errorf("EDGE_LAYOUT=%s: unknown built-in layout (builtin:office, builtin:meeting)", spec)
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		return Layout{}, fmt.Errorf("EDGE_LAYOUT: %w", err)
+	}
+	var l Layout
+	if err := json.Unmarshal(data, &l); err != nil {
+		return Layout{}, fmt.Errorf("EDGE_LAYOUT %s: %w", spec, err)
+	}
+	return l, nil
+}

@@ -1,0 +1,19 @@
+package mockllm
+
+import (
+	"context"
+
+	"github.com/somsgo/soms/internal/service"
+)
+
+// Run serves the mock LLM until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	kit, err := service.New(ctx, "mockllm", cfg.Common, service.Options{})
+	if err != nil {
+		return err
+	}
+	defer kit.Close()
+	m := New(kit.Clock, cfg.Model, cfg.Keep)
+	m.Routes(kit.HTTP.Router)
+	return kit.Run(ctx, cfg.Addr)
+}
