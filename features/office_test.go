@@ -1,0 +1,193 @@
+package features
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/sim/harness"
+)
+
+const defaultSpeed = 60
+
+// officeMorning is when every scenario starts: a Monday, 09:00 in Tokyo.
+var officeMorning = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+
+// office is one scenario's view of the running system.
+type office struct {
+	sys  *harness.Stack
+	dash *dashboard.Client
+	http *http.Client
+}
+
+func (o *office) reset(ctx context.Context) error {
+	o.dash = dashboard.NewClient(o.sys.URL(harness.Backend), "")
+	o.http = &http.Client{Timeout: 10 * time.Second}
+	return o.sys.RestartServices(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed})
+}
+
+func (o *office) register(sc *godog.ScenarioContext) {
+	sc.Step(`^the office clock runs at (\d+) times real speed$`, o.clockRunsAt)
+	sc.Step(`^the meeting room "([^"]+)" is occupied by (\d+) (?:people|person)$`, o.zoneOccupiedBy)
+	sc.Step(`^the CO2 level in "([^"]+)" rises to (\d+) ppm$`, o.co2RisesTo)
+	sc.Step(`^within (\d+) simulated minutes the dashboard lists a ventilation task for "([^"]+)"$`, o.ventilationTaskWithin)
+	sc.Step(`^the ventilation task for "([^"]+)" is listed only once$`, o.ventilationTaskOnce)
+	sc.Step(`^for (\d+) simulated minutes the dashboard lists no task for "([^"]+)"$`, o.noTaskFor)
+}
+
+func (o *office) clockRunsAt(ctx context.Context, speed int) error {
+	return o.call(ctx, http.MethodPut, o.sys.URL(harness.PortControl)+"/clock", map[string]any{"speed": speed}, nil)
+}
+
+func (o *office) zoneOccupiedBy(ctx context.Context, zone string, people int) error {
+	return o.patchZone(ctx, zone, map[string]any{"people": people})
+}
+
+func (o *office) co2RisesTo(ctx context.Context, zone string, ppm int) error {
+	return o.patchZone(ctx, zone, map[string]any{"co2": ppm})
+}
+
+func (o *office) patchZone(ctx context.Context, zone string, patch map[string]any) error {
+	return o.call(ctx, http.MethodPatch, o.sys.URL(harness.Edge)+"/zones/"+zone, patch, nil)
+}
+
+func isVentilation(t dashboard.Task) bool {
+	return t.HasType("environment") && (strings.Contains(t.Title, "換気") || strings.Contains(strings.ToLower(t.Title), "ventilat"))
+}
+
+func (o *office) ventilationTaskWithin(ctx context.Context, minutes int, zone string) error {
+	var found *dashboard.Task
+	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
+		tasks, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+		if err != nil {
+			return false, err
+		}
+		for _, t := range tasks {
+			if isVentilation(t) {
+				found = &t
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("no ventilation task for %s: %w", zone, err)
+	}
+	if found.Status != dashboard.StatusOpen {
+		return fmt.Errorf("ventilation task #%d is %s, want open", found.ID, found.Status)
+	}
+	return nil
+}
+
+func (o *office) ventilationTaskOnce(ctx context.Context, zone string) error {
+	tasks, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, t := range tasks {
+		if isVentilation(t) {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%d ventilation tasks for %s, want exactly 1", n, zone)
+	}
+	return nil
+}
+
+func (o *office) noTaskFor(ctx context.Context, minutes int, zone string) error {
+	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
+		tasks, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+		if err != nil {
+			return false, err
+		}
+		if len(tasks) > 0 {
+			return false, fmt.Errorf("unexpected task #%d %q for %s", tasks[0].ID, tasks[0].Title, zone)
+		}
+		return false, nil
+	})
+	if errTimedOut(err) {
+		return nil // nothing appeared for the whole window
+	}
+	return err
+}
+
+// within polls cond until it holds or d of simulated time has passed. A wall
+// deadline guards against a paused clock.
+func (o *office) within(ctx context.Context, d time.Duration, cond func() (bool, error)) error {
+	deadline := o.sys.Clock.Now().Add(d)
+	speed := o.sys.Clock.State().Speed
+	wallCap := 2 * time.Minute
+	if speed > 0 {
+		wallCap = time.Duration(float64(d)/speed)*3 + 30*time.Second
+	}
+	wallDeadline := time.Now().Add(wallCap)
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if !o.sys.Clock.Now().Before(deadline) {
+			return timedOut{d}
+		}
+		if time.Now().After(wallDeadline) {
+			return fmt.Errorf("simulated clock did not reach the deadline within %v of wall time", wallCap)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-o.sys.Failed():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+type timedOut struct{ d time.Duration }
+
+func (t timedOut) Error() string { return fmt.Sprintf("not within %v of simulated time", t.d) }
+
+func errTimedOut(err error) bool { _, ok := err.(timedOut); return ok }
+
+// call sends a JSON request to a control or product API and decodes the answer.
+func (o *office) call(ctx context.Context, method, url string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := o.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: HTTP %d: %s", method, url, resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	mosqconf "github.com/somsgo/soms/infra/mosquitto"
+	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/logging"
+)
+
+// Config is `soms sim`'s environment; see `soms env sim`.
+type Config struct {
+	Log        logging.Config
+	Speed      float64 `env:"SOMS_SIM_SPEED" default:"10" doc:"simulated seconds per wall second (0 = paused)"`
+	Start      string  `env:"SOMS_SIM_START" doc:"simulated start time, RFC 3339 (default: today 09:00 in SOMS_SIM_TZ)"`
+	TZ         string  `env:"SOMS_SIM_TZ" default:"Asia/Tokyo" doc:"office time zone for the default start time"`
+	DataDir    string  `env:"SOMS_SIM_DATA_DIR" doc:"keep broker and database state here between runs (default: a temporary directory)"`
+	Layout     string  `env:"SOMS_SIM_LAYOUT" default:"builtin:meeting" doc:"office layout for the virtual edge (builtin:office, builtin:meeting, or a JSON file)"`
+	Seed       uint64  `env:"SOMS_SIM_SEED" default:"1" doc:"seed for reproducible sensor noise"`
+	FixedPorts bool    `env:"SOMS_SIM_FIXED_PORTS" default:"true" doc:"use the well-known ports (MQTT 1883, backend 8000, ...) when free"`
+}
+
+// StartTime resolves the configured simulated start.
+func (c Config) StartTime(now time.Time) (time.Time, error) {
+	if c.Start != "" {
+		t, err := time.Parse(time.RFC3339, c.Start)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("SOMS_SIM_START: %w", err)
+		}
+		return t, nil
+	}
+	loc, err := time.LoadLocation(c.TZ)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("SOMS_SIM_TZ: %w", err)
+	}
+	n := now.In(loc)
+	return time.Date(n.Year(), n.Month(), n.Day(), 9, 0, 0, 0, loc), nil
+}
+
+// RunSim runs the virtual office until ctx is cancelled, printing the URLs and
+// every task the brain creates.
+func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
+	start, err := cfg.StartTime(time.Now())
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	fmt.Fprintln(out, "soms sim: starting Mosquitto, PostgreSQL and the services ...")
+	s, err := Start(ctx, Options{
+		Dir: cfg.DataDir, Speed: cfg.Speed, Start: start, Layout: cfg.Layout, Seed: cfg.Seed,
+		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(out, "soms sim: stopping ...")
+		if err := s.Stop(); err != nil {
+			fmt.Fprintln(out, "soms sim: stop:", err)
+		}
+	}()
+	fmt.Fprintf(out, `
+SOMS virtual office is up (started in %.1fs)
+  dashboard API   %s/tasks/
+  brain           %s/world/zones
+  mock LLM        %s/control/requests
+  virtual edge    %s/zones
+  sim clock       %s/clock
+  MQTT            mqtt://127.0.0.1:%d  (user %s, password %s)
+  PostgreSQL      %s
+Simulated time starts %s at %gx. Press Ctrl-C to stop.
+
+`, time.Since(began).Seconds(), s.URL(Backend), s.URL(Brain), s.URL(MockLLM), s.URL(Edge), s.URL(PortControl),
+		s.Ports[PortMQTT], mosqconf.UserSim, s.broker.Password(mosqconf.UserSim), s.DatabaseURL(),
+		start.Format("2006-01-02 15:04 MST"), cfg.Speed)
+
+	client := dashboard.NewClient(s.URL(Backend), "")
+	seen := map[int64]bool{}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-s.Failed():
+			return err
+		case <-tick.C:
+			tasks, err := client.ListTasks(ctx, dashboard.TaskFilter{Limit: 50})
+			if err != nil {
+				continue
+			}
+			sort.Slice(tasks, func(i, j int) bool { return tasks[i].ID < tasks[j].ID })
+			for _, t := range tasks {
+				if !seen[t.ID] {
+					seen[t.ID] = true
+					zone := "-"
+					if t.Zone != nil {
+						zone = *t.Zone
+					}
+					fmt.Fprintf(out, "\n>>> TASK #%d [%s] %s (urgency %d, %v) at sim %s\n\n",
+						t.ID, zone, t.Title, t.Urgency, t.TaskType, t.CreatedAt.In(start.Location()).Format("15:04:05"))
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,429 @@
+// Package harness runs the whole SOMS stack natively: a private Mosquitto and
+// PostgreSQL as child processes, then every service as its own `soms <service>`
+// process wired by environment, all following one simulated clock. `soms sim`
+// uses it interactively; the acceptance tests use the same Go API.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	mosqconf "github.com/somsgo/soms/infra/mosquitto"
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/topic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Port names.
+const (
+	PortMQTT     = "mqtt"
+	PortPostgres = "postgres"
+	PortControl  = "control"
+)
+
+// Service names, as in `soms <service>`.
+const (
+	Backend = "backend"
+	Brain   = "brain"
+	MockLLM = "mockllm"
+	Edge    = "edge"
+)
+
+// wellKnownPorts are used for an interactive run when free; they match the
+// original SOMS (PostgreSQL is moved off 5432 to leave a system server alone).
+var wellKnownPorts = map[string]int{
+	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090,
+	Backend: 8000, MockLLM: 8001, Edge: 8010, Brain: 8080,
+}
+
+// Options configure a native stack.
+type Options struct {
+	// Binary is the soms executable the services run from.
+	Binary string
+	// Dir keeps broker and database state; empty means a temporary directory
+	// removed by Stop.
+	Dir string
+	// Speed is simulated seconds per wall second (0 starts paused).
+	Speed float64
+	// Start is the simulated time at start-up.
+	Start time.Time
+	// Layout is the edge's office layout (EDGE_LAYOUT).
+	Layout string
+	// Seed makes sensor noise reproducible.
+	Seed uint64
+	// FixedPorts prefers the well-known ports; otherwise all ports are free ones.
+	FixedPorts bool
+	// LogLevel of the services.
+	LogLevel string
+	// Output receives every process's prefixed log lines; nil discards them
+	// (they are still kept for Logs).
+	Output io.Writer
+	// Env adds environment variables per service (name → "KEY=value" list).
+	Env map[string][]string
+}
+
+// service describes how to run one `soms <name>` process.
+type service struct {
+	name    string
+	addrVar string
+	env     func(s *Stack) []string
+}
+
+// services are started in this order; all are waited for together.
+var services = []service{
+	{MockLLM, "MOCKLLM_ADDR", nil},
+	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
+		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token}
+	}},
+	{Edge, "EDGE_ADDR", func(s *Stack) []string {
+		return []string{"EDGE_LAYOUT=" + s.opts.Layout, "SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10)}
+	}},
+	{Brain, "BRAIN_ADDR", func(s *Stack) []string {
+		return []string{
+			"LLM_API_URL=" + s.URL(MockLLM) + "/v1", "LLM_MODEL=mock-qwen",
+			"DASHBOARD_API_URL=" + s.URL(Backend), "INTERNAL_SERVICE_TOKEN=" + s.Token,
+		}
+	}},
+}
+
+// Stack is a running native SOMS.
+type Stack struct {
+	Dir   string
+	Ports map[string]int
+	// Token is the internal service token the services share.
+	Token string
+	// Clock is the simulated clock every process follows.
+	Clock *clock.Sim
+
+	opts   Options
+	tmpDir bool
+	out    *lineWriter
+	bus    *bus.Client
+
+	broker      *Broker
+	postgres    *Postgres
+	mu          sync.Mutex
+	procs       map[string]*proc
+	failed      chan error
+	stopControl context.CancelFunc
+	controlDone chan struct{}
+}
+
+// Start brings the stack up and returns once every service reports ready.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	if _, err := findPrograms(); err != nil {
+		return nil, err
+	}
+	if opts.Binary == "" {
+		if opts.Binary, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("locating the soms binary: %w", err)
+		}
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Now()
+	}
+	if opts.Layout == "" {
+		opts.Layout = "builtin:office"
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "info"
+	}
+	out := opts.Output
+	if out == nil {
+		out = io.Discard
+	}
+	s := &Stack{
+		opts: opts, out: &lineWriter{out: out}, Token: secret(),
+		procs: map[string]*proc{}, failed: make(chan error, 16),
+	}
+	if opts.Dir == "" {
+		if s.Dir, err = os.MkdirTemp("", "soms-sim-"); err != nil {
+			return nil, err
+		}
+		s.tmpDir = true
+	} else {
+		s.Dir = opts.Dir
+		if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// Children running as other users (postgres, mosquitto) must traverse it.
+	_ = os.Chmod(s.Dir, 0o755)
+	defer func() {
+		if err != nil {
+			_ = s.Stop()
+		}
+	}()
+	if s.Ports, err = allocatePorts(opts.FixedPorts); err != nil {
+		return nil, err
+	}
+	if s.broker, err = StartBroker(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], s.out); err != nil {
+		return nil, err
+	}
+	s.bus = bus.New(s.MQTT(mosqconf.UserSim), "harness", slog.New(slog.DiscardHandler), nil)
+	connectCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err = s.bus.WaitConnected(connectCtx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("harness cannot reach its Mosquitto: %w", err)
+	}
+	if s.postgres, err = StartPostgres(ctx, filepath.Join(s.Dir, "postgres"), s.Ports[PortPostgres], s.out); err != nil {
+		return nil, err
+	}
+	if err := s.postgres.CreateDatabase(ctx, "soms", false); err != nil {
+		return nil, err
+	}
+	s.Clock = clock.NewSim()
+	if err := s.SetClock(ctx, clock.State{SimTime: opts.Start, WallTime: time.Now(), Speed: opts.Speed}); err != nil {
+		return nil, err
+	}
+	if err := s.startControl(); err != nil {
+		return nil, err
+	}
+	if err := s.startServices(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// allocatePorts picks the well-known ports when asked and free, else free ones.
+func allocatePorts(fixed bool) (map[string]int, error) {
+	ports := map[string]int{}
+	for name, def := range wellKnownPorts {
+		if fixed && portFree(def) {
+			ports[name] = def
+			continue
+		}
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		ports[name] = p
+	}
+	return ports, nil
+}
+
+// SetClock moves the shared simulated clock and publishes it (retained) to
+// every process.
+func (s *Stack) SetClock(ctx context.Context, st clock.State) error {
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	s.Clock.Set(st)
+	pubCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.bus.PublishJSON(pubCtx, topic.SimClock, 1, true, st); err != nil {
+		return fmt.Errorf("publishing the simulated clock: %w", err)
+	}
+	return nil
+}
+
+func (s *Stack) startServices(ctx context.Context) error {
+	for _, svc := range services {
+		env := append(baseEnv(),
+			svc.addrVar+"=127.0.0.1:"+strconv.Itoa(s.Ports[svc.name]),
+			"MQTT_BROKER=127.0.0.1", "MQTT_PORT="+strconv.Itoa(s.Ports[PortMQTT]),
+			"MQTT_USER="+mosqconf.UserService, "MQTT_PASS="+s.broker.Password(mosqconf.UserService),
+			"SOMS_CLOCK=sim", "LOG_LEVEL="+s.opts.LogLevel, "LOG_FORMAT=text",
+		)
+		if svc.env != nil {
+			env = append(env, svc.env(s)...)
+		}
+		env = append(env, s.opts.Env[svc.name]...)
+		p, err := startProc(procSpec{name: svc.name, path: s.opts.Binary, args: []string{svc.name}, env: env, dir: s.Dir}, s.out)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.procs[svc.name] = p
+		s.mu.Unlock()
+		go s.watch(p)
+	}
+	for _, svc := range services {
+		if err := s.waitReady(ctx, svc.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watch reports a service that exits without being asked to.
+func (s *Stack) watch(p *proc) {
+	<-p.done
+	if p.unexpected() {
+		_, err := p.exited()
+		select {
+		case s.failed <- fmt.Errorf("%s exited unexpectedly (%v); last output:\n%s", p.name, err, strings.Join(p.logs.last(30), "\n")):
+		default:
+		}
+	}
+}
+
+// waitReady polls a service's /readyz until it answers 200.
+func (s *Stack) waitReady(ctx context.Context, name string) error {
+	s.mu.Lock()
+	p := s.procs[name]
+	s.mu.Unlock()
+	url := s.URL(name) + "/readyz"
+	deadline := time.Now().Add(60 * time.Second)
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last string
+	for {
+		if done, err := p.exited(); done {
+			return fmt.Errorf("%s exited during start-up (%v); last output:\n%s", name, err, strings.Join(p.logs.last(30), "\n"))
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = strings.TrimSpace(string(body))
+		} else {
+			last = err.Error()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after 60s (%s); last output:\n%s", name, last, strings.Join(p.logs.last(30), "\n"))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// RestartServices gives the next scenario a fresh office: services are
+// stopped, the database recreated, the clock re-anchored at start and the
+// services started again. Broker and database server keep running.
+func (s *Stack) RestartServices(ctx context.Context, start clock.State) error {
+	if err := s.stopServices(); err != nil {
+		return err
+	}
+	if err := s.postgres.CreateDatabase(ctx, "soms", true); err != nil {
+		return err
+	}
+	if err := s.SetClock(ctx, start); err != nil {
+		return err
+	}
+	return s.startServices(ctx)
+}
+
+func (s *Stack) stopServices() error {
+	s.mu.Lock()
+	procs := s.procs
+	s.procs = map[string]*proc{}
+	s.mu.Unlock()
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Stop shuts everything down: services first, then the database and broker.
+func (s *Stack) Stop() error {
+	errs := []error{s.stopServices()}
+	if s.stopControl != nil {
+		s.stopControl()
+		<-s.controlDone
+	}
+	if s.bus != nil {
+		s.bus.Close()
+	}
+	errs = append(errs, s.postgres.Stop(), s.broker.Stop())
+	if s.tmpDir {
+		errs = append(errs, os.RemoveAll(s.Dir))
+	}
+	return errors.Join(errs...)
+}
+
+// Failed delivers an error when a service dies without being stopped.
+func (s *Stack) Failed() <-chan error { return s.failed }
+
+// URL is the base URL of a service or of the harness control API.
+func (s *Stack) URL(name string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(s.Ports[name])
+}
+
+// DatabaseURL is the services' connection URL.
+func (s *Stack) DatabaseURL() string {
+	return s.postgres.URL("soms")
+}
+
+// MQTT is a broker configuration for user (soms, sim or monitor).
+func (s *Stack) MQTT(user string) bus.Config {
+	return s.broker.Config(user)
+}
+
+// Logs returns the last n output lines of a process (a service, mosquitto or
+// postgres).
+func (s *Stack) Logs(name string, n int) []string {
+	switch name {
+	case "mosquitto":
+		return s.broker.Logs(n)
+	case "postgres":
+		return s.postgres.Logs(n)
+	}
+	s.mu.Lock()
+	p := s.procs[name]
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return p.logs.last(n)
+}
+
+// Services lists the service names in start order.
+func Services() []string {
+	out := make([]string, len(services))
+	for i, svc := range services {
+		out[i] = svc.name
+	}
+	return out
+}
+
+// startControl serves the harness's control API (the shared clock).
+func (s *Stack) startControl() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(s.Ports[PortControl]))
+	if err != nil {
+		return fmt.Errorf("harness control API: %w", err)
+	}
+	srv := httpx.New("harness", slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	s.controlRoutes(srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopControl = cancel
+	s.controlDone = make(chan struct{})
+	go func() {
+		defer close(s.controlDone)
+		_ = srv.Serve(ctx, ln)
+	}()
+	return nil
+}
