@@ -1,0 +1,36 @@
+# SOMS — two commands on a fresh Debian machine:
+#   make sim    run the whole virtual office (installs what is missing first)
+#   make test   run unit, integration and acceptance tests
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+BIN := bin/soms
+
+.PHONY: all deps build sim test lint bench docs clean
+
+all: build
+
+deps: ## install missing Debian packages (apt-get, as root) and Go modules
+	@./infra/scripts/deps.sh
+
+build: ## build the one binary
+	$(GO) build -o $(BIN) ./cmd/soms
+
+sim: deps build ## run the virtual office; Ctrl-C stops it (SOMS_SIM_SPEED=60 make sim runs faster)
+	./$(BIN) sim
+
+test: deps lint ## everything CI runs: vet, gofmt, unit + integration + acceptance tests
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint: ## gofmt and go vet must be clean
+	@out=$$(find . -name '*.go' -not -path './.git/*' | xargs gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: deps ## benchmarks with memory figures
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./...
+
+docs: build ## regenerate docs/config.md from the services' Config structs
+	./$(BIN) env -markdown > docs/config.md
+
+clean:
+	rm -rf bin
