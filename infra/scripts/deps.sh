@@ -40,8 +40,14 @@ if ((${#missing[@]})); then
     exit 1
   fi
   say "installing Debian packages: ${missing[*]} (apt-get as root)"
-  "${apt[@]}" update -qq
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+  log=$(mktemp)
+  if ! { "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    say "apt-get failed (output above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  say "installed ${missing[*]}"
 else
   say "Debian packages present (mosquitto, postgresql)"
 fi
