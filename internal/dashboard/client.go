@@ -21,7 +21,9 @@ type Client struct {
 	BaseURL string
 	// Token is sent as X-Service-Token when non-empty.
 	Token string
-	HTTP  *http.Client
+	// Bearer is a person's JWT, sent as "Authorization: Bearer" when non-empty.
+	Bearer string
+	HTTP   *http.Client
 }
 
 // NewClient returns a client with a bounded default timeout.
@@ -42,7 +44,7 @@ func (e *APIError) Error() string {
 
 // TaskFilter narrows GET /tasks/.
 type TaskFilter struct {
-	Status   string // open, accepted, completed, expired, active (not completed, not expired)
+	Status   string // open, accepted, completed, expired, queued, active (not completed, not expired)
 	Zone     string
 	Audience string
 	Limit    int
@@ -104,6 +106,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if c.Token != "" {
 		req.Header.Set(ServiceTokenHeader, c.Token)
+	}
+	if c.Bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Bearer)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {

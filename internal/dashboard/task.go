@@ -94,6 +94,8 @@ type CreateTask struct {
 	AnnouncementText     *string    `json:"announcement_text,omitempty"`
 	CompletionAudioURL   *string    `json:"completion_audio_url,omitempty"`
 	CompletionText       *string    `json:"completion_text,omitempty"`
+	// IsQueued creates the task held back until PUT /tasks/{id}/dispatch.
+	IsQueued *bool `json:"is_queued,omitempty"`
 }
 
 // Validate checks the request and fills defaults; it returns one message per

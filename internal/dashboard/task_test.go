@@ -68,3 +68,33 @@ func TestStatusAt(t *testing.T) {
 		}
 	}
 }
+
+func TestCompleteValidate(t *testing.T) {
+	long := make([]rune, MaxCompletionNote+1)
+	for i := range long {
+		long[i] = 'あ'
+	}
+	tests := []struct {
+		in    CompleteTask
+		field string
+		want  string
+	}{
+		{CompleteTask{}, "", ReportNoIssue},
+		{CompleteTask{ReportStatus: "resolved", CompletionNote: " ok "}, "", ReportResolved},
+		{CompleteTask{ReportStatus: "done"}, "report_status", ""},
+		{CompleteTask{CompletionNote: string(long)}, "completion_note", ""},
+		{CompleteTask{CompletionNote: string(long[:MaxCompletionNote])}, "", ReportNoIssue},
+	}
+	for _, tc := range tests {
+		bad := tc.in.Validate()
+		if tc.field != "" {
+			if bad[tc.field] == "" {
+				t.Errorf("%+v: no error for %s", tc.in, tc.field)
+			}
+			continue
+		}
+		if len(bad) != 0 || tc.in.ReportStatus != tc.want {
+			t.Errorf("%+v: %v, status %q", tc.in, bad, tc.in.ReportStatus)
+		}
+	}
+}
