@@ -2,7 +2,10 @@ package worldmodel
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Alert is an out-of-band condition in a zone.
@@ -12,29 +15,34 @@ type Alert struct {
 	Line   string
 	Value  float64
 	Normal string
+	// Suppressed is true when a task already handles it ("in progress").
+	Suppressed bool
 }
 
 // Alerts lists the zone's out-of-band conditions.
 func (s Snapshot) Alerts() []Alert {
 	var out []Alert
 	if v, ok := s.Value("co2"); ok && v > CO2Threshold {
-		out = append(out, Alert{s.ID, "high_co2", fmt.Sprintf("CO2 %.0fppm（基準 %.0fppm 超）換気が必要", v, CO2Threshold), v, "< 1000ppm"})
+		out = append(out, Alert{Zone: s.ID, Kind: AlertHighCO2, Line: fmt.Sprintf("CO2 %.0fppm（基準 %.0fppm 超）換気が必要", v, CO2Threshold), Value: v, Normal: "< 1000ppm"})
 	}
 	if v, ok := s.Value("temperature"); ok {
 		switch {
 		case v > TempComfortHigh:
-			out = append(out, Alert{s.ID, "high_temp", fmt.Sprintf("室温 %.1f℃ 高温（快適範囲 %.0f–%.0f℃）", v, TempComfortLow, TempComfortHigh), v, "18–26℃"})
+			out = append(out, Alert{Zone: s.ID, Kind: AlertHighTemp, Line: fmt.Sprintf("室温 %.1f℃ 高温（快適範囲 %.0f–%.0f℃）", v, TempComfortLow, TempComfortHigh), Value: v, Normal: "18–26℃"})
 		case v < TempComfortLow:
-			out = append(out, Alert{s.ID, "low_temp", fmt.Sprintf("室温 %.1f℃ 低温（快適範囲 %.0f–%.0f℃）", v, TempComfortLow, TempComfortHigh), v, "18–26℃"})
+			out = append(out, Alert{Zone: s.ID, Kind: AlertLowTemp, Line: fmt.Sprintf("室温 %.1f℃ 低温（快適範囲 %.0f–%.0f℃）", v, TempComfortLow, TempComfortHigh), Value: v, Normal: "18–26℃"})
 		}
 	}
 	if v, ok := s.Value("humidity"); ok {
 		switch {
 		case v > HumidityHigh:
-			out = append(out, Alert{s.ID, "high_humidity", fmt.Sprintf("湿度 %.0f%% 高湿（快適範囲 30–60%%）", v), v, "30–60%"})
+			out = append(out, Alert{Zone: s.ID, Kind: AlertHighHumidity, Line: fmt.Sprintf("湿度 %.0f%% 高湿（快適範囲 30–60%%）", v), Value: v, Normal: "30–60%"})
 		case v < HumidityLow:
-			out = append(out, Alert{s.ID, "low_humidity", fmt.Sprintf("湿度 %.0f%% 低湿・乾燥（快適範囲 30–60%%）", v), v, "30–60%"})
+			out = append(out, Alert{Zone: s.ID, Kind: AlertLowHumidity, Line: fmt.Sprintf("湿度 %.0f%% 低湿・乾燥（快適範囲 30–60%%）", v), Value: v, Normal: "30–60%"})
 		}
+	}
+	for i := range out {
+		out[i].Suppressed = slices.Contains(s.Suppressed, out[i].Kind)
 	}
 	return out
 }
@@ -57,7 +65,18 @@ func (s Snapshot) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s (%s)\n", s.DisplayName(), s.ID)
 	if s.PersonCount > 0 {
-		fmt.Fprintf(&b, "- 在室: %d人\n", s.PersonCount)
+		fmt.Fprintf(&b, "- 在室: %d人", s.PersonCount)
+		if a := s.Activity; a.Class != "" && a.Class != "unknown" {
+			fmt.Fprintf(&b, "（活動: %s", a.Class)
+			if a.Level > 0 {
+				fmt.Fprintf(&b, ", 動き %.2f", a.Level)
+			}
+			if a.PostureStatus != "" && a.PostureStatus != "unknown" {
+				fmt.Fprintf(&b, ", 姿勢 %s %.0f分", a.PostureStatus, a.PostureDuration/60)
+			}
+			b.WriteString("）")
+		}
+		b.WriteString("\n")
 	} else {
 		b.WriteString("- 在室: 無人\n")
 	}
@@ -80,5 +99,48 @@ func (s Snapshot) Describe() string {
 	if v, ok := s.Channels["illuminance"]; ok {
 		fmt.Fprintf(&b, "- 照度: %.0flx\n", v.Value)
 	}
+	for _, ch := range []string{"soil_moisture", "soil_temperature", "gas_resistance"} {
+		if v, ok := s.Channels[ch]; ok {
+			fmt.Fprintf(&b, "- %s: %.1f\n", ch, v.Value)
+		}
+	}
+	if s.MotionCount > 0 {
+		fmt.Fprintf(&b, "- 動き検知: %d回/5分\n", s.MotionCount)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.Doors)) {
+		d := s.Doors[id]
+		state := "閉"
+		if d.Open {
+			state = "開"
+		}
+		fmt.Fprintf(&b, "- ドア %s: %s（%d分, 1時間に%d回変化）\n", id, state, minutes(s.Now.Sub(d.Since)), d.ChangesLastHour())
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
+		fmt.Fprintf(&b, "- %s: %g\n", k, s.Extra[k])
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.Actuators)) {
+		a := s.Actuators[id]
+		fmt.Fprintf(&b, "- 機器 %s (%s): %s\n", id, a.Type, a.Power)
+	}
+	for _, cam := range slices.Sorted(maps.Keys(s.Spatial)) {
+		sp := s.Spatial[cam]
+		fmt.Fprintf(&b, "- カメラ %s: %d人検出", cam, sp.Persons)
+		if len(sp.Objects) > 0 {
+			fmt.Fprintf(&b, "、物体 %s", strings.Join(sp.Objects[:min(5, len(sp.Objects))], ","))
+		}
+		b.WriteString("\n")
+	}
+	if s.VLM != "" {
+		fmt.Fprintf(&b, "- 映像解析: %s\n", truncate(s.VLM, 150))
+	}
 	return b.String()
+}
+
+func minutes(d time.Duration) int { return int(d.Minutes()) }
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package worldmodel
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -10,6 +11,15 @@ const (
 	EventCO2Exceeded   = "co2_threshold_exceeded"
 	EventPersonEntered = "person_entered"
 	EventPersonExited  = "person_exited"
+	EventTempSpike     = "temp_spike"
+	EventSedentary     = "sedentary_alert"
+	EventTamper        = "sensor_tamper"
+	EventDoorOpened    = "door_opened"
+	EventDoorClosed    = "door_closed"
+	EventFall          = "fall_detected"
+	EventAnomaly       = "anomaly_detected"
+	EventVLM           = "vlm_analysis"
+	EventTaskReport    = "task_report"
 )
 
 // Severities.
@@ -19,11 +29,25 @@ const (
 	SeverityCritical = "critical"
 )
 
-// co2Cooldown keeps one CO2 event per zone per 10 minutes.
-const co2Cooldown = 600 * time.Second
-
-// maxEvents bounds the in-memory event history across zones.
-const maxEvents = 1000
+// Thresholds and cooldowns of the reference (§6.3).
+const (
+	co2Cooldown        = 600 * time.Second
+	tempSpikeDelta     = 3.0
+	tempSpikeCooldown  = 600 * time.Second
+	sedentaryAfter     = 1800.0 // seconds of static posture
+	sedentaryCooldown  = 3600 * time.Second
+	tamperTempDelta    = 5.0
+	tamperHumDelta     = 20.0
+	tamperMaxGap       = 30 * time.Second
+	tamperCooldown     = 300 * time.Second
+	counterWindow      = 300 * time.Second
+	doorChangeWindow   = time.Hour
+	spatialFresh       = 30 * time.Second
+	vlmShown           = 600 * time.Second
+	maxEvents          = 1000 // across zones
+	maxEventsPerZone   = 50
+	recentZoneEventAge = 600 * time.Second
+)
 
 // Event is something that happened in a zone and may warrant a decision.
 type Event struct {
@@ -37,15 +61,39 @@ type Event struct {
 
 // Describe is the event as one line for the prompt.
 func (e Event) Describe() string {
+	d := e.Data
 	switch e.Type {
 	case EventCO2Exceeded:
-		return fmt.Sprintf("CO2濃度が基準値を超えました (%.0fppm) [%s]", e.Data["value"], e.Type)
+		return fmt.Sprintf("CO2濃度が基準値を超えました (%.0fppm) [%s]", d["value"], e.Type)
 	case EventPersonEntered:
-		return fmt.Sprintf("入室を検知しました (%v人) [%s]", e.Data["count"], e.Type)
+		return fmt.Sprintf("入室を検知しました (%v人) [%s]", d["count"], e.Type)
 	case EventPersonExited:
-		return fmt.Sprintf("退室を検知しました (%v人) [%s]", e.Data["count"], e.Type)
+		return fmt.Sprintf("退室を検知しました (%v人) [%s]", d["count"], e.Type)
+	case EventTempSpike:
+		return fmt.Sprintf("室温が急変しました (%.1f℃, 変化 %+.1f℃) [%s]", d["value"], d["change"], e.Type)
+	case EventSedentary:
+		return fmt.Sprintf("長時間同じ姿勢が続いています (%.0f分, %v人) [%s]", toF(d["duration_sec"])/60, d["person_count"], e.Type)
+	case EventTamper:
+		return fmt.Sprintf("センサー値の不自然な急変 (%v: %+.1f) 改ざん・故障の可能性 [%s]", d["channel"], d["change"], e.Type)
+	case EventDoorOpened:
+		return fmt.Sprintf("ドアが開きました (%v) [%s]", d["device_id"], e.Type)
+	case EventDoorClosed:
+		return fmt.Sprintf("ドアが閉まりました (%v) [%s]", d["device_id"], e.Type)
+	case EventFall:
+		return fmt.Sprintf("転倒を検知しました（信頼度 %.2f）至急確認が必要 [%s]", toF(d["confidence"]), e.Type)
+	case EventAnomaly:
+		return fmt.Sprintf("異常値を検知しました (%v, スコア %v) [%s]", d["channel"], d["score"], e.Type)
+	case EventVLM:
+		return fmt.Sprintf("映像解析: %v [%s]", d["content"], e.Type)
+	case EventTaskReport:
+		return fmt.Sprintf("タスク報告「%v」→ %v [%s]", d["title"], d["report_status"], e.Type)
 	}
-	return fmt.Sprintf("%s %v", e.Type, e.Data)
+	return fmt.Sprintf("%s %v", e.Type, d)
+}
+
+func toF(v any) float64 {
+	f, _ := number(v)
+	return f
 }
 
 type cooldownKey struct{ zone, typ string }
@@ -62,9 +110,11 @@ func (m *Model) emitLocked(zone, typ, severity string, data map[string]any, cool
 		m.cooldowns[key] = now
 	}
 	m.seq++
-	m.events = append(m.events, Event{Seq: m.seq, Zone: zone, Type: typ, Severity: severity, At: now, Data: data})
-	if over := len(m.events) - maxEvents; over > 0 {
-		m.events = append(m.events[:0:0], m.events[over:]...)
+	ev := Event{Seq: m.seq, Zone: zone, Type: typ, Severity: severity, At: now, Data: data}
+	m.events = append(m.events, ev)
+	m.trimEventsLocked(zone)
+	if m.onEvent != nil {
+		m.onEvent(ev)
 	}
 	select {
 	case m.changed <- struct{}{}:
@@ -73,23 +123,123 @@ func (m *Model) emitLocked(zone, typ, severity string, data map[string]any, cool
 	return true
 }
 
+// trimEventsLocked keeps at most maxEventsPerZone events of zone and
+// maxEvents overall, dropping the oldest. The sequence number keeps growing, so
+// trimming never hides a new event from the cycle trigger.
+func (m *Model) trimEventsLocked(zone string) {
+	n := 0
+	for _, e := range m.events {
+		if e.Zone == zone {
+			n++
+		}
+	}
+	if over := n - maxEventsPerZone; over > 0 {
+		kept := m.events[:0:0]
+		for _, e := range m.events {
+			if e.Zone == zone && over > 0 {
+				over--
+				continue
+			}
+			kept = append(kept, e)
+		}
+		m.events = kept
+	}
+	if over := len(m.events) - maxEvents; over > 0 {
+		m.events = append(m.events[:0:0], m.events[over:]...)
+	}
+}
+
 // detectLocked runs event detection for z after an update.
 func (m *Model) detectLocked(z *zone, prevPeople int) {
 	now := m.clock.Now()
 	if c, ok := z.channels["co2"]; ok {
-		if v, ok := c.fused(now); ok && v > CO2Threshold {
-			m.emitLocked(z.id, EventCO2Exceeded, SeverityWarning, map[string]any{"value": v}, co2Cooldown)
+		if v, ok := c.fused(now); ok {
+			if v > CO2Threshold {
+				m.emitLocked(z.id, EventCO2Exceeded, SeverityWarning, map[string]any{"value": v}, co2Cooldown)
+			} else {
+				m.clearSuppressionLocked(z.id, AlertHighCO2)
+			}
+		}
+	}
+	if c, ok := z.channels["temperature"]; ok {
+		if v, ok := c.fused(now); ok {
+			if z.prevTemp != nil && *z.prevTemp != 0 && v != 0 && math.Abs(v-*z.prevTemp) > tempSpikeDelta {
+				m.emitLocked(z.id, EventTempSpike, SeverityWarning, map[string]any{"value": v, "change": v - *z.prevTemp}, tempSpikeCooldown)
+			}
+			z.prevTemp = &v
+			if v >= TempComfortLow && v <= TempComfortHigh {
+				m.clearSuppressionLocked(z.id, AlertHighTemp)
+				m.clearSuppressionLocked(z.id, AlertLowTemp)
+			}
 		}
 	}
 	people := z.occupancy(now)
+	a := z.activity
+	if people > 0 && a.PostureStatus == "static" && a.PostureDuration >= sedentaryAfter {
+		m.emitLocked(z.id, EventSedentary, SeverityInfo, map[string]any{"duration_sec": a.PostureDuration, "person_count": people}, sedentaryCooldown)
+	}
 	switch {
 	case people > prevPeople:
+		z.lastEntry = now
 		m.emitLocked(z.id, EventPersonEntered, SeverityInfo, map[string]any{"count": people}, 0)
 	case people < prevPeople:
+		if people == 0 {
+			z.lastExit = now
+		}
 		m.emitLocked(z.id, EventPersonExited, SeverityInfo, map[string]any{"count": people}, 0)
 	}
 	z.people = people
 }
+
+// checkTamperLocked flags a physically implausible jump of the fused
+// temperature or humidity between two readings at most 30 s apart.
+func (m *Model) checkTamperLocked(z *zone, c *channel, prev *sample, now time.Time) {
+	var limit float64
+	switch c.name {
+	case "temperature":
+		limit = tamperTempDelta
+	case "humidity":
+		limit = tamperHumDelta
+	default:
+		return
+	}
+	if prev == nil || len(c.history) == 0 {
+		return
+	}
+	cur := c.history[len(c.history)-1]
+	dt := cur.at.Sub(prev.at)
+	if dt <= 0 || dt > tamperMaxGap {
+		return
+	}
+	if d := cur.value - prev.value; math.Abs(d) >= limit {
+		m.emitLocked(z.id, EventTamper, SeverityWarning, map[string]any{
+			"channel": c.name, "change": d, "duration_sec": dt.Seconds(), "value": cur.value,
+		}, tamperCooldown)
+	}
+}
+
+// motionCount is the number of motion/vibration detections in the last 5 min.
+func (z *zone) motionCount(now time.Time) int {
+	i := 0
+	for i < len(z.counters) && now.Sub(z.counters[i]) > counterWindow {
+		i++
+	}
+	if i > 0 {
+		z.counters = append(z.counters[:0], z.counters[i:]...)
+	}
+	return len(z.counters)
+}
+
+func (d *Door) trim(now time.Time) {
+	i := 0
+	for i < len(d.changes) && now.Sub(d.changes[i]) > doorChangeWindow {
+		i++
+	}
+	d.changes = d.changes[i:]
+}
+
+// ChangesLastHour is how often the door changed state in the last hour.
+func (d Door) ChangesLastHour() int { return len(d.changes) }
 
 // Seq is the sequence number of the latest event; it only grows, so a change
 // means new events (the original compared per-zone counts of a capped list and

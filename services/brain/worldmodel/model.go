@@ -43,7 +43,9 @@ type Model struct {
 	events    []Event
 	seq       uint64
 	cooldowns map[cooldownKey]time.Time
+	suppress  map[cooldownKey]time.Time // (zone, alert kind) → until
 	changed   chan struct{}
+	onEvent   func(Event)
 }
 
 // New returns an empty world model.
@@ -53,8 +55,18 @@ func New(c clock.Clock) *Model {
 		zones:     map[string]*zone{},
 		names:     map[string]string{},
 		cooldowns: map[cooldownKey]time.Time{},
+		suppress:  map[cooldownKey]time.Time{},
 		changed:   make(chan struct{}, 1),
 	}
+}
+
+// OnEvent registers a function called (outside the model's lock is not
+// guaranteed: keep it fast and non-blocking) for every recorded event; the
+// decision log uses it to persist events.
+func (m *Model) OnEvent(f func(Event)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onEvent = f
 }
 
 // SetZoneName sets a zone's display name (from spatial configuration).
@@ -77,8 +89,51 @@ type zone struct {
 	vision     int
 	visionAt   time.Time
 	people     int
-	devices    map[string]time.Time // device id → last heartbeat
+	devices    map[string]time.Time // device id → last message
 	lastUpdate time.Time
+
+	activity  Activity
+	doors     map[string]*Door
+	lastDoor  *bool // zone-wide previous door value, as the original compared
+	counters  []time.Time
+	actuators map[string]Actuator
+	spatial   map[string]Spatial
+	prevTemp  *float64 // fused temperature at the previous detection pass
+	lastVLM   string
+	lastVLMAt time.Time
+	lastEntry time.Time
+	lastExit  time.Time
+}
+
+// Activity is the perception's activity summary for a zone.
+type Activity struct {
+	Level           float64   `json:"activity_level"`
+	Class           string    `json:"activity_class"`
+	PostureDuration float64   `json:"posture_duration_sec"`
+	PostureStatus   string    `json:"posture_status"`
+	At              time.Time `json:"updated_at"`
+}
+
+// Door is one door sensor's state.
+type Door struct {
+	Open    bool        `json:"open"`
+	Since   time.Time   `json:"since"`
+	changes []time.Time // state changes within the last hour
+}
+
+// Actuator is the last reported state of an actuator (hvac, light, ...).
+type Actuator struct {
+	Type     string         `json:"type"`
+	Power    string         `json:"power_state"`
+	Specific map[string]any `json:"specific_state,omitempty"`
+	At       time.Time      `json:"updated_at"`
+}
+
+// Spatial is the latest camera detection summary.
+type Spatial struct {
+	Persons int       `json:"persons"`
+	Objects []string  `json:"objects,omitempty"`
+	At      time.Time `json:"updated_at"`
 }
 
 type presence struct {
@@ -92,6 +147,8 @@ func (m *Model) zoneLocked(id string) *zone {
 		z = &zone{
 			id: id, name: m.names[id], channels: map[string]*channel{}, extra: map[string]float64{},
 			presence: map[string]presence{}, devices: map[string]time.Time{},
+			doors: map[string]*Door{}, actuators: map[string]Actuator{}, spatial: map[string]Spatial{},
+			activity: Activity{Class: "unknown", PostureStatus: "unknown"},
 		}
 		m.zones[id] = z
 	}
@@ -124,6 +181,18 @@ type Snapshot struct {
 	Extra       map[string]float64      `json:"extra,omitempty"`
 	Devices     []string                `json:"devices,omitempty"`
 	LastUpdate  time.Time               `json:"last_update"`
+	Activity    Activity                `json:"activity"`
+	MotionCount int                     `json:"motion_count_5min"`
+	Doors       map[string]Door         `json:"doors,omitempty"`
+	Actuators   map[string]Actuator     `json:"actuators,omitempty"`
+	Spatial     map[string]Spatial      `json:"spatial,omitempty"`
+	LastEntry   time.Time               `json:"last_entry_time,omitzero"`
+	LastExit    time.Time               `json:"last_exit_time,omitzero"`
+	VLM         string                  `json:"vlm,omitempty"`
+	// Suppressed lists alert kinds a task is already handling.
+	Suppressed []string `json:"suppressed,omitempty"`
+	// Now is when the snapshot was taken (for "n minutes ago" text).
+	Now time.Time `json:"-"`
 }
 
 // ChannelValue is a fused reading.
@@ -149,7 +218,24 @@ func (s Snapshot) DisplayName() string {
 
 func (z *zone) snapshot(now time.Time) Snapshot {
 	s := Snapshot{ID: z.id, Name: z.name, PersonCount: z.occupancy(now), Channels: map[string]ChannelValue{},
-		Extra: maps.Clone(z.extra), LastUpdate: z.lastUpdate}
+		Extra: maps.Clone(z.extra), LastUpdate: z.lastUpdate, Activity: z.activity,
+		MotionCount: z.motionCount(now), Actuators: maps.Clone(z.actuators), Spatial: map[string]Spatial{},
+		LastEntry: z.lastEntry, LastExit: z.lastExit, Now: now}
+	if len(z.doors) > 0 {
+		s.Doors = map[string]Door{}
+		for id, d := range z.doors {
+			d.trim(now)
+			s.Doors[id] = *d
+		}
+	}
+	for cam, sp := range z.spatial {
+		if now.Sub(sp.At) <= spatialFresh {
+			s.Spatial[cam] = sp
+		}
+	}
+	if now.Sub(z.lastVLMAt) <= vlmShown {
+		s.VLM = z.lastVLM
+	}
 	for name, c := range z.channels {
 		c.trim(now)
 		if v, ok := c.fused(now); ok {
@@ -177,7 +263,18 @@ func (m *Model) Zone(id string) (Snapshot, bool) {
 	if !ok {
 		return Snapshot{}, false
 	}
-	return z.snapshot(m.clock.Now()), true
+	return m.snapshotLocked(z, m.clock.Now()), true
+}
+
+func (m *Model) snapshotLocked(z *zone, now time.Time) Snapshot {
+	s := z.snapshot(now)
+	for k, until := range m.suppress {
+		if k.zone == z.id && now.Before(until) {
+			s.Suppressed = append(s.Suppressed, k.typ)
+		}
+	}
+	slices.Sort(s.Suppressed)
+	return s
 }
 
 // Zones returns snapshots of every zone, sorted by id.
@@ -187,7 +284,7 @@ func (m *Model) Zones() []Snapshot {
 	now := m.clock.Now()
 	out := make([]Snapshot, 0, len(m.zones))
 	for _, id := range slices.Sorted(maps.Keys(m.zones)) {
-		out = append(out, m.zones[id].snapshot(now))
+		out = append(out, m.snapshotLocked(m.zones[id], now))
 	}
 	return out
 }
