@@ -2,6 +2,7 @@ package clock
 
 import (
 	"container/heap"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,8 @@ type Sim struct {
 	wake    chan struct{}
 	synced  chan struct{}
 	isSync  bool
+	// scheduled is closed and replaced whenever a timer is scheduled.
+	scheduled chan struct{}
 }
 
 // NewSim returns a clock that is paused at the current wall time until the first
@@ -72,6 +75,26 @@ func NewSim() *Sim {
 		st:     State{SimTime: time.Now(), Speed: 0},
 		wake:   make(chan struct{}, 1),
 		synced: make(chan struct{}),
+
+		scheduled: make(chan struct{}),
+	}
+}
+
+// BlockUntil waits until at least n timers are pending, so a test can move a
+// manual clock only after the code under test has started waiting on it.
+func (s *Sim) BlockUntil(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		pending, ch := len(s.timers), s.scheduled
+		s.mu.Unlock()
+		if pending >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
 	}
 }
 
@@ -160,6 +183,8 @@ func (k simTicker) Stop()               { k.t.Stop() }
 func (s *Sim) scheduleLocked(t *simTimer, d time.Duration) {
 	t.deadline = s.nowLocked().Add(d)
 	heap.Push(&s.timers, t)
+	close(s.scheduled)
+	s.scheduled = make(chan struct{})
 	s.fireDueLocked()
 	s.kickLocked()
 }

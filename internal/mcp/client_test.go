@@ -1,0 +1,121 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/topic"
+)
+
+// device answers requests the way an edge node does, through the client's
+// HandleResponse, so the correlation logic is exercised without a broker (the
+// brain's integration tests cover the MQTT path).
+type device struct {
+	mu     sync.Mutex
+	client *Client
+	answer func(Request) (any, bool) // payload, respond at all
+	sent   []string
+}
+
+func (d *device) PublishJSON(_ context.Context, t string, _ byte, _ bool, v any) error {
+	req := v.(Request)
+	d.mu.Lock()
+	d.sent = append(d.sent, t)
+	d.mu.Unlock()
+	go func() {
+		if payload, ok := d.answer(req); ok {
+			b, _ := json.Marshal(payload)
+			_ = d.client.HandleResponse(topic.MCPResponse("window_01", req.ID), b)
+		}
+	}()
+	return nil
+}
+
+func TestCall(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  func(Request) (any, bool)
+		check   func(t *testing.T, r Outcome, err error)
+		advance time.Duration
+	}{
+		{"result", func(r Request) (any, bool) {
+			return map[string]any{"jsonrpc": "2.0", "id": r.ID, "result": map[string]any{"window": "open"}}, true
+		}, func(t *testing.T, r Outcome, err error) {
+			if err != nil || string(r.Raw) != `{"window":"open"}` || r.Queued {
+				t.Fatalf("%+v %v", r, err)
+			}
+		}, 0},
+		{"device error string", func(r Request) (any, bool) {
+			return map[string]any{"id": r.ID, "error": "motor stuck"}, true
+		}, func(t *testing.T, _ Outcome, err error) {
+			var de *DeviceError
+			if !errors.As(err, &de) || de.Message != "motor stuck" {
+				t.Fatalf("err = %v", err)
+			}
+		}, 0},
+		{"queued for a sleeping leaf", func(r Request) (any, bool) {
+			return map[string]any{"id": r.ID, "result": map[string]any{"status": "queued", "target": "leaf_env_01", "estimated_delivery_sec": 240}}, true
+		}, func(t *testing.T, r Outcome, err error) {
+			if err != nil || !r.Queued || r.Target != "leaf_env_01" || r.EstimatedDelivery != 4*time.Minute {
+				t.Fatalf("%+v %v", r, err)
+			}
+		}, 0},
+		{"id taken from the topic when the payload has none", func(r Request) (any, bool) {
+			return map[string]any{"result": true}, true
+		}, func(t *testing.T, r Outcome, err error) {
+			if err != nil || string(r.Raw) != "true" {
+				t.Fatalf("%+v %v", r, err)
+			}
+		}, 0},
+		{"silence times out", func(Request) (any, bool) { return nil, false },
+			func(t *testing.T, _ Outcome, err error) {
+				if !errors.Is(err, ErrTimeout) {
+					t.Fatalf("err = %v", err)
+				}
+			}, 6 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := clock.NewManual(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+			d := &device{answer: tc.answer}
+			cl := NewClient(d, c)
+			d.client = cl
+			done := make(chan struct{})
+			var r Outcome
+			var err error
+			go func() {
+				r, err = cl.Call(context.Background(), "window_01", "open", nil, 5*time.Second)
+				close(done)
+			}()
+			if tc.advance > 0 {
+				if err := c.BlockUntil(context.Background(), 1); err != nil {
+					t.Fatal(err)
+				}
+				c.Advance(tc.advance)
+			}
+			<-done
+			tc.check(t, r, err)
+			if cl.Pending() != 0 {
+				t.Fatal("pending call leaked")
+			}
+		})
+	}
+}
+
+func TestHandleResponseIgnoresUnknownIDs(t *testing.T) {
+	cl := NewClient(nil, clock.NewManual(time.Now()))
+	if err := cl.HandleResponse("mcp/x/response/nope", []byte(`{"id":"nope","result":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.HandleResponse("mcp/x/response/1", []byte(`not json`)); err == nil {
+		t.Fatal("malformed response accepted")
+	}
+	if err := cl.HandleResponse("office/x/y", []byte(`{}`)); err == nil {
+		t.Fatal("non-response topic accepted")
+	}
+}
