@@ -1,0 +1,247 @@
+// Package sanitizer holds the brain's hard safety limits. Every tool call —
+// from the LLM, the rule engine or chit-chat — passes Check before it runs; a
+// violation is returned to the caller (and so to the LLM) as the tool's error
+// and the call never reaches MQTT or HTTP.
+package sanitizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/somsgo/soms/internal/clock"
+)
+
+// Limits are the hard limits of the reference (§5) plus the bounty range the
+// original design demands.
+type Limits struct {
+	TempMin, TempMax       float64       // set_temperature °C
+	PumpMax                time.Duration // run_pump duration
+	Agents                 []string      // agents allowed for send_device_command
+	AgentPrefixes          []string      // agent id prefixes allowed
+	UrgencyMin, UrgencyMax int
+	TasksPerHour           int
+	SpeakCooldown          time.Duration // per zone ("general" when broadcast)
+	BountyMin, BountyMax   int
+	MaxTitle, MaxDesc      int // runes
+	MaxMessage             int // speak message runes
+}
+
+// Default are the reference's numbers.
+var Default = Limits{
+	TempMin: 18, TempMax: 28, PumpMax: 60 * time.Second,
+	Agents:        []string{"light_01", "pump_01", "window_01", "shelf_01", "hvac_01"},
+	AgentPrefixes: []string{"swarm_hub"},
+	UrgencyMin:    0, UrgencyMax: 4, TasksPerHour: 10, SpeakCooldown: 300 * time.Second,
+	BountyMin: 500, BountyMax: 5000, MaxTitle: 100, MaxDesc: 2000, MaxMessage: 200,
+}
+
+// Violation is a rejected call.
+type Violation struct {
+	Tool, Reason string
+}
+
+func (v *Violation) Error() string {
+	return fmt.Sprintf("safety limit: %s rejected: %s", v.Tool, v.Reason)
+}
+
+func reject(tool, format string, args ...any) error {
+	return &Violation{Tool: tool, Reason: fmt.Sprintf(format, args...)}
+}
+
+// readOnly tools are always allowed.
+var readOnly = []string{"get_zone_status", "get_active_tasks", "get_device_status"}
+
+// Sanitizer checks calls and keeps the rate-limit state. Safe for concurrent use.
+type Sanitizer struct {
+	limits Limits
+	clock  clock.Clock
+
+	mu      sync.Mutex
+	tasks   []time.Time          // successful creations in the window
+	speakAt map[string]time.Time // zone key → last speak
+}
+
+// New returns a sanitizer with the given limits.
+func New(c clock.Clock, l Limits) *Sanitizer {
+	return &Sanitizer{limits: l, clock: c, speakAt: map[string]time.Time{}}
+}
+
+// Check returns a *Violation when the call breaks a limit.
+func (s *Sanitizer) Check(tool string, args map[string]any) error {
+	switch tool {
+	case "create_task":
+		return s.checkTask(args)
+	case "send_device_command":
+		return s.checkDevice(args)
+	case "speak":
+		return s.checkSpeak(args)
+	}
+	if slices.Contains(readOnly, tool) {
+		return nil
+	}
+	return reject(tool, "unknown tool")
+}
+
+func (s *Sanitizer) checkTask(args map[string]any) error {
+	const tool = "create_task"
+	l := s.limits
+	title, _ := args["title"].(string)
+	desc, _ := args["description"].(string)
+	switch {
+	case strings.TrimSpace(title) == "":
+		return reject(tool, "title is required")
+	case strings.TrimSpace(desc) == "":
+		return reject(tool, "description is required")
+	case runes(title) > l.MaxTitle:
+		return reject(tool, "title longer than %d characters", l.MaxTitle)
+	case runes(desc) > l.MaxDesc:
+		return reject(tool, "description longer than %d characters", l.MaxDesc)
+	}
+	if v, ok := args["urgency"]; ok && v != nil {
+		u, isNum := Number(v)
+		if !isNum || u != math.Trunc(u) || u < float64(l.UrgencyMin) || u > float64(l.UrgencyMax) {
+			return reject(tool, "urgency %v outside %d–%d", v, l.UrgencyMin, l.UrgencyMax)
+		}
+	}
+	if v, ok := args["bounty"]; ok && v != nil {
+		b, isNum := Number(v)
+		if !isNum || b != math.Trunc(b) || b < float64(l.BountyMin) || b > float64(l.BountyMax) {
+			return reject(tool, "bounty %v outside %d–%d", v, l.BountyMin, l.BountyMax)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trimLocked()
+	if len(s.tasks) >= l.TasksPerHour {
+		return reject(tool, "rate limit: %d tasks in the last hour", len(s.tasks))
+	}
+	return nil
+}
+
+func (s *Sanitizer) checkDevice(args map[string]any) error {
+	const tool = "send_device_command"
+	l := s.limits
+	agent, _ := args["agent_id"].(string)
+	name, _ := args["tool_name"].(string)
+	if agent == "" || name == "" {
+		return reject(tool, "agent_id and tool_name are required")
+	}
+	allowed := slices.Contains(l.Agents, agent)
+	for _, p := range l.AgentPrefixes {
+		allowed = allowed || strings.HasPrefix(agent, p)
+	}
+	if !allowed {
+		return reject(tool, "agent %q is not on the allow-list", agent)
+	}
+	dargs := DeviceArgs(args["arguments"])
+	switch name {
+	case "set_temperature":
+		t, ok := Number(dargs["temperature"])
+		if !ok {
+			return reject(tool, "set_temperature needs a numeric temperature")
+		}
+		if t < l.TempMin || t > l.TempMax {
+			return reject(tool, "temperature %g°C outside %g–%g°C", t, l.TempMin, l.TempMax)
+		}
+	case "run_pump":
+		d, ok := Number(dargs["duration"])
+		if !ok || d < 0 {
+			return reject(tool, "run_pump needs a non-negative numeric duration")
+		}
+		if d > l.PumpMax.Seconds() {
+			return reject(tool, "pump duration %gs over %gs", d, l.PumpMax.Seconds())
+		}
+	}
+	return nil
+}
+
+func (s *Sanitizer) checkSpeak(args map[string]any) error {
+	const tool = "speak"
+	msg, _ := args["message"].(string)
+	if strings.TrimSpace(msg) == "" {
+		return reject(tool, "message is empty")
+	}
+	if runes(msg) > s.limits.MaxMessage {
+		return reject(tool, "message longer than %d characters", s.limits.MaxMessage)
+	}
+	key := SpeakKey(args)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.speakAt[key]; ok {
+		if wait := s.limits.SpeakCooldown - s.clock.Now().Sub(last); wait > 0 {
+			return reject(tool, "zone %s spoke %ds ago; wait %ds", key, int((s.limits.SpeakCooldown - wait).Seconds()), int(math.Ceil(wait.Seconds())))
+		}
+	}
+	return nil
+}
+
+// RecordTask counts a task the backend accepted against the hourly limit.
+func (s *Sanitizer) RecordTask() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tasks = append(s.tasks, s.clock.Now())
+}
+
+// RecordSpeak starts the speak cooldown of the call's zone.
+func (s *Sanitizer) RecordSpeak(args map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.speakAt[SpeakKey(args)] = s.clock.Now()
+}
+
+func (s *Sanitizer) trimLocked() {
+	now := s.clock.Now()
+	i := 0
+	for i < len(s.tasks) && now.Sub(s.tasks[i]) >= time.Hour {
+		i++
+	}
+	s.tasks = s.tasks[i:]
+}
+
+// SpeakKey is the cooldown key of a speak call: its zone, or "general".
+func SpeakKey(args map[string]any) string {
+	if z, _ := args["zone"].(string); strings.TrimSpace(z) != "" {
+		return z
+	}
+	return "general"
+}
+
+// DeviceArgs reads send_device_command's arguments: a JSON object given as a
+// string or as an object; anything else is an empty object, as the original.
+func DeviceArgs(v any) map[string]any {
+	switch x := v.(type) {
+	case map[string]any:
+		return x
+	case string:
+		var m map[string]any
+		if json.Unmarshal([]byte(x), &m) == nil && m != nil {
+			return m
+		}
+	}
+	return map[string]any{}
+}
+
+// Number reads a JSON number or a numeric string.
+func Number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	case int:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+	}
+	return 0, false
+}
+
+func runes(s string) int { return len([]rune(s)) }
