@@ -1,0 +1,157 @@
+package perception
+
+import (
+	"image"
+	"math"
+)
+
+// Letterbox is the mapping between a camera frame and the model's square
+// input: the frame is scaled by Scale (keeping its aspect ratio) and centred,
+// with PadX/PadY pixels of grey (114, as Ultralytics pads) around it.
+type Letterbox struct {
+	Size       int // model input side
+	SrcW, SrcH int
+	Scale      float64
+	PadX, PadY float64
+}
+
+// NewLetterbox computes the mapping of a srcW×srcH frame into size×size.
+func NewLetterbox(srcW, srcH, size int) Letterbox {
+	r := math.Min(float64(size)/float64(srcW), float64(size)/float64(srcH))
+	w, h := math.Round(float64(srcW)*r), math.Round(float64(srcH)*r)
+	return Letterbox{Size: size, SrcW: srcW, SrcH: srcH, Scale: r,
+		PadX: math.Floor((float64(size) - w) / 2), PadY: math.Floor((float64(size) - h) / 2)}
+}
+
+// ToSource maps a point from model input pixels back to frame pixels,
+// clamped to the frame.
+func (l Letterbox) ToSource(x, y float64) (float64, float64) {
+	sx := (x - l.PadX) / l.Scale
+	sy := (y - l.PadY) / l.Scale
+	return math.Max(0, math.Min(float64(l.SrcW), sx)), math.Max(0, math.Min(float64(l.SrcH), sy))
+}
+
+const padGrey = 114.0 / 255
+
+// Fill writes the letterboxed frame into dst as planar RGB floats in 0..1
+// (the [1,3,size,size] "images" tensor of a YOLO export). planes is scratch
+// space reused between frames; the returned slice is the (possibly grown)
+// scratch to keep.
+func (l Letterbox) Fill(src image.Image, dst []float32, planes []float32) []float32 {
+	S := l.Size
+	n := S * S
+	planes = toPlanes(src, planes)
+	sw, sh := l.SrcW, l.SrcH
+	w := int(math.Round(float64(sw) * l.Scale))
+	h := int(math.Round(float64(sh) * l.Scale))
+	px, py := int(l.PadX), int(l.PadY)
+	for c := range 3 {
+		out := dst[c*n : (c+1)*n]
+		for i := range out {
+			out[i] = padGrey
+		}
+	}
+	if w == sw && h == sh { // same size: a copy into the padded frame
+		for c := range 3 {
+			plane := planes[c*sw*sh : (c+1)*sw*sh]
+			out := dst[c*n : (c+1)*n]
+			for y := range h {
+				copy(out[(y+py)*S+px:(y+py)*S+px+w], plane[y*sw:(y+1)*sw])
+			}
+		}
+		return planes
+	}
+	// bilinear resize, sampling at pixel centres like cv2.INTER_LINEAR
+	x0s, x1s, fxs := make([]int, w), make([]int, w), make([]float32, w)
+	for x := range w {
+		x0s[x], x1s[x], fxs[x] = sample(x, sw, l.Scale)
+	}
+	for y := range h {
+		y0, y1, fy := sample(y, sh, l.Scale)
+		for c := range 3 {
+			plane := planes[c*sw*sh : (c+1)*sw*sh]
+			r0, r1 := plane[y0*sw:(y0+1)*sw], plane[y1*sw:(y1+1)*sw]
+			out := dst[c*n+(y+py)*S+px : c*n+(y+py)*S+px+w]
+			for x := range w {
+				a, b, f := x0s[x], x1s[x], fxs[x]
+				top := r0[a] + (r0[b]-r0[a])*f
+				bot := r1[a] + (r1[b]-r1[a])*f
+				out[x] = top + (bot-top)*fy
+			}
+		}
+	}
+	return planes
+}
+
+func sample(d, srcLen int, scale float64) (int, int, float32) {
+	s := (float64(d)+0.5)/scale - 0.5
+	if s < 0 {
+		s = 0
+	}
+	i := int(s)
+	if i >= srcLen-1 {
+		return srcLen - 1, srcLen - 1, 0
+	}
+	return i, i + 1, float32(s - float64(i))
+}
+
+// toPlanes converts a frame to planar RGB floats in 0..1. JPEG frames decode
+// to YCbCr; converting them here directly avoids image/color's per-pixel
+// interface calls.
+func toPlanes(src image.Image, planes []float32) []float32 {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	need := 3 * w * h
+	if cap(planes) < need {
+		planes = make([]float32, need)
+	}
+	planes = planes[:need]
+	R, G, B := planes[:w*h], planes[w*h:2*w*h], planes[2*w*h:]
+	const k = 1.0 / 255
+	switch img := src.(type) {
+	case *image.YCbCr:
+		for y := range h {
+			yi := img.YOffset(b.Min.X, b.Min.Y+y)
+			for x := range w {
+				ci := img.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bb := ycbcrToRGB(img.Y[yi+x], img.Cb[ci], img.Cr[ci])
+				R[y*w+x], G[y*w+x], B[y*w+x] = r, g, bb
+			}
+		}
+	case *image.RGBA:
+		for y := range h {
+			row := img.Pix[img.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				R[y*w+x], G[y*w+x], B[y*w+x] = float32(row[4*x])*k, float32(row[4*x+1])*k, float32(row[4*x+2])*k
+			}
+		}
+	default:
+		for y := range h {
+			for x := range w {
+				r, g, bb, _ := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				R[y*w+x], G[y*w+x], B[y*w+x] = float32(r>>8)*k, float32(g>>8)*k, float32(bb>>8)*k
+			}
+		}
+	}
+	return planes
+}
+
+// ycbcrToRGB is JFIF's conversion, as image/color does it, scaled to 0..1.
+func ycbcrToRGB(y, cb, cr uint8) (float32, float32, float32) {
+	yy := float32(y)
+	fcb, fcr := float32(cb)-128, float32(cr)-128
+	r := yy + 1.402*fcr
+	g := yy - 0.344136*fcb - 0.714136*fcr
+	b := yy + 1.772*fcb
+	return clamp01(r / 255), clamp01(g / 255), clamp01(b / 255)
+}
+
+func clamp01(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return v
+}
