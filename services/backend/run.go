@@ -3,22 +3,37 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/services/backend/migrations"
 )
 
+// minSecret is the shortest JWT_SECRET accepted (HS256 wants 256 bits).
+const minSecret = 32
+
 // Run serves the dashboard API until ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.ServiceToken == "" {
 		return errors.New("INTERNAL_SERVICE_TOKEN is not set: the backend refuses to accept service writes without it")
+	}
+	// A simulation is a development run by definition.
+	dev := cfg.Dev || cfg.Common.Clock == "sim"
+	switch {
+	case cfg.JWTSecret == "" && !dev:
+		return errors.New("JWT_SECRET is not set: set a random secret of at least 32 bytes (or BACKEND_DEV=true for a throwaway one)")
+	case cfg.JWTSecret != "" && len(cfg.JWTSecret) < minSecret:
+		return fmt.Errorf("JWT_SECRET is %d bytes; use at least %d", len(cfg.JWTSecret), minSecret)
 	}
 	kit, err := service.New(ctx, "backend", cfg.Common, service.Options{MQTT: true})
 	if err != nil {
 		return err
 	}
 	defer kit.Close()
+	if cfg.JWTSecret == "" {
+		kit.Log.Warn("JWT_SECRET is not set (development or simulation): using a random secret; login tokens will not survive a restart")
+	}
 
 	pool, err := pg.Open(ctx, cfg.DB.URL, kit.Log)
 	if err != nil {
@@ -30,6 +45,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	kit.HTTP.AddCheck("database", pg.Ready(pool))
 
-	NewAPI(pool, kit.Clock, kit.Log, cfg.ServiceToken, cfg.RegionID).Routes(kit.HTTP.Router)
-	return kit.Run(ctx, cfg.Addr)
+	var payer RewardPayer
+	if cfg.WalletURL == "" {
+		kit.Log.Warn("WALLET_SERVICE_URL is not set: task rewards are recorded as pending and not paid")
+	} else {
+		payer = newWalletPayer(cfg.WalletURL, cfg.ServiceToken)
+	}
+	api := New(Deps{
+		Pool: pool, Clock: kit.Clock, Log: kit.Log, ServiceToken: cfg.ServiceToken, Region: cfg.RegionID,
+		Bus: kit.Bus, Payer: payer, JWTSecret: []byte(cfg.JWTSecret), TokenTTL: cfg.TokenTTL, Metrics: kit.Metrics,
+	})
+	if cfg.AdminUser != "" {
+		if err := api.users.ensureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword, kit.Clock.Now()); err != nil {
+			return err
+		}
+		kit.Log.Info("bootstrap administrator ready", "username", cfg.AdminUser)
+	}
+	api.Routes(kit.HTTP.Router)
+	return kit.Run(ctx, cfg.Addr, api.PaymentLoop(cfg.PaymentRetry), api.ExpiryLoop(cfg.ExpirySweep))
 }

@@ -1,14 +1,17 @@
 package backend
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/topic"
 )
 
 func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
@@ -21,39 +24,53 @@ func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.clock.Now()
-	t, created, err := a.tasks.create(r.Context(), in, now)
+	res, err := a.tasks.create(r.Context(), in, now)
 	if err != nil {
 		a.log.Error("create task", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not store the task")
 		return
 	}
+	t := res.Task
 	t.Status = t.StatusAt(now)
-	if created {
+	if res.Outcome == outcomeCreated {
+		a.metrics.tasksCreated.Inc()
+		a.hub.Publish(EventTaskCreated, t)
 		a.log.Info("task created", "id", t.ID, "title", t.Title, "zone", deref(t.Zone), "urgency", t.Urgency, "types", t.TaskType)
 	} else {
-		a.log.Info("duplicate task updated in place", "id", t.ID, "title", t.Title, "zone", deref(t.Zone))
+		a.metrics.tasksMerged.WithLabelValues(res.Outcome).Inc()
+		a.hub.Publish(EventTaskUpdated, t)
+		a.log.Info("duplicate task updated in place", "id", t.ID, "title", t.Title, "new_title", in.Title,
+			"zone", deref(t.Zone), "rule", res.Outcome, "category", res.Category)
 	}
 	// 200 in both cases: the original brain treats exactly 200 with an id as success.
 	httpx.WriteJSON(w, http.StatusOK, t)
 }
 
+var listStatuses = map[string]bool{
+	"": true, "all": true, dashboard.StatusOpen: true, dashboard.StatusAccepted: true, dashboard.StatusCompleted: true,
+	dashboard.StatusExpired: true, dashboard.StatusQueued: true, dashboard.StatusActive: true,
+}
+
 func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := dashboard.TaskFilter{Status: q.Get("status"), Zone: q.Get("zone"), Audience: q.Get("audience"), Limit: 100}
-	switch f.Status {
-	case "", "all", dashboard.StatusOpen, dashboard.StatusAccepted, dashboard.StatusCompleted, dashboard.StatusExpired, "active":
-	default:
-		httpx.Error(w, http.StatusBadRequest, "status must be one of open, accepted, completed, expired, active, all")
+	if !listStatuses[f.Status] {
+		httpx.Error(w, http.StatusBadRequest, "status must be one of open, accepted, completed, expired, queued, active, all")
 		return
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			httpx.Error(w, http.StatusBadRequest, "limit must be an integer between 1 and 1000")
-			return
-		}
-		f.Limit = n
+	if f.Audience != "" && f.Audience != "user" && f.Audience != "admin" {
+		httpx.Error(w, http.StatusBadRequest, "audience must be user or admin")
+		return
 	}
+	limit, ok := limitParam(w, r, 100, 1000)
+	if !ok {
+		return
+	}
+	f.Limit = limit
+	a.writeTasks(w, r, f)
+}
+
+func (a *API) writeTasks(w http.ResponseWriter, r *http.Request, f dashboard.TaskFilter) {
 	now := a.clock.Now()
 	ts, err := a.tasks.list(r.Context(), f, now)
 	if err != nil {
@@ -67,24 +84,229 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, ts)
 }
 
-func (a *API) getTask(w http.ResponseWriter, r *http.Request) {
+// limitParam reads ?limit= within [1, max].
+func limitParam(w http.ResponseWriter, r *http.Request, def, max int) (int, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		httpx.Error(w, http.StatusBadRequest, "limit must be an integer between 1 and "+strconv.Itoa(max))
+		return 0, false
+	}
+	return n, true
+}
+
+func (a *API) taskQueue(w http.ResponseWriter, r *http.Request) {
+	a.writeTasks(w, r, dashboard.TaskFilter{Status: dashboard.StatusQueued, Limit: 1000})
+}
+
+func taskID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id < 1 {
 		httpx.Error(w, http.StatusBadRequest, "task id must be a positive integer")
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) getTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(w, r)
+	if !ok {
 		return
 	}
 	t, err := a.tasks.get(r.Context(), id)
-	if errors.Is(err, errNotFound) {
+	a.writeTask(w, "get task", id, t, err)
+}
+
+// writeTask answers with the task or maps the store's error to a status.
+func (a *API) writeTask(w http.ResponseWriter, what string, id int64, t dashboard.Task, err error) bool {
+	var (
+		se *stateError
+		fe *forbiddenError
+	)
+	switch {
+	case err == nil:
+		t.Status = t.StatusAt(a.clock.Now())
+		httpx.WriteJSON(w, http.StatusOK, t)
+		return true
+	case errors.Is(err, errNotFound):
 		httpx.Error(w, http.StatusNotFound, "task "+strconv.FormatInt(id, 10)+" not found")
+	case errors.As(err, &se):
+		httpx.Error(w, http.StatusBadRequest, se.msg)
+	case errors.As(err, &fe):
+		httpx.Error(w, http.StatusForbidden, fe.msg)
+	default:
+		a.log.Error(what, "id", id, "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not "+what)
+	}
+	return false
+}
+
+func (a *API) acceptTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(w, r)
+	if !ok {
 		return
 	}
+	var in dashboard.AcceptTask
+	if !httpx.DecodeOrError(w, r, &in) {
+		return
+	}
+	p := principalFrom(r.Context())
+	if in.UserID == 0 && p.User != nil {
+		in.UserID = p.User.ID // a person accepting for themselves may omit it
+	}
+	if in.UserID < 1 {
+		httpx.Invalid(w, map[string]string{"user_id": "required: the id of the person accepting"})
+		return
+	}
+	if p.User != nil && !p.admin() && p.User.ID != in.UserID {
+		httpx.Error(w, http.StatusForbidden, "you may only accept tasks for yourself")
+		return
+	}
+	t, changed, err := a.tasks.accept(r.Context(), id, in.UserID, p.actor(), a.clock.Now())
+	if a.writeTask(w, "accept task", id, t, err) && changed {
+		t.Status = t.StatusAt(a.clock.Now())
+		a.hub.Publish(EventTaskAccepted, t)
+		a.log.Info("task accepted", "id", id, "user", in.UserID)
+	}
+}
+
+func (a *API) completeTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(w, r)
+	if !ok {
+		return
+	}
+	var in dashboard.CompleteTask
+	if !httpx.DecodeOrError(w, r, &in) {
+		return
+	}
+	if bad := in.Validate(); len(bad) > 0 {
+		httpx.Invalid(w, bad)
+		return
+	}
+	t, err := a.tasks.complete(r.Context(), id, principalFrom(r.Context()), in, a.payments, a.clock.Now())
 	if err != nil {
-		a.log.Error("get task", "id", id, "err", err)
-		httpx.Error(w, http.StatusInternalServerError, "could not read the task")
+		a.writeTask(w, "complete task", id, t, err)
 		return
 	}
 	t.Status = t.StatusAt(a.clock.Now())
+	a.metrics.tasksCompleted.WithLabelValues(in.ReportStatus).Inc()
+	a.log.Info("task completed", "id", id, "user", derefID(t.AssignedTo), "report_status", in.ReportStatus)
+	a.publishReport(r.Context(), t)
+	a.hub.Publish(EventTaskCompleted, t)
+	// Pay now; if the wallet is down the payment loop retries later.
+	a.payDue(r.Context(), id)
 	httpx.WriteJSON(w, http.StatusOK, t)
+}
+
+// publishReport tells the brain how the task went, on
+// office/{zone}/task_report/{id} (zone "main" when the task has none).
+func (a *API) publishReport(ctx context.Context, t dashboard.Task) {
+	if a.bus == nil {
+		return
+	}
+	zone := deref(t.Zone)
+	if zone == "" {
+		zone = "main"
+	}
+	rep := dashboard.TaskReport{TaskID: t.ID, Title: t.Title, ReportStatus: deref(t.ReportStatus), CompletionNote: deref(t.CompletionNote), Zone: zone}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.bus.PublishJSON(ctx, topic.TaskReport(zone, strconv.FormatInt(t.ID, 10)), 1, false, rep); err != nil {
+		a.log.Error("publish task report", "id", t.ID, "err", err)
+	}
+}
+
+func (a *API) dispatchTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(w, r)
+	if !ok {
+		return
+	}
+	t, err := a.tasks.dispatch(r.Context(), id, a.clock.Now())
+	if a.writeTask(w, "dispatch task", id, t, err) {
+		t.Status = t.StatusAt(a.clock.Now())
+		a.hub.Publish(EventTaskDispatched, t)
+	}
+}
+
+func (a *API) remindedTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(w, r)
+	if !ok {
+		return
+	}
+	t, err := a.tasks.reminded(r.Context(), id, a.clock.Now())
+	if a.writeTask(w, "stamp the reminder", id, t, err) {
+		t.Status = t.StatusAt(a.clock.Now())
+		a.hub.Publish(EventTaskReminded, t)
+	}
+}
+
+func (a *API) taskStats(w http.ResponseWriter, r *http.Request) {
+	st, err := a.tasks.stats(r.Context(), a.clock.Now())
+	if err != nil {
+		a.log.Error("task stats", "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not count tasks")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, st)
+}
+
+func (a *API) auditLog(w http.ResponseWriter, r *http.Request) {
+	limit, ok := limitParam(w, r, 100, 1000)
+	if !ok {
+		return
+	}
+	a.writeAudit(w, r, 0, limit)
+}
+
+func (a *API) taskAudit(w http.ResponseWriter, r *http.Request) {
+	id, ok := taskID(w, r)
+	if !ok {
+		return
+	}
+	if _, err := a.tasks.get(r.Context(), id); err != nil {
+		a.writeTask(w, "read the audit", id, dashboard.Task{}, err)
+		return
+	}
+	a.writeAudit(w, r, id, 1000)
+}
+
+func (a *API) writeAudit(w http.ResponseWriter, r *http.Request, id int64, limit int) {
+	es, err := a.tasks.auditLog(r.Context(), id, limit)
+	if err != nil {
+		a.log.Error("audit log", "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not read the audit log")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, es)
+}
+
+// ExpiryLoop records task expiry (audit entry, live event) every interval of
+// clock time. Expiry itself is derived from expires_at and the clock, so the
+// API is right even between sweeps.
+func (a *API) ExpiryLoop(interval time.Duration) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := a.clock.NewTicker(interval)
+		defer t.Stop()
+		for {
+			ts, err := a.tasks.noteExpired(ctx, a.clock.Now())
+			if err != nil && ctx.Err() == nil {
+				a.log.Error("expiry sweep", "err", err)
+			}
+			for _, task := range ts {
+				task.Status = dashboard.StatusExpired
+				a.hub.Publish(EventTaskExpired, task)
+				a.log.Info("task expired", "id", task.ID, "title", task.Title)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C():
+			}
+		}
+	}
 }
 
 func deref(s *string) string {
@@ -92,4 +314,11 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -6,20 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
-	"github.com/somsgo/soms/internal/logging"
-	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
-	"github.com/somsgo/soms/services/backend/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -27,32 +20,6 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 const token = "test-token"
-
-type env struct {
-	srv   *httptest.Server
-	clock *clock.Sim
-	svc   *dashboard.Client // with the service token
-	anon  *dashboard.Client
-}
-
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	ctx := context.Background()
-	pool, err := pg.Open(ctx, testenv.Postgres(t), logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pg.Migrate(ctx, pool, "dashboard", migrations.FS, logging.Discard()); err != nil {
-		t.Fatal(err)
-	}
-	c := clock.NewManual(t0)
-	r := chi.NewRouter()
-	NewAPI(pool, c, logging.Discard(), token, "local").Routes(r)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	return &env{srv: srv, clock: c, svc: dashboard.NewClient(srv.URL, token), anon: dashboard.NewClient(srv.URL, "")}
-}
 
 func zone(s string) *string { return &s }
 
@@ -153,6 +120,9 @@ func TestWriteAuthentication(t *testing.T) {
 	assertStatus(t, err, http.StatusUnauthorized)
 	bad := dashboard.NewClient(e.srv.URL, "not-the-token")
 	_, err = bad.CreateTask(ctx, dashboard.CreateTask{Title: "x", Description: "y"})
+	assertStatus(t, err, http.StatusUnauthorized)
+	// A signed-in person is not a service.
+	_, err = e.person(t, "alice").CreateTask(ctx, dashboard.CreateTask{Title: "x", Description: "y"})
 	assertStatus(t, err, http.StatusForbidden)
 	if list, _ := e.anon.ListTasks(ctx, dashboard.TaskFilter{}); len(list) != 0 {
 		t.Fatal("a rejected write stored a task")

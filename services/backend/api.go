@@ -1,0 +1,131 @@
+package backend
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/clock"
+)
+
+// Deps are the backend's dependencies. Pool, Clock and Log are required; the
+// rest are optional and switch features off when nil or empty.
+type Deps struct {
+	Pool         *pgxpool.Pool
+	Clock        clock.Clock
+	Log          *slog.Logger
+	ServiceToken string
+	Region       string
+	// Bus publishes task reports; nil skips them.
+	Bus *bus.Client
+	// Payer pays task rewards; nil records payments as pending only.
+	Payer RewardPayer
+	// JWTSecret signs people's tokens; empty uses a random per-process secret.
+	JWTSecret []byte
+	// TokenTTL is how long a login token lasts (default 24 h of clock time).
+	TokenTTL time.Duration
+	// BcryptCost defaults to bcrypt.DefaultCost; tests lower it.
+	BcryptCost int
+	// Metrics registers the backend's counters; nil uses a private registry.
+	Metrics prometheus.Registerer
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	tasks    *taskStore
+	users    *userStore
+	payments *paymentStore
+	tokens   *tokens
+	hub      *Hub
+	bus      *bus.Client
+	payer    RewardPayer
+	clock    clock.Clock
+	log      *slog.Logger
+	token    string
+	metrics  *metrics
+}
+
+// New builds the backend's handlers over an already migrated database.
+func New(d Deps) *API {
+	secret := d.JWTSecret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	ttl := d.TokenTTL
+	if ttl <= 0 {
+		ttl = 24 * time.Hour
+	}
+	cost := d.BcryptCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	reg := d.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	a := &API{
+		tasks:    &taskStore{pool: d.Pool, region: d.Region},
+		users:    &userStore{pool: d.Pool, cost: cost},
+		payments: &paymentStore{pool: d.Pool},
+		tokens:   &tokens{secret: secret, ttl: ttl, clock: d.Clock},
+		hub:      NewHub(),
+		bus:      d.Bus,
+		payer:    d.Payer,
+		clock:    d.Clock,
+		log:      d.Log,
+		token:    d.ServiceToken,
+	}
+	a.metrics = newMetrics(reg, a.payments)
+	return a
+}
+
+// NewAPI returns the backend's task handlers with no bus, wallet or fixed JWT
+// secret (the shape tests of other services use).
+func NewAPI(pool *pgxpool.Pool, c clock.Clock, log *slog.Logger, serviceToken, region string) *API {
+	return New(Deps{Pool: pool, Clock: c, Log: log, ServiceToken: serviceToken, Region: region})
+}
+
+// Hub is the live-event hub browsers subscribe to over SSE.
+func (a *API) Hub() *Hub { return a.hub }
+
+// Routes is the backend's one route table. Paths keep the original SOMS
+// trailing slashes, which the brain and existing clients call.
+func (a *API) Routes(r chi.Router) {
+	r.Group(func(r chi.Router) {
+		r.Use(a.authenticate)
+		r.Route("/tasks", func(r chi.Router) {
+			r.Get("/", a.listTasks)
+			r.With(a.requireService).Post("/", a.createTask)
+			r.Get("/queue", a.taskQueue)
+			r.Get("/stats", a.taskStats)
+			r.Get("/audit", a.auditLog)
+			r.Get("/{id}", a.getTask)
+			r.Get("/{id}/audit", a.taskAudit)
+			r.With(a.requireAuth).Put("/{id}/accept", a.acceptTask)
+			r.With(a.requireAuth).Put("/{id}/complete", a.completeTask)
+			r.With(a.requireService).Put("/{id}/dispatch", a.dispatchTask)
+			r.With(a.requireService).Put("/{id}/reminded", a.remindedTask)
+		})
+		r.Route("/auth", func(r chi.Router) {
+			r.Post("/register", a.register)
+			r.Post("/login", a.login)
+			r.With(a.requireUser).Get("/me", a.me)
+		})
+		r.Route("/users", func(r chi.Router) {
+			r.Use(a.requireAuth)
+			r.With(a.requireAdmin).Get("/", a.listUsers)
+			r.With(a.requireAdmin).Post("/", a.createUser)
+			r.Get("/{id}", a.getUser)
+			r.Put("/{id}", a.updateUser)
+			r.With(a.requireAdmin).Delete("/{id}", a.deleteUser)
+		})
+		r.Get("/events/stream", a.eventStream)
+	})
+}

@@ -1,0 +1,111 @@
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	mosqconf "github.com/somsgo/soms/infra/mosquitto"
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/pg"
+	"github.com/somsgo/soms/internal/testenv"
+	"github.com/somsgo/soms/services/backend/migrations"
+)
+
+type env struct {
+	api   *API
+	srv   *httptest.Server
+	clock *clock.Sim
+	svc   *dashboard.Client // with the service token
+	anon  *dashboard.Client
+	bus   *bus.Client
+}
+
+type envOpts struct {
+	mqtt  bool
+	payer RewardPayer
+}
+
+func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
+
+func newEnvWith(t testing.TB, o envOpts) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pg.Open(ctx, testenv.Postgres(t), logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := pg.Migrate(ctx, pool, "dashboard", migrations.FS, logging.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{clock: clock.NewManual(t0)}
+	if o.mqtt {
+		e.bus = connectBus(t, "backend")
+	}
+	e.api = New(Deps{
+		Pool: pool, Clock: e.clock, Log: logging.Discard(), ServiceToken: token, Region: "local",
+		Bus: e.bus, Payer: o.payer, BcryptCost: bcrypt.MinCost, JWTSecret: []byte("test-secret-test-secret-test-secret"),
+	})
+	r := chi.NewRouter()
+	e.api.Routes(r)
+	e.srv = httptest.NewServer(r)
+	t.Cleanup(e.srv.Close)
+	e.svc = dashboard.NewClient(e.srv.URL, token)
+	e.anon = dashboard.NewClient(e.srv.URL, "")
+	return e
+}
+
+func connectBus(t testing.TB, name string) *bus.Client {
+	t.Helper()
+	b := testenv.Broker(t)
+	c := bus.New(b.Config(mosqconf.UserService), name, logging.Discard(), prometheus.NewRegistry())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// person registers username and returns a client signed in as them.
+func (e *env) person(t testing.TB, username string) *dashboard.Client {
+	t.Helper()
+	tok, err := e.anon.Register(context.Background(), dashboard.Register{Username: username, Password: "password-" + username})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.anon.WithBearer(tok.AccessToken)
+}
+
+// admin creates an administrator through the service token and signs in.
+func (e *env) admin(t testing.TB, username string) *dashboard.Client {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.svc.CreateUser(ctx, dashboard.Register{Username: username, Password: "password-" + username, Role: RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.anon.Login(ctx, username, "password-"+username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.anon.WithBearer(tok.AccessToken)
+}
+
+// uniq returns a name no other test on the shared broker uses.
+func uniq(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
+}
