@@ -1,7 +1,10 @@
 // Package edge is the virtual edge: the office's rooms as a physics model
-// (CO2, temperature, humidity, light) observed by virtual sensor nodes that
-// speak the original SOMS MQTT protocol (telemetry, heartbeats) and acted on by
-// virtual actuators answering MCP tool calls. A control API sets the scene.
+// (CO2, temperature, humidity, light, outside weather) observed by virtual
+// sensor nodes and a SensorSwarm hub that speak the original SOMS MQTT
+// protocol (telemetry, heartbeats with children) and acted on by virtual
+// actuators answering MCP tool calls. It owns each zone's scene (who is
+// where), publishes it for the virtual camera, and lets occupancy sensing
+// follow it. A control API sets the scene and injects device faults.
 package edge
 
 import (
@@ -14,10 +17,13 @@ import (
 type Config struct {
 	Common            service.Common
 	Addr              string        `env:"EDGE_ADDR" default:":8010" doc:"control API listen address"`
-	Layout            string        `env:"EDGE_LAYOUT" default:"builtin:office" doc:"office layout: builtin:office, builtin:meeting, or a JSON file path"`
-	Seed              uint64        `env:"SOMS_SIM_SEED" default:"1" doc:"seed of the sensor-noise generator (same seed, same run)"`
+	Layout            string        `env:"EDGE_LAYOUT" default:"builtin:office" doc:"office layout: builtin:office, builtin:meeting, builtin:original, or a JSON file path"`
+	Seed              uint64        `env:"SOMS_SIM_SEED" default:"1" doc:"seed of the sensor-noise and people generators (same seed, same run)"`
 	PhysicsStep       time.Duration `env:"EDGE_PHYSICS_STEP" default:"10s" doc:"simulated time between physics updates"`
 	ReportInterval    time.Duration `env:"EDGE_REPORT_INTERVAL" default:"30s" doc:"simulated time between sensor reports"`
 	HeartbeatInterval time.Duration `env:"EDGE_HEARTBEAT_INTERVAL" default:"60s" doc:"simulated time between device heartbeats"`
+	SwarmTick         time.Duration `env:"EDGE_SWARM_TICK" default:"2s" doc:"simulated time between SensorSwarm radio ticks (leaves report on their own intervals)"`
 	MCPLatency        time.Duration `env:"EDGE_MCP_LATENCY" default:"500ms" doc:"simulated device latency before answering a tool call"`
+	SceneUser         string        `env:"EDGE_SCENE_MQTT_USER" doc:"MQTT user for publishing scenes on soms/sim/scene/+ (default: the main connection, which must then be user sim)"`
+	ScenePass         string        `env:"EDGE_SCENE_MQTT_PASS" doc:"password of EDGE_SCENE_MQTT_USER"`
 }

@@ -1,13 +1,18 @@
 package edge
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/sim/scene"
 )
+
+var errNotFound = errors.New("not found")
 
 // routes is the edge's control API, used by scenarios and acceptance steps to
 // set the scene. Outcomes are observed through product interfaces, not here.
@@ -15,7 +20,20 @@ func (o *office) routes(r chi.Router) {
 	r.Get("/zones", o.listZones)
 	r.Get("/zones/{id}", o.getZone)
 	r.Patch("/zones/{id}", o.patchZone)
+	r.Get("/zones/{id}/scene", o.getScene)
+	r.Put("/zones/{id}/scene", o.putScene)
+	r.Post("/zones/{id}/people", o.postPerson)
+	r.Patch("/zones/{id}/people/{pid}", o.patchPersonRoute)
+	r.Delete("/zones/{id}/people/{pid}", o.deletePerson)
+	r.Post("/zones/{id}/ramps", o.postRamp)
+	r.Delete("/zones/{id}/ramps", o.deleteRamps)
+	r.Get("/ramps", o.listRamps)
+	r.Get("/outside", o.getOutside)
+	r.Patch("/outside", o.patchOutside)
 	r.Get("/devices", o.listDevices)
+	r.Get("/devices/{id}/fault", o.getFault)
+	r.Put("/devices/{id}/fault", o.putFault)
+	r.Delete("/devices/{id}/fault", o.deleteFault)
 	r.Post("/reset", o.reset)
 }
 
@@ -46,6 +64,8 @@ func (o *office) getZone(w http.ResponseWriter, r *http.Request) {
 }
 
 // ZonePatch changes a zone's conditions; absent fields are left alone.
+// People sets the head count: generated people are added to, or the most
+// recently added removed from, the zone's scene.
 type ZonePatch struct {
 	People       *int     `json:"people"`
 	CO2          *float64 `json:"co2"`
@@ -56,6 +76,7 @@ type ZonePatch struct {
 	LightsOn     *bool    `json:"lights_on"`
 	HVACSetpoint *float64 `json:"hvac_setpoint"`
 	HVACOff      bool     `json:"hvac_off"`
+	DaylightLux  *float64 `json:"daylight_lux"`
 }
 
 func (p ZonePatch) validate() map[string]string {
@@ -65,7 +86,7 @@ func (p ZonePatch) validate() map[string]string {
 			bad[name] = "out of range"
 		}
 	}
-	if p.People != nil && (*p.People < 0 || *p.People > 500) {
+	if p.People != nil && (*p.People < 0 || *p.People > maxPeople) {
 		bad["people"] = "must be between 0 and 500"
 	}
 	check("co2", p.CO2, 300, 10000)
@@ -73,6 +94,7 @@ func (p ZonePatch) validate() map[string]string {
 	check("humidity", p.Humidity, 0, 100)
 	check("illuminance", p.Illuminance, 0, 100000)
 	check("hvac_setpoint", p.HVACSetpoint, 10, 35)
+	check("daylight_lux", p.DaylightLux, 0, 100000)
 	return bad
 }
 
@@ -88,11 +110,12 @@ func (o *office) patchZone(w http.ResponseWriter, r *http.Request) {
 	}
 	o.mu.Lock()
 	z, ok := o.zones[id]
-	if ok {
-		apply(z, p)
-	}
 	var out Zone
 	if ok {
+		apply(z, p)
+		if p.People != nil {
+			o.setCountLocked(id, *p.People)
+		}
 		out = *z
 	}
 	o.mu.Unlock()
@@ -106,9 +129,6 @@ func (o *office) patchZone(w http.ResponseWriter, r *http.Request) {
 }
 
 func apply(z *Zone, p ZonePatch) {
-	if p.People != nil {
-		z.People = *p.People
-	}
 	if p.CO2 != nil {
 		z.CO2 = *p.CO2
 	}
@@ -134,22 +154,310 @@ func apply(z *Zone, p ZonePatch) {
 	if p.HVACOff {
 		z.HVACSetpoint = nil
 	}
+	if p.DaylightLux != nil {
+		z.DaylightLux = *p.DaylightLux
+	}
+}
+
+// sceneError answers a scene mutation error.
+func sceneError(w http.ResponseWriter, err error, what string) {
+	if errors.Is(err, errNotFound) {
+		httpx.Error(w, http.StatusNotFound, what+" not found")
+		return
+	}
+	httpx.Error(w, http.StatusUnprocessableEntity, err.Error())
+}
+
+func (o *office) getScene(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	o.mu.Lock()
+	sc, ok := o.scene[id]
+	var out scene.Zone
+	if ok {
+		out = *sc
+		out.People = slices.Clone(sc.People)
+	}
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "zone "+id+" not found")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// ScenePut replaces a zone's people (and optionally its furniture).
+type ScenePut struct {
+	People    []scene.Person `json:"people"`
+	Furniture []scene.Item   `json:"furniture"`
+}
+
+func (o *office) putScene(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	var in ScenePut
+	if !httpx.DecodeOrError(w, r, &in) {
+		return
+	}
+	out, err := o.replaceScene(id, in.People, in.Furniture)
+	if err != nil {
+		sceneError(w, err, "zone "+id)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (o *office) postPerson(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	var p scene.Person
+	if r.ContentLength != 0 && !httpx.DecodeOrError(w, r, &p) {
+		return
+	}
+	out, err := o.addPerson(id, p)
+	if err != nil {
+		sceneError(w, err, "zone "+id)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, out)
+}
+
+// PersonPatch changes one person; absent fields are left alone.
+type PersonPatch struct {
+	Posture *scene.Posture `json:"posture"`
+	X       *float64       `json:"x"`
+	Y       *float64       `json:"y"`
+	Motion  *float64       `json:"motion"`
+}
+
+func (o *office) patchPersonRoute(w http.ResponseWriter, r *http.Request) {
+	var p PersonPatch
+	if !httpx.DecodeOrError(w, r, &p) {
+		return
+	}
+	out, err := o.patchPerson(chi.URLParam(r, "id"), chi.URLParam(r, "pid"), p)
+	if err != nil {
+		sceneError(w, err, "person")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (o *office) deletePerson(w http.ResponseWriter, r *http.Request) {
+	if err := o.removePerson(chi.URLParam(r, "id"), chi.URLParam(r, "pid")); err != nil {
+		sceneError(w, err, "person")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// RampRequest moves a zone quantity linearly to To over simulated time Over,
+// starting from From (default: the current value).
+type RampRequest struct {
+	Channel string   `json:"channel"`
+	From    *float64 `json:"from"`
+	To      float64  `json:"to"`
+	Over    Duration `json:"over"`
+}
+
+func (o *office) postRamp(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	var in RampRequest
+	if !httpx.DecodeOrError(w, r, &in) {
+		return
+	}
+	bad := map[string]string{}
+	if _, ok := rampChannels[in.Channel]; !ok {
+		bad["channel"] = "must be co2, temperature or humidity"
+	}
+	if in.Over < 0 || time.Duration(in.Over) > 7*24*time.Hour {
+		bad["over"] = "must be between 0s and 168h"
+	}
+	if len(bad) > 0 {
+		httpx.Invalid(w, bad)
+		return
+	}
+	o.mu.Lock()
+	z, ok := o.zones[id]
+	var rp ramp
+	if ok {
+		from := z.truth(in.Channel)
+		if in.From != nil {
+			from = *in.From
+		}
+		rp = ramp{Zone: id, Channel: in.Channel, From: from, To: in.To, Start: o.clock.Now(), Over: in.Over}
+		o.ramps = slices.DeleteFunc(o.ramps, func(x ramp) bool { return x.Zone == id && x.Channel == in.Channel })
+		if !rp.apply(z, rp.Start) {
+			o.ramps = append(o.ramps, rp)
+		}
+	}
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "zone "+id+" not found")
+		return
+	}
+	o.requestReport(id)
+	httpx.WriteJSON(w, http.StatusCreated, rp)
+}
+
+func (o *office) deleteRamps(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	o.mu.Lock()
+	o.ramps = slices.DeleteFunc(o.ramps, func(x ramp) bool { return x.Zone == id })
+	o.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (o *office) listRamps(w http.ResponseWriter, _ *http.Request) {
+	o.mu.Lock()
+	out := append([]ramp{}, o.ramps...)
+	o.mu.Unlock()
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// OutsideView is the weather and what it gives now.
+type OutsideView struct {
+	Outside
+	NowC     float64 `json:"now_c"`
+	Daylight float64 `json:"daylight"`
+}
+
+func (o *office) outsideView() OutsideView {
+	wx := o.outside.at(o.clock.Now())
+	return OutsideView{Outside: o.outside, NowC: round(wx.OutsideC, 2), Daylight: round(wx.Daylight, 3)}
+}
+
+func (o *office) getOutside(w http.ResponseWriter, _ *http.Request) {
+	o.mu.Lock()
+	v := o.outsideView()
+	o.mu.Unlock()
+	httpx.WriteJSON(w, http.StatusOK, v)
+}
+
+// OutsidePatch changes the weather; ClearOverride returns to the daily cycle.
+type OutsidePatch struct {
+	MeanC         *float64 `json:"mean_c"`
+	AmplitudeC    *float64 `json:"amplitude_c"`
+	Cloud         *float64 `json:"cloud"`
+	Humidity      *float64 `json:"humidity"`
+	OverrideC     *float64 `json:"override_c"`
+	ClearOverride bool     `json:"clear_override"`
+}
+
+func (o *office) patchOutside(w http.ResponseWriter, r *http.Request) {
+	var p OutsidePatch
+	if !httpx.DecodeOrError(w, r, &p) {
+		return
+	}
+	bad := map[string]string{}
+	for name, v := range map[string]*float64{"mean_c": p.MeanC, "override_c": p.OverrideC} {
+		if v != nil && (*v < -40 || *v > 50) {
+			bad[name] = "must be between -40 and 50"
+		}
+	}
+	if p.AmplitudeC != nil && (*p.AmplitudeC < 0 || *p.AmplitudeC > 20) {
+		bad["amplitude_c"] = "must be between 0 and 20"
+	}
+	if p.Cloud != nil && (*p.Cloud < 0 || *p.Cloud > 1) {
+		bad["cloud"] = "must be between 0 and 1"
+	}
+	if p.Humidity != nil && (*p.Humidity < 0 || *p.Humidity > 100) {
+		bad["humidity"] = "must be between 0 and 100"
+	}
+	if len(bad) > 0 {
+		httpx.Invalid(w, bad)
+		return
+	}
+	o.mu.Lock()
+	set := func(dst *float64, v *float64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&o.outside.MeanC, p.MeanC)
+	set(&o.outside.AmplitudeC, p.AmplitudeC)
+	set(&o.outside.Cloud, p.Cloud)
+	set(&o.outside.Humidity, p.Humidity)
+	if p.OverrideC != nil {
+		v := *p.OverrideC
+		o.outside.OverrideC = &v
+	}
+	if p.ClearOverride {
+		o.outside.OverrideC = nil
+	}
+	v := o.outsideView()
+	o.mu.Unlock()
+	httpx.WriteJSON(w, http.StatusOK, v)
+}
+
+// DeviceView is a device with its current fault.
+type DeviceView struct {
+	DeviceSpec
+	Fault *Fault `json:"fault,omitempty"`
 }
 
 func (o *office) listDevices(w http.ResponseWriter, _ *http.Request) {
 	o.mu.Lock()
-	out := make([]DeviceSpec, 0, len(o.devices))
-	for _, d := range o.devices {
-		out = append(out, d)
+	out := make([]DeviceView, 0, len(o.devices))
+	for _, id := range o.sortedDevices() {
+		out = append(out, DeviceView{DeviceSpec: o.devices[id], Fault: o.faults[id]})
 	}
 	o.mu.Unlock()
-	slices.SortFunc(out, func(a, b DeviceSpec) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		return 1
-	})
 	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (o *office) getFault(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	o.mu.Lock()
+	_, ok := o.agentLocked(id)
+	f := o.faults[id]
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "device "+id+" not found")
+		return
+	}
+	if f == nil {
+		f = &Fault{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, f)
+}
+
+// putFault sets what is wrong with a device (or a hub's leaf, hub.leaf).
+func (o *office) putFault(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	var f Fault
+	if !httpx.DecodeOrError(w, r, &f) {
+		return
+	}
+	if bad := f.validate(); len(bad) > 0 {
+		httpx.Invalid(w, bad)
+		return
+	}
+	o.mu.Lock()
+	dev, ok := o.agentLocked(id)
+	if ok {
+		f.Since = o.clock.Now()
+		o.faults[id] = &f
+	}
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "device "+id+" not found")
+		return
+	}
+	o.log.Info("device fault set", "device", id, "offline", f.Offline, "dropout", f.Dropout, "tamper", f.Tamper, "override", f.Override)
+	o.requestReport(dev.Zone)
+	httpx.WriteJSON(w, http.StatusOK, f)
+}
+
+func (o *office) deleteFault(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	o.mu.Lock()
+	dev, ok := o.agentLocked(id)
+	delete(o.faults, id)
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "device "+id+" not found")
+		return
+	}
+	o.requestReport(dev.Zone)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (o *office) reset(w http.ResponseWriter, _ *http.Request) {

@@ -20,7 +20,7 @@ import (
 func simulate(z Zone, d time.Duration) Zone {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for t := time.Duration(0); t < d; t += 10 * time.Second {
-		z.step(10*time.Second, rng)
+		z.step(10*time.Second, weather{OutsideC: 15, OutsideHumidity: 50}, rng)
 	}
 	return z
 }
@@ -166,3 +166,5 @@ func TestLoadLayout(t *testing.T) {
 		t.Fatal("device in an unknown zone accepted")
 	}
 }
+
+func newRNG() *rand.Rand { return rand.New(rand.NewPCG(3, 4)) }

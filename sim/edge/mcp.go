@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
@@ -10,9 +11,11 @@ import (
 	"github.com/somsgo/soms/internal/topic"
 )
 
-// handleMCP answers tool calls addressed to the office's devices after the
-// configured device latency (simulated time). Requests for agents this edge
-// does not host are left alone: another edge may own them.
+// handleMCP answers tool calls addressed to the office's devices (and to a
+// hub's leaves, mcp/{hub}.{leaf}/..., which the hub answers for them) after
+// the configured device latency (simulated time). Requests for agents this
+// edge does not host are left alone: another edge may own them. An offline
+// device never answers.
 func (o *office) handleMCP(ctx context.Context) bus.Handler {
 	return func(m bus.Message) {
 		t, ok := topic.ParseMCP(m.Topic)
@@ -20,9 +23,10 @@ func (o *office) handleMCP(ctx context.Context) bus.Handler {
 			return
 		}
 		o.mu.Lock()
-		dev, hosted := o.devices[t.Agent]
+		dev, hosted := o.agentLocked(t.Agent)
+		offline := o.faults[t.Agent].offline() || o.faults[dev.ID].offline()
 		o.mu.Unlock()
-		if !hosted {
+		if !hosted || offline {
 			return
 		}
 		req, err := mcp.ParseRequest(m.Payload)
@@ -34,27 +38,69 @@ func (o *office) handleMCP(ctx context.Context) bus.Handler {
 			if err := clock.Sleep(ctx, o.clock, o.cfg.MCPLatency); err != nil {
 				return
 			}
-			resp := o.call(dev, req)
-			if err := o.bus.PublishJSON(ctx, topic.MCPResponse(dev.ID, req.ID), 1, false, resp); err != nil {
-				o.log.Warn("MCP response not sent", "agent", dev.ID, "id", req.ID, "err", err)
+			resp := o.callAgent(t.Agent, dev, req)
+			if err := o.bus.PublishJSON(ctx, topic.MCPResponse(t.Agent, req.ID), 1, false, resp); err != nil {
+				o.log.Warn("MCP response not sent", "agent", t.Agent, "id", req.ID, "err", err)
 			}
 		}()
 	}
 }
 
+// agentLocked resolves an MCP agent id: a device, or hub.leaf (the hub).
+func (o *office) agentLocked(agent string) (DeviceSpec, bool) {
+	if d, ok := o.devices[agent]; ok {
+		return d, true
+	}
+	hubID, leafName, ok := strings.Cut(agent, ".")
+	if !ok {
+		return DeviceSpec{}, false
+	}
+	h, ok := o.hubs[hubID]
+	if !ok || h.leaf(leafName) == nil {
+		return DeviceSpec{}, false
+	}
+	return h.spec, true
+}
+
+// callAgent executes a tool for agent (a device or a leaf behind dev).
+func (o *office) callAgent(agent string, dev DeviceSpec, req mcp.Request) mcp.Response {
+	if agent != dev.ID {
+		_, leafName, _ := strings.Cut(agent, ".")
+		o.mu.Lock()
+		res := o.leafToolLocked(o.hubs[dev.ID], leafName, req.Params.Name, req.Params.Arguments)
+		o.mu.Unlock()
+		return result(req.ID, res)
+	}
+	return o.call(dev, req)
+}
+
+// leafToolLocked is a tool called on a leaf directly: get_status from the
+// hub's cache, or a leaf command (queued while the leaf sleeps).
+func (o *office) leafToolLocked(h *hub, leafName, tool string, args map[string]any) map[string]any {
+	if tool == "get_status" {
+		l := h.leaf(leafName)
+		return map[string]any{"device_id": h.childID(l), "power_mode": l.spec.PowerMode, "asleep": l.asleep(o.clock.Now()), "last_data": l.lastData, "battery_mv": int(l.battery), "relay": l.relay}
+	}
+	return o.leafCommandLocked(h, leafName, tool, args)
+}
+
+func result(id string, v any) mcp.Response {
+	resp, err := mcp.Result(id, v)
+	if err != nil {
+		return mcp.Failure(id, err.Error())
+	}
+	return resp
+}
+
 // call executes one tool on a device.
 func (o *office) call(dev DeviceSpec, req mcp.Request) mcp.Response {
-	result, err := o.execute(dev, req.Params.Name, req.Params.Arguments)
+	res, err := o.execute(dev, req.Params.Name, req.Params.Arguments)
 	if err != nil {
 		o.log.Info("tool call failed", "agent", dev.ID, "tool", req.Params.Name, "err", err)
 		return mcp.Failure(req.ID, err.Error())
 	}
-	resp, err := mcp.Result(req.ID, result)
-	if err != nil {
-		return mcp.Failure(req.ID, err.Error())
-	}
 	o.log.Info("tool call", "agent", dev.ID, "tool", req.Params.Name, "args", req.Params.Arguments)
-	return resp
+	return result(req.ID, res)
 }
 
 func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any, error) {
@@ -68,7 +114,7 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 		}
 	}()
 	switch {
-	case tool == "get_status":
+	case tool == "get_status" && dev.Kind != KindShelf:
 		changed = false
 		return o.status(dev, z), nil
 	case dev.Kind == KindWindow && tool == "open":
@@ -94,6 +140,28 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 	case dev.Kind == KindHVAC && tool == "turn_off":
 		z.HVACSetpoint = nil
 		return map[string]any{"status": "ok", "power_state": "off"}, nil
+	case dev.Kind == KindSwarmHub && tool == "leaf_command":
+		changed = false
+		ref := fmt.Sprint(args["leaf_id"])
+		if f, ok := args["leaf_id"].(float64); ok {
+			ref = fmt.Sprint(int(f))
+		}
+		cmd, _ := args["command"].(string)
+		extra, _ := args["args"].(map[string]any)
+		return o.leafCommandLocked(o.hubs[dev.ID], ref, cmd, extra), nil
+	case dev.Kind == KindSwarmHub && tool == "get_swarm_status":
+		changed = false
+		return o.swarmStatusLocked(o.hubs[dev.ID]), nil
+	case dev.Kind == KindShelf:
+		changed = false
+		return o.shelves[dev.ID].tool(tool, args)
+	case dev.Kind == KindHydro && tool == "dose_ph_down":
+		n, _ := number(args["amount_ml"])
+		return map[string]any{"status": "dosed", "new_ph_estimate": round(7.5-0.1*n, 2)}, nil
+	case dev.Kind == KindAqua && tool == "set_lights":
+		return map[string]any{"status": "ok", "lights": args["state"]}, nil
+	case dev.Kind == KindAqua && tool == "feed_fish":
+		return map[string]any{"status": "fed"}, nil
 	}
 	changed = false
 	return nil, fmt.Errorf("unknown tool %q for %s", tool, dev.Kind)
@@ -115,18 +183,8 @@ func (o *office) status(dev DeviceSpec, z *Zone) map[string]any {
 			st["target_temp"] = *z.HVACSetpoint
 		}
 		return st
+	case KindSwarmHub:
+		return map[string]any{"status": "online", "leaf_count": len(o.hubs[dev.ID].leaves)}
 	}
-	return map[string]any{}
+	return map[string]any{"status": "online"}
 }
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-func math0(x float64) float64 { return round(x, 0) }

@@ -13,29 +13,51 @@ import (
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/sim/scene"
 )
 
+// publisher is the part of the MQTT client the office needs; tests record.
+type publisher interface {
+	PublishJSON(ctx context.Context, topic string, qos byte, retain bool, v any) error
+}
+
 // office is the simulated building: zone physics plus the devices that observe
-// and act on it.
+// and act on it, and the scene (who is where) that drives occupancy.
 type office struct {
 	cfg   Config
 	clock clock.Clock
-	bus   *bus.Client
-	log   *slog.Logger
+	bus   publisher
+	// scenes publishes the retained scene topics (needs the MQTT user sim).
+	scenes publisher
+	log    *slog.Logger
 
-	mu      sync.Mutex
-	layout  Layout
-	zones   map[string]*Zone
-	order   []string
-	devices map[string]DeviceSpec
-	rng     *rand.Rand
-	booted  time.Time
+	mu       sync.Mutex
+	layout   Layout
+	zones    map[string]*Zone
+	order    []string
+	devices  map[string]DeviceSpec
+	faults   map[string]*Fault
+	scene    map[string]*scene.Zone
+	nextID   map[string]int
+	sceneSeq uint64
+	doorOpen map[string]time.Time // zone → door contact open until
+	ramps    []ramp
+	outside  Outside
+	hubs     map[string]*hub
+	shelves  map[string]*shelf
+	rng      *rand.Rand // sensor noise and physics
+	peopleRn *rand.Rand // generated people (independent of report timing)
+	booted   time.Time
 
-	reportNow chan string // zone whose devices should report at once
+	reportNow chan string      // zone whose devices should report at once
+	sceneOut  chan scene.Zone  // scenes to publish, in order
 }
 
 func newOffice(cfg Config, layout Layout, c clock.Clock, b *bus.Client, log *slog.Logger) (*office, error) {
-	o := &office{cfg: cfg, clock: c, bus: b, log: log, reportNow: make(chan string, 64)}
+	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024)}
+	if b != nil {
+		o.bus, o.scenes = b, b
+	}
 	if err := o.load(layout); err != nil {
 		return nil, err
 	}
@@ -53,11 +75,17 @@ func (o *office) load(layout Layout) error {
 		if _, dup := zones[z.ID]; dup {
 			return fmt.Errorf("layout: zone %q twice", z.ID)
 		}
+		if z.People < 0 || z.People > maxPeople {
+			return fmt.Errorf("layout: zone %q: people must be 0..%d", z.ID, maxPeople)
+		}
 		zc := z
+		zc.Furniture = slices.Clone(z.Furniture)
 		zones[z.ID] = &zc
 		order = append(order, z.ID)
 	}
 	devices := map[string]DeviceSpec{}
+	hubs := map[string]*hub{}
+	shelves := map[string]*shelf{}
 	for _, d := range layout.Devices {
 		if _, ok := zones[d.Zone]; !ok {
 			return fmt.Errorf("layout: device %q in unknown zone %q", d.ID, d.Zone)
@@ -65,17 +93,43 @@ func (o *office) load(layout Layout) error {
 		if _, dup := devices[d.ID]; dup {
 			return fmt.Errorf("layout: device %q twice", d.ID)
 		}
+		switch d.Kind {
+		case KindSwarmHub:
+			h, err := newHub(d)
+			if err != nil {
+				return fmt.Errorf("layout: %w", err)
+			}
+			hubs[d.ID] = h
+		case KindShelf:
+			shelves[d.ID] = newShelf()
+		}
 		devices[d.ID] = d
+	}
+	outside := DefaultOutside()
+	if layout.Outside != nil {
+		outside = *layout.Outside
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.layout, o.zones, o.order, o.devices = layout, zones, order, devices
+	o.hubs, o.shelves, o.outside = hubs, shelves, outside
+	o.faults, o.ramps, o.doorOpen = map[string]*Fault{}, nil, map[string]time.Time{}
 	o.rng = rand.New(rand.NewPCG(o.cfg.Seed, 0x50f5))
+	o.peopleRn = rand.New(rand.NewPCG(o.cfg.Seed, 0x9e0))
 	o.booted = o.clock.Now()
+	o.scene, o.nextID = map[string]*scene.Zone{}, map[string]int{}
+	for _, id := range order {
+		z := zones[id]
+		o.scene[id] = &scene.Zone{Zone: id, People: []scene.Person{}, Furniture: z.Furniture}
+		o.setCountLocked(id, z.People)
+	}
+	for _, h := range hubs {
+		h.boot(o.booted)
+	}
 	return nil
 }
 
-// run drives physics, telemetry and heartbeats until ctx is done.
+// run drives physics, telemetry, the swarm and heartbeats until ctx is done.
 func (o *office) run(ctx context.Context) error {
 	physics := o.clock.NewTicker(o.cfg.PhysicsStep)
 	defer physics.Stop()
@@ -83,9 +137,14 @@ func (o *office) run(ctx context.Context) error {
 	defer report.Stop()
 	heartbeat := o.clock.NewTicker(o.cfg.HeartbeatInterval)
 	defer heartbeat.Stop()
+	swarm := o.clock.NewTicker(o.cfg.SwarmTick)
+	defer swarm.Stop()
 
+	o.publishAllScenes()
+	o.drainScenes(ctx)
 	o.publishHeartbeats(ctx)
 	o.publishReadings(ctx, "")
+	o.publish(ctx, o.tickSwarm())
 	for {
 		select {
 		case <-ctx.Done():
@@ -98,6 +157,10 @@ func (o *office) run(ctx context.Context) error {
 			o.publishReadings(ctx, zone)
 		case <-heartbeat.C():
 			o.publishHeartbeats(ctx)
+		case <-swarm.C():
+			o.publish(ctx, o.tickSwarm())
+		case sc := <-o.sceneOut:
+			o.publishScene(ctx, sc)
 		}
 	}
 }
@@ -105,9 +168,25 @@ func (o *office) run(ctx context.Context) error {
 func (o *office) step(dt time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	now := o.clock.Now()
+	w := o.outside.at(now)
 	for _, id := range o.order {
-		o.zones[id].step(dt, o.rng)
+		o.zones[id].step(dt, w, o.rng)
 	}
+	o.applyRampsLocked(now)
+	for _, s := range o.shelves {
+		s.step(dt, o.rng)
+	}
+}
+
+func (o *office) applyRampsLocked(now time.Time) {
+	kept := o.ramps[:0]
+	for _, r := range o.ramps {
+		if z, ok := o.zones[r.Zone]; ok && !r.apply(z, now) {
+			kept = append(kept, r)
+		}
+	}
+	o.ramps = kept
 }
 
 // message is one MQTT publication.
@@ -116,36 +195,97 @@ type message struct {
 	payload any
 }
 
-// publishReadings publishes every sensor channel of every device (or only those
-// in zone, when given) in the original format {"value": v}.
-func (o *office) publishReadings(ctx context.Context, zone string) {
-	for _, m := range o.readings(zone) {
+func (o *office) publish(ctx context.Context, msgs []message) {
+	if o.bus == nil {
+		return
+	}
+	for _, m := range msgs {
 		if err := o.bus.PublishJSON(ctx, m.topic, 0, false, m.payload); err != nil {
 			o.log.Warn("publish failed", "topic", m.topic, "err", err)
 		}
 	}
 }
 
+// publishReadings publishes every sensor channel of every device (or only those
+// in zone, when given) in the original format {"value": v}.
+func (o *office) publishReadings(ctx context.Context, zone string) {
+	o.publish(ctx, o.readings(zone))
+}
+
+// envChannels are an environment node's channels by default.
+var envChannels = []string{"temperature", "humidity", "co2", "illuminance"}
+
+func (z *Zone) truth(channel string) float64 {
+	switch channel {
+	case "temperature":
+		return z.Temperature
+	case "humidity":
+		return z.Humidity
+	case "co2":
+		return z.CO2
+	case "illuminance":
+		return z.Illuminance
+	}
+	return 0
+}
+
+func roundChannel(channel string, v float64) any {
+	switch channel {
+	case "temperature":
+		return round(v, 2)
+	case "humidity":
+		return round(v, 1)
+	case "co2", "illuminance":
+		return math.Max(0, math.Round(v))
+	}
+	return round(v, 2)
+}
+
 func (o *office) readings(zone string) []message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	now := o.clock.Now()
 	var out []message
 	for _, id := range o.sortedDevices() {
 		d := o.devices[id]
 		if zone != "" && d.Zone != zone {
 			continue
 		}
+		f := o.faults[d.ID]
+		if f.offline() {
+			continue
+		}
 		z := o.zones[d.Zone]
 		switch d.Kind {
 		case KindEnv:
-			out = append(out,
-				value(d, "temperature", round(z.Temperature+o.rng.NormFloat64()*0.05, 2)),
-				value(d, "humidity", round(z.Humidity+o.rng.NormFloat64()*0.3, 1)),
-				value(d, "co2", math.Round(z.CO2+o.rng.NormFloat64()*3)),
-				value(d, "illuminance", math.Round(z.Illuminance+o.rng.NormFloat64()*5)),
-			)
+			chans := d.Channels
+			if len(chans) == 0 {
+				chans = envChannels
+			}
+			bulk := map[string]any{}
+			for _, ch := range chans {
+				v := roundChannel(ch, f.measure(ch, z.truth(ch), now, o.rng))
+				if f.dropped(o.rng) {
+					continue
+				}
+				if d.Bulk {
+					bulk[ch] = v
+				} else {
+					out = append(out, value(d, ch, v))
+				}
+			}
+			if d.Bulk && len(bulk) > 0 {
+				out = append(out, message{topic.Sensor(d.Zone, d.ID, "status"), bulk})
+			}
 		case KindPresence:
-			out = append(out, value(d, "presence", z.People > 0))
+			if f.dropped(o.rng) {
+				continue
+			}
+			present := z.People > 0
+			if v, ok := f.override("presence"); ok {
+				present = v != 0
+			}
+			out = append(out, value(d, "presence", present))
 		case KindLight:
 			out = append(out, message{"office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": onOff(z.LightsOn)}})
 		case KindHVAC:
@@ -154,28 +294,46 @@ func (o *office) readings(zone string) []message {
 				st["mode"], st["target_temp"] = "auto", *z.HVACSetpoint
 			}
 			out = append(out, message{"office/" + d.Zone + "/hvac/" + d.ID, st})
+		case KindShelf:
+			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rng)...)
+		case KindHydro:
+			out = append(out, message{d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
+		case KindAqua:
+			out = append(out, message{d.Prefix + "/status", map[string]any{"temp": 25.0, "lights": "on"}})
 		}
 	}
 	return out
 }
 
+func (f *Fault) override(channel string) (float64, bool) {
+	if f == nil {
+		return 0, false
+	}
+	v, ok := f.Override[channel]
+	return v, ok
+}
+
 func (o *office) publishHeartbeats(ctx context.Context) {
 	o.mu.Lock()
-	uptime := int(o.clock.Now().Sub(o.booted).Seconds())
+	now := o.clock.Now()
+	uptime := int(now.Sub(o.booted).Seconds())
 	var msgs []message
 	for _, id := range o.sortedDevices() {
 		d := o.devices[id]
+		if o.faults[d.ID].offline() {
+			continue
+		}
+		if h, ok := o.hubs[d.ID]; ok {
+			msgs = append(msgs, message{topic.Heartbeat(d.Zone, d.ID), h.heartbeat(now, o.faults)})
+			continue
+		}
 		msgs = append(msgs, message{topic.Heartbeat(d.Zone, d.ID), map[string]any{
 			"status": "online", "uptime_sec": uptime, "device_id": d.ID, "device_type": string(d.Kind),
-			"power_mode": "ALWAYS_ON", "capabilities": capabilities(d.Kind),
+			"power_mode": PowerAlwaysOn, "capabilities": capabilities(d.Kind),
 		}})
 	}
 	o.mu.Unlock()
-	for _, m := range msgs {
-		if err := o.bus.PublishJSON(ctx, m.topic, 0, false, m.payload); err != nil {
-			o.log.Warn("heartbeat failed", "topic", m.topic, "err", err)
-		}
-	}
+	o.publish(ctx, msgs)
 }
 
 func (o *office) sortedDevices() []string {
@@ -208,22 +366,18 @@ func capabilities(k DeviceKind) []string {
 		return []string{"turn_on", "turn_off"}
 	case KindHVAC:
 		return []string{"set_temperature", "turn_off"}
+	case KindSwarmHub:
+		return []string{"leaf_command", "get_swarm_status"}
+	case KindShelf:
+		return []string{"weight", "tare", "calibrate"}
+	case KindHydro:
+		return []string{"dose_ph_down"}
+	case KindAqua:
+		return []string{"set_lights", "feed_fish"}
 	}
 	return nil
 }
 
 func value(d DeviceSpec, channel string, v any) message {
 	return message{topic.Sensor(d.Zone, d.ID, channel), map[string]any{"value": v}}
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
-func round(x float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(x*p) / p
 }

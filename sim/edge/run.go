@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/internal/topic"
 )
@@ -26,6 +27,14 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.SceneUser != "" {
+		// Scenes live under soms/sim/, which only the simulator's user writes.
+		mc := cfg.Common.MQTT
+		mc.User, mc.Pass, mc.ClientID = cfg.SceneUser, cfg.ScenePass, ""
+		sb := bus.New(mc, "edge-scene", kit.Log, nil)
+		defer sb.Close()
+		o.scenes = sb
+	}
 	o.routes(kit.HTTP.Router)
 	return kit.Run(ctx, cfg.Addr, func(ctx context.Context) error {
 		if err := kit.Bus.Subscribe(ctx, topic.MCPRequests, 1, o.handleMCP(ctx)); err != nil {
@@ -40,6 +49,8 @@ func LoadLayout(spec string) (Layout, error) {
 	switch spec {
 	case "builtin:office", "":
 		return DefaultLayout(), nil
+	case "builtin:original":
+		return OriginalLayout(), nil
 	case "builtin:meeting":
 		l := DefaultLayout()
 		for i := range l.Zones {
@@ -50,7 +61,7 @@ func LoadLayout(spec string) (Layout, error) {
 		return l, nil
 	}
 	if strings.HasPrefix(spec, "builtin:") {
-		return Layout{}, fmt.Errorf("EDGE_LAYOUT=%s: unknown built-in layout (builtin:office, builtin:meeting)", spec)
+		return Layout{}, fmt.Errorf("EDGE_LAYOUT=%s: unknown built-in layout (builtin:office, builtin:meeting, builtin:original)", spec)
 	}
 	data, err := os.ReadFile(spec)
 	if err != nil {
