@@ -83,7 +83,9 @@ type LeafSpec struct {
 type Duration time.Duration
 
 // MarshalJSON writes the duration as text.
-func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + time.Duration(d).String() + `"`), nil }
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
 
 // UnmarshalJSON reads "10s" or a number of seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {

@@ -49,8 +49,8 @@ type office struct {
 	peopleRn *rand.Rand // generated people (independent of report timing)
 	booted   time.Time
 
-	reportNow chan string      // zone whose devices should report at once
-	sceneOut  chan scene.Zone  // scenes to publish, in order
+	reportNow chan string     // zone whose devices should report at once
+	sceneOut  chan scene.Zone // scenes to publish, in order
 }
 
 func newOffice(cfg Config, layout Layout, c clock.Clock, b *bus.Client, log *slog.Logger) (*office, error) {

@@ -301,7 +301,7 @@ func (o *office) leafCommandLocked(h *hub, ref, cmd string, args map[string]any)
 		return map[string]any{
 			"status": "queued", "target": h.childID(l), "leaf_id": l.spec.Name, "command": cmd,
 			"estimated_delivery_sec": max(0, int(l.nextWake(now).Sub(now).Seconds()+0.999)),
-			"queue_position": len(l.queue),
+			"queue_position":         len(l.queue),
 		}
 	}
 	o.execLeafLocked(l, cmd, args, now)
