@@ -1,96 +1,62 @@
 package brain
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
+	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/services/backend"
 	"github.com/somsgo/soms/services/backend/migrations"
-	"github.com/somsgo/soms/services/brain/worldmodel"
+	"github.com/somsgo/soms/services/brain/eventstore"
 	"github.com/somsgo/soms/sim/mockllm"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+// t0 is a weekday morning in the office (09:00 JST).
+var t0 = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 
-func TestExpiry(t *testing.T) {
-	tests := []struct {
-		types []string
-		want  time.Duration
-	}{
-		{[]string{"general"}, 24 * time.Hour},
-		{[]string{"environment"}, time.Hour},
-		{[]string{"supply"}, 7 * 24 * time.Hour},
-		{[]string{"environment", "urgent"}, 30 * time.Minute},
-		{[]string{"supply", "urgent"}, 30 * time.Minute},
-	}
-	for _, tc := range tests {
-		if got := expiry(tc.types); got != tc.want {
-			t.Errorf("expiry(%v) = %v, want %v", tc.types, got, tc.want)
-		}
-	}
-}
-
-func TestTitlesOverlap(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"換気を行ってください", "換気を行ってください", true},
-		{"会議室の換気を行ってください", "換気を行ってください", true},
-		{"Open the Window", "open the window now", true},
-		{"換気を行ってください", "室温を下げてください", false},
-	}
-	for _, tc := range tests {
-		if got := titlesOverlap(tc.a, tc.b); got != tc.want {
-			t.Errorf("titlesOverlap(%q, %q) = %v", tc.a, tc.b, got)
-		}
-	}
-}
-
-func TestBuildPrompt(t *testing.T) {
-	c := clock.NewManual(t0)
-	w := worldmodel.New(c)
-	_ = w.Ingest("office/meeting_room/sensor/env_02/co2", []byte(`{"value":1400}`))
-	_ = w.Ingest("office/main/sensor/env_01/temperature", []byte(`{"value":22.5}`))
-	zone := "meeting_room"
-	p := buildPrompt(w.Zones(), w.EventsSince(time.Time{}), []dashboard.Task{{Title: "換気を行ってください", Zone: &zone, TaskType: []string{"environment"}}}, nil,
-		[]action{{at: t0.Add(-2 * time.Minute), tool: "create_task", summary: "title=換気", success: false}}, c.Now())
-	for _, want := range []string{
-		"- [meeting_room] CO2 1400ppm", "## 最近のイベント", "co2_threshold_exceeded",
-		"## アクティブなタスク\n- 換気を行ってください (meeting_room)", "2分前: create_task(title=換気) ✗", "22.5℃",
-	} {
-		if !strings.Contains(p, want) {
-			t.Errorf("prompt misses %q:\n%s", want, p)
-		}
-	}
-}
-
-// harness wires a brain to the real mock LLM and the real backend API (over
-// HTTP, on the test PostgreSQL), without MQTT: messages are ingested directly.
+// rig wires a brain to the real mock LLM and the real backend API (over HTTP,
+// on the test PostgreSQL) and, for device calls, to a real Mosquitto. Office
+// messages are ingested directly; loops are not running unless a test starts
+// them, so the manual clock is fully under the test's control.
 type rig struct {
-	b     *brain
-	clock *clock.Sim
-	mock  *mockllm.Mock
-	dash  *dashboard.Client
+	b      *brain
+	clock  *clock.Sim
+	mockU  string
+	dash   *dashboard.Client
+	store  *eventstore.Store
+	broker *bus.Client // sim-side connection: plays the devices
 }
 
-func newRig(t *testing.T) *rig {
+type rigOpts struct {
+	llmURL string // override the LLM (e.g. unreachable)
+	mqtt   bool
+	store  bool
+}
+
+func newRig(t *testing.T, o rigOpts) *rig {
 	t.Helper()
 	ctx := context.Background()
 	c := clock.NewManual(t0)
@@ -107,109 +73,568 @@ func newRig(t *testing.T) *rig {
 	bsrv := httptest.NewServer(br)
 	t.Cleanup(bsrv.Close)
 
-	mock := mockllm.New(c, "mock-qwen", 100)
+	mock := mockllm.New(c, "mock-qwen", 200)
 	mr := chi.NewRouter()
 	mock.Routes(mr)
 	msrv := httptest.NewServer(mr)
 	t.Cleanup(msrv.Close)
+	llmURL := msrv.URL + "/v1"
+	if o.llmURL != "" {
+		llmURL = o.llmURL
+	}
 
-	cfg := Config{MaxIterations: 5, EventWindow: 300 * time.Second}
-	b := &brain{
-		cfg: cfg, clock: c, log: logging.Discard(), world: worldmodel.New(c),
-		llm:     llm.NewClient(llm.Config{URL: msrv.URL + "/v1", Model: "mock-qwen", Timeout: 10 * time.Second, Temperature: 0.3, MaxTokens: 4096}),
+	cfg := Config{
+		MaxIterations: 5, EventWindow: 300 * time.Second, FeedbackWindow: 1800 * time.Second,
+		CycleInterval: 30 * time.Second, MinCycleSpacing: 25 * time.Second, BatchDelay: 3 * time.Second,
+		InactiveInterval: 300 * time.Second, InactiveSpacing: 60 * time.Second,
+		MCPTimeout: 10 * time.Second, TrustAfter: time.Hour, TimeZone: "Asia/Tokyo",
+		ReminderAfter: time.Hour, ReminderCooldown: 30 * time.Minute, ReminderInterval: 300 * time.Second,
+		VoiceTimeout: 10 * time.Second, SpeakTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second,
+	}
+	r := &rig{clock: c, mockU: msrv.URL, dash: dashboard.NewClient(bsrv.URL, "")}
+	p := parts{
+		llm:     llm.NewClient(llm.Config{URL: llmURL, Model: "mock-qwen", Timeout: 5 * time.Second, Temperature: 0.3, MaxTokens: 4096}),
 		dash:    dashboard.NewClient(bsrv.URL, "tok"),
 		metrics: newMetrics(prometheus.NewRegistry()),
 	}
-	return &rig{b: b, clock: c, mock: mock, dash: dashboard.NewClient(bsrv.URL, "")}
+	if o.mqtt {
+		broker := testenv.Broker(t)
+		brainBus := connect(t, broker.Config("soms"), "brain")
+		r.broker = connect(t, broker.Config("sim"), "devices")
+		client := mcp.NewClient(brainBus, c)
+		if err := brainBus.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) { _ = client.HandleResponse(m.Topic, m.Payload) }); err != nil {
+			t.Fatal(err)
+		}
+		p.devices = client
+	}
+	if o.store {
+		s, err := eventstore.Open(ctx, pool, c, logging.Discard(), "local")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.store, r.store = s, s
+	}
+	r.b = newBrain(cfg, c, logging.Discard(), p)
+	return r
 }
 
-func TestCycleCreatesOneVentilationTask(t *testing.T) {
-	r := newRig(t)
-	ctx := context.Background()
-	if err := r.b.world.Ingest("office/meeting_room/sensor/env_02/co2", []byte(`{"value":1400}`)); err != nil {
+func connect(t *testing.T, cfg bus.Config, name string) *bus.Client {
+	t.Helper()
+	c := bus.New(cfg, name, logging.Discard(), prometheus.NewRegistry())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 { // the alert stays; repeated cycles must not duplicate the task
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (r *rig) ingest(t *testing.T, topic, payload string) {
+	t.Helper()
+	r.b.ingest(bus.Message{Topic: topic, Payload: []byte(payload)})
+}
+
+// requests returns what the mock LLM was asked.
+func (r *rig) requests(t *testing.T) []mockllm.Recorded {
+	t.Helper()
+	resp, err := http.Get(r.mockU + "/control/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []mockllm.Recorded
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (r *rig) setRules(t *testing.T, rules []mockllm.Rule) {
+	t.Helper()
+	b, _ := json.Marshal(rules)
+	req, _ := http.NewRequest(http.MethodPut, r.mockU+"/control/rules", bytes.NewReader(b))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("setting mock rules: %s", resp.Status)
+	}
+}
+
+func (r *rig) tasks(t *testing.T) []dashboard.Task {
+	t.Helper()
+	ts, err := r.dash.ListTasks(context.Background(), dashboard.TaskFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func lastUser(rec mockllm.Recorded) string {
+	for i := len(rec.Request.Messages) - 1; i >= 0; i-- {
+		if m := rec.Request.Messages[i]; m.Role == llm.RoleUser {
+			return string(m.Content)
+		}
+	}
+	return ""
+}
+
+// Behaviour 1: telemetry in every form reaches the prompt, fused and labelled.
+func TestTelemetryReachesThePrompt(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.ingest(t, "office/main/sensor/env_01/temperature", `{"value":24.5}`)
+	r.ingest(t, "office/main/sensor/swarm_hub_01.leaf_env_01/humidity", `{"value":52}`)
+	r.ingest(t, "office/lab/sensor/bme_01/status", `{"temperature":27.2,"co2":650}`)
+	r.ingest(t, "office/tracking/persons", `{"person_count":3}`)
+	if err := r.b.cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := r.requests(t)
+	if len(reqs) == 0 {
+		t.Fatal("no LLM request")
+	}
+	p := lastUser(reqs[0])
+	for _, want := range []string{"### main (main)", "温度: 24.5℃ → (快適)", "湿度: 52%", "### lab (lab)", "27.2℃ → (暑い)", "CO2: 650ppm"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("prompt misses %q:\n%s", want, p)
+		}
+	}
+	if strings.Contains(p, "tracking") {
+		t.Errorf("system topic became a zone:\n%s", p)
+	}
+	req := reqs[0].Request
+	if req.Model != "mock-qwen" || req.Temperature == nil || *req.Temperature != 0.3 || req.MaxTokens != 4096 || len(req.Tools) != len(toolSchemas) {
+		t.Fatalf("request parameters: model %s temp %v max %d tools %d", req.Model, req.Temperature, req.MaxTokens, len(req.Tools))
+	}
+}
+
+// Behaviours 3 and 6: one task for a CO2 alert, the ReAct echo, and no
+// duplicate over repeated cycles.
+func TestCycleCreatesOneVentilationTask(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	r.ingest(t, "office/meeting_room/occupancy", `{"person_count":4}`)
+	r.ingest(t, "office/meeting_room/sensor/env_02/co2", `{"value":1400}`)
+	for range 6 {
 		if err := r.b.cycle(ctx); err != nil {
 			t.Fatal(err)
 		}
 		r.clock.Advance(30 * time.Second)
+		r.ingest(t, "office/meeting_room/sensor/env_02/co2", `{"value":1400}`)
 	}
-	tasks, err := r.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: "meeting_room"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tasks := r.tasks(t)
 	if len(tasks) != 1 {
 		t.Fatalf("%d tasks, want 1: %+v", len(tasks), tasks)
 	}
 	task := tasks[0]
-	if !task.HasType("environment") || task.ExpiresAt == nil || !task.ExpiresAt.Equal(t0.Add(time.Hour)) {
+	if !task.HasType("environment") || task.ExpiresAt == nil || !task.ExpiresAt.Equal(t0.Add(time.Hour)) || task.Bounty < 500 || task.Bounty > 5000 || task.IsQueued {
 		t.Fatalf("task = %+v", task)
 	}
-
-	// The ReAct contract: the second request echoes the call and answers it.
-	reqs := recorded(t, r)
-	if len(reqs) < 2 {
-		t.Fatalf("only %d LLM requests", len(reqs))
-	}
+	reqs := r.requests(t)
 	second := reqs[1].Request.Messages
-	call := second[len(second)-2]
-	result := second[len(second)-1]
+	call, result := second[len(second)-2], second[len(second)-1]
 	if call.Role != llm.RoleAssistant || len(call.ToolCalls) != 1 || result.Role != llm.RoleTool || result.ToolCallID != call.ToolCalls[0].ID {
 		t.Fatalf("ReAct messages wrong: %+v / %+v", call, result)
 	}
 	if !strings.Contains(string(result.Content), `"success":true`) {
 		t.Fatalf("tool result = %s", result.Content)
 	}
-	first := reqs[0].Request
-	if first.Model != "mock-qwen" || first.Temperature == nil || *first.Temperature != 0.3 || first.MaxTokens != 4096 || len(first.Tools) == 0 {
-		t.Fatalf("request parameters: model %s temp %v max %d tools %d", first.Model, first.Temperature, first.MaxTokens, len(first.Tools))
+	// After the task the alert is "in progress" in the prompt.
+	if p := lastUser(reqs[len(reqs)-1]); !strings.Contains(p, "## 対応中（タスク発行済み）\n- [meeting_room] CO2") {
+		t.Fatalf("alert not moved to in-progress:\n%s", p)
+	}
+	if n := testutil.ToFloat64(r.b.metrics.guarded.WithLabelValues("create_task")); n == 0 {
+		t.Fatal("repeated proposals were not counted as guarded")
 	}
 }
 
-func recorded(t *testing.T, r *rig) []mockllm.Recorded {
-	t.Helper()
-	mr := chi.NewRouter()
-	r.mock.Routes(mr)
-	rec := httptest.NewRecorder()
-	mr.ServeHTTP(rec, httptest.NewRequest("GET", "/control/requests", nil))
-	var out []mockllm.Recorded
-	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func TestCycleSurvivesLLMOutage(t *testing.T) {
-	r := newRig(t)
-	r.b.llm = llm.NewClient(llm.Config{URL: "http://127.0.0.1:1/v1", Timeout: time.Second})
-	_ = r.b.world.Ingest("office/meeting_room/sensor/env_02/co2", []byte(`{"value":1400}`))
-	if err := r.b.cycle(context.Background()); err == nil {
-		t.Fatal("cycle reported success with the LLM unreachable")
-	}
-}
-
-func TestToolErrors(t *testing.T) {
-	r := newRig(t)
-	ctx := context.Background()
+func TestGuards(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.ingest(t, "office/meeting_room/sensor/env_02/co2", `{"value":1400}`)
+	r.b.world.SuppressForTask("meeting_room", "換気 environment")
+	r.b.remember(action{at: t0.Add(-10 * time.Minute), tool: "create_task", summary: "title=コーヒー豆の補充"})
+	g := newCycleGuard([]dashboard.Task{{ID: 3, Title: "会議室の換気をしてください"}})
+	g.accept("speak", map[string]any{"message": "hello"})
 	tests := []struct {
-		name, tool, args, want string
+		name string
+		tool string
+		args map[string]any
+		want string
 	}{
-		{"bad json", "create_task", `{"title":`, "not a JSON object"},
-		{"missing description", "create_task", `{"title":"x"}`, "required"},
-		{"urgency out of range", "create_task", `{"title":"x","description":"y","urgency":7}`, "urgency"},
-		{"unknown zone", "get_zone_status", `{"zone_id":"attic"}`, "unknown zone"},
-		{"unknown tool", "launch_rocket", `{}`, "unknown tool"},
+		{"second speak", "speak", map[string]any{"message": "again"}, "one speak"},
+		{"identical call", "speak", map[string]any{"message": "hello"}, "identical"},
+		{"env task in suppressed zone", "create_task", map[string]any{"title": "窓を開ける", "description": "d", "zone": "meeting_room", "task_types": "environment"}, "in progress"},
+		{"env task elsewhere", "create_task", map[string]any{"title": "窓を開ける", "description": "d", "zone": "main", "task_types": "environment"}, ""},
+		{"device investigation", "create_task", map[string]any{"title": "不明なデバイスの確認", "description": "デバイスを調べる"}, "unknown devices"},
+		{"overlaps an active task", "create_task", map[string]any{"title": "換気をしてください", "description": "d"}, "active task #3"},
+		{"attempted recently", "create_task", map[string]any{"title": "コーヒー豆の補充", "description": "d"}, "last 30 minutes"},
+		{"fresh task", "create_task", map[string]any{"title": "ホワイトボードの清掃", "description": "d"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := r.b.execute(ctx, llm.ToolCall{ID: "c", Type: "function", Function: llm.FunctionCall{Name: tc.tool, Arguments: llm.Arguments(tc.args)}})
-			if res.Success || !strings.Contains(res.Error, tc.want) {
-				t.Fatalf("result = %+v, want failure mentioning %q", res, tc.want)
+			got := r.b.check(g, tc.tool, tc.args)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Fatalf("check = %q, want %q", got, tc.want)
 			}
 		})
 	}
-	if ts, _ := r.dash.ListTasks(ctx, dashboard.TaskFilter{}); len(ts) != 0 {
+}
+
+// device answers MCP calls on the real broker like an edge node.
+type device struct {
+	mu    sync.Mutex
+	calls []mcp.Request
+}
+
+func (r *rig) device(t *testing.T, agent string, answer func(mcp.Request) (any, bool)) *device {
+	t.Helper()
+	d := &device{}
+	err := r.broker.Subscribe(context.Background(), topic.MCPRequest(agent), 0, func(m bus.Message) {
+		req, err := mcp.ParseRequest(m.Payload)
+		if err != nil {
+			return
+		}
+		d.mu.Lock()
+		d.calls = append(d.calls, req)
+		d.mu.Unlock()
+		if resp, ok := answer(req); ok {
+			_ = r.broker.PublishJSON(context.Background(), topic.MCPResponse(agent, req.ID), 0, false, resp)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (d *device) seen() []mcp.Request {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]mcp.Request(nil), d.calls...)
+}
+
+func call(name, args string) llm.ToolCall {
+	return llm.ToolCall{ID: "c1", Type: "function", Function: llm.FunctionCall{Name: name, Arguments: llm.Arguments(args)}}
+}
+
+// Behaviours 4 and 5: sanitizer limits never reach MQTT; MCP round trips
+// resolve results, errors, queued answers and silence.
+func TestDeviceCommands(t *testing.T) {
+	r := newRig(t, rigOpts{mqtt: true})
+	ctx := context.Background()
+	hvac := r.device(t, "hvac_01", func(q mcp.Request) (any, bool) {
+		switch q.Params.Name {
+		case "set_temperature":
+			return mcp.Response{JSONRPC: "2.0", ID: q.ID, Result: json.RawMessage(fmt.Sprintf(`{"target":%v}`, q.Params.Arguments["temperature"]))}, true
+		case "explode":
+			return mcp.Failure(q.ID, "unknown tool explode"), true
+		}
+		return nil, false // silence
+	})
+	hub := r.device(t, "swarm_hub_01", func(q mcp.Request) (any, bool) {
+		return map[string]any{"jsonrpc": "2.0", "id": q.ID, "result": map[string]any{"status": "queued", "target": "leaf_env_01", "estimated_delivery_sec": 240}}, true
+	})
+
+	for _, bad := range []string{
+		`{"agent_id":"hvac_01","tool_name":"set_temperature","arguments":"{\"temperature\":30}"}`,
+		`{"agent_id":"hvac_01","tool_name":"set_temperature","arguments":{"temperature":17}}`,
+		`{"agent_id":"pump_01","tool_name":"run_pump","arguments":"{\"duration\":61}"}`,
+		`{"agent_id":"door_lock_01","tool_name":"unlock"}`,
+	} {
+		if res := r.b.execute(ctx, call("send_device_command", bad)); res.Success || !strings.Contains(res.Error, "safety limit") {
+			t.Fatalf("%s: %+v", bad, res)
+		}
+	}
+	res := r.b.execute(ctx, call("send_device_command", `{"agent_id":"hvac_01","tool_name":"set_temperature","arguments":"{\"temperature\":24}"}`))
+	if !res.Success || !strings.Contains(res.Result, `{"target":24}`) {
+		t.Fatalf("set_temperature 24: %+v", res)
+	}
+	if seen := hvac.seen(); len(seen) != 1 || seen[0].Params.Arguments["temperature"] != 24.0 {
+		t.Fatalf("rejected commands reached the device: %+v", seen)
+	}
+	if res := r.b.execute(ctx, call("send_device_command", `{"agent_id":"hvac_01","tool_name":"explode"}`)); res.Success || !strings.Contains(res.Error, "unknown tool explode") {
+		t.Fatalf("device error: %+v", res)
+	}
+	if res := r.b.execute(ctx, call("send_device_command", `{"agent_id":"swarm_hub_01","tool_name":"leaf_command","arguments":"{\"leaf_id\":\"leaf_env_01\",\"command\":\"read_now\"}"}`)); !res.Success || !strings.Contains(res.Result, "queued for next wake") {
+		t.Fatalf("queued: %+v", res)
+	}
+	if len(hub.seen()) != 1 {
+		t.Fatal("hub not called")
+	}
+
+	// Silence: an unknown device times out after the default 10 s of
+	// simulated time; an offline one after 5 s.
+	for _, tc := range []struct {
+		heartbeat bool
+		wait      time.Duration
+	}{{false, 10 * time.Second}, {true, 5 * time.Second}} {
+		if tc.heartbeat {
+			r.ingest(t, "office/main/sensor/hvac_01/heartbeat", `{"status":"online"}`)
+			r.clock.Advance(16 * time.Minute) // no heartbeat since: offline
+		}
+		done := make(chan toolResult, 1)
+		go func() { done <- r.b.execute(ctx, call("send_device_command", `{"agent_id":"hvac_01","tool_name":"status"}`)) }()
+		if err := r.clock.BlockUntil(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		r.clock.Advance(tc.wait - time.Millisecond)
+		select {
+		case res := <-done:
+			t.Fatalf("returned before the timeout: %+v", res)
+		default:
+		}
+		r.clock.Advance(time.Millisecond)
+		if res := <-done; res.Success || !strings.Contains(res.Error, "timed out ("+tc.wait.String()+")") {
+			t.Fatalf("timeout: %+v", res)
+		}
+	}
+}
+
+// Behaviour 4: task limits: urgency, bounty and 10 per hour.
+func TestTaskLimits(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	for _, bad := range []string{
+		`{"title":"x","description":"y","urgency":5}`,
+		`{"title":"x","description":"y","bounty":6000}`,
+		`{"title":"x","description":"y","bounty":100}`,
+	} {
+		if res := r.b.execute(ctx, call("create_task", bad)); res.Success {
+			t.Fatalf("%s accepted", bad)
+		}
+	}
+	for i := range 10 {
+		res := r.b.execute(ctx, call("create_task", fmt.Sprintf(`{"title":"作業%d","description":"d","bounty":%d}`, i, 500+i*100)))
+		if !res.Success {
+			t.Fatalf("task %d: %+v", i, res)
+		}
+	}
+	if res := r.b.execute(ctx, call("create_task", `{"title":"作業10","description":"d"}`)); res.Success || !strings.Contains(res.Error, "rate limit") {
+		t.Fatalf("11th task: %+v", res)
+	}
+	if n := len(r.tasks(t)); n != 10 {
+		t.Fatalf("%d tasks stored, want 10", n)
+	}
+}
+
+func TestSpeakPostsAVoiceEventAndCoolsDown(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	if res := r.b.execute(ctx, call("speak", `{"message":"休憩しましょう","zone":"main","tone":"caring"}`)); !res.Success {
+		t.Fatalf("speak: %+v", res)
+	}
+	evs, err := r.dash.RecentVoiceEvents(ctx)
+	if err != nil || len(evs) != 1 || evs[0].Message != "休憩しましょう" || evs[0].Zone != "main" {
+		t.Fatalf("voice events = %+v, %v", evs, err)
+	}
+	r.clock.Advance(299 * time.Second)
+	if res := r.b.execute(ctx, call("speak", `{"message":"もう一度","zone":"main"}`)); res.Success {
+		t.Fatal("second speak within 300 s")
+	}
+}
+
+// Behaviour 7: heartbeats reach the registry and GET /devices/status.
+func TestDevicesStatus(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.ingest(t, "office/main/sensor/swarm_hub_01/heartbeat", `{"device_type":"swarm_hub","children":[{"device_id":"leaf_pir_01","power_mode":"DEEP_SLEEP","next_wake_sec":300}]}`)
+	r.ingest(t, "office/main/sensor/env_01/heartbeat", `not json`)
+	rt := chi.NewRouter()
+	r.b.routes(rt)
+	rec := httptest.NewRecorder()
+	rt.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/devices/status", nil))
+	var out struct{ Devices []map[string]any }
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Devices) != 2 || out.Devices[1]["device_id"] != "swarm_hub_01.leaf_pir_01" || out.Devices[1]["state"] != "sleeping" {
+		t.Fatalf("devices = %+v", out.Devices)
+	}
+	if n := testutil.ToFloat64(r.b.metrics.dropped.WithLabelValues("bad_json")); n != 1 {
+		t.Fatalf("bad heartbeat not counted: %v", n)
+	}
+}
+
+// Behaviour 8: a task report becomes flagged user feedback and triggers a cycle.
+func TestTaskReportFeedback(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.ingest(t, "office/main/sensor/env_01/temperature", `{"value":23}`)
+	before := r.b.world.Seq()
+	r.ingest(t, "office/main/task_report/42", `{"task_id":42,"title":"換気","report_status":"needs_followup","completion_note":"窓が開かない","zone":"main"}`)
+	if r.b.world.Seq() == before {
+		t.Fatal("task report did not trigger a cycle")
+	}
+	r.clock.Advance(20 * time.Minute)
+	if err := r.b.cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := lastUser(r.requests(t)[0])
+	if !strings.Contains(p, "## ユーザーからのフィードバック（最重要）\n- [main] «換気» → needs_followup（現場メモ: 窓が開かない） ⚠要対応") {
+		t.Fatalf("feedback missing:\n%s", p)
+	}
+}
+
+// Behaviour 9: an empty office goes inactive and the rule engine acts on
+// critical conditions without the LLM.
+func TestInactiveModeRules(t *testing.T) {
+	r := newRig(t, rigOpts{store: true})
+	ctx := context.Background()
+	r.ingest(t, "office/main/occupancy", `{"person_count":0}`)
+	r.ingest(t, "office/main/sensor/env_01/co2", `{"value":700}`)
+	_ = r.b.cycle(ctx)
+	r.clock.Advance(301 * time.Second)
+	r.ingest(t, "office/main/occupancy", `{"person_count":0}`)
+	r.ingest(t, "office/main/sensor/env_01/co2", `{"value":1600}`)
+	n := len(r.requests(t))
+	if err := r.b.cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !r.b.mode.Inactive() {
+		t.Fatal("not inactive after 5 empty minutes")
+	}
+	if len(r.requests(t)) != n {
+		t.Fatal("inactive mode called the LLM for a critical condition")
+	}
+	tasks := r.tasks(t)
+	if len(tasks) != 1 || tasks[0].Urgency != 3 || !strings.Contains(tasks[0].Description, "1600ppm") {
+		t.Fatalf("tasks = %+v", tasks)
+	}
+	// Within the rule cooldown nothing more happens.
+	r.clock.Advance(60 * time.Second)
+	_ = r.b.cycle(ctx)
+	if len(r.tasks(t)) != 1 {
+		t.Fatal("rule fired again within 300 s")
+	}
+	ds, err := r.store.Decisions(ctx, 10)
+	if err != nil || len(ds) == 0 || ds[0].Mode != modeRuleInactive {
+		t.Fatalf("decisions = %+v, %v", ds, err)
+	}
+	// People coming back restore normal mode.
+	r.ingest(t, "office/main/occupancy", `{"person_count":2}`)
+	_ = r.b.cycle(ctx)
+	if r.b.mode.Inactive() {
+		t.Fatal("people did not restore normal mode")
+	}
+}
+
+// Behaviours 9 and 10: with the LLM unreachable, the rule engine creates the
+// task and the decision log says so.
+func TestLLMDownFallsBackToRules(t *testing.T) {
+	r := newRig(t, rigOpts{llmURL: "http://127.0.0.1:1/v1", store: true})
+	ctx := context.Background()
+	r.ingest(t, "office/meeting_room/occupancy", `{"person_count":3}`)
+	r.ingest(t, "office/meeting_room/sensor/env_02/co2", `{"value":1250}`)
+	if err := r.b.cycle(ctx); err == nil {
+		t.Fatal("cycle reported success with the LLM unreachable")
+	}
+	tasks := r.tasks(t)
+	if len(tasks) != 1 || deref(tasks[0].Zone) != "meeting_room" || !strings.Contains(tasks[0].Title, "換気") {
+		t.Fatalf("tasks = %+v", tasks)
+	}
+	r.clock.Advance(30 * time.Second)
+	_ = r.b.cycle(ctx)
+	if len(r.tasks(t)) != 1 {
+		t.Fatal("fallback duplicated the task")
+	}
+	ds, _ := r.store.Decisions(ctx, 10)
+	if len(ds) != 2 || ds[1].Mode != modeRuleFallback || len(ds[1].ToolCalls) != 1 || !ds[1].ToolCalls[0].Success || ds[1].Error == "" {
+		t.Fatalf("decisions = %+v", ds)
+	}
+}
+
+// Behaviour 10: garbage from the LLM (malformed arguments, <think>, unknown
+// tools) never kills the cycle.
+func TestLLMGarbage(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.setRules(t, []mockllm.Rule{
+		{Name: "think", Match: `(?s).*`, Content: "<think>hmm</think>", Tool: "create_task", Arguments: map[string]any{"title": "説明のないタスク"}},
+	})
+	r.ingest(t, "office/main/sensor/env_01/co2", `{"value":800}`)
+	if err := r.b.cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.ToFloat64(r.b.metrics.rejected.WithLabelValues("create_task")); n != 1 {
+		t.Fatalf("incomplete call not rejected: %v", n)
+	}
+	if len(r.tasks(t)) != 0 {
 		t.Fatal("a rejected call created a task")
+	}
+	res := r.b.execute(context.Background(), call("create_task", `{"title":`))
+	if res.Success || !strings.Contains(res.Error, "not a JSON object") {
+		t.Fatalf("malformed args: %+v", res)
+	}
+	r.ingest(t, "office/main/sensor/env_01/co2", `{{{`)
+	if n := testutil.ToFloat64(r.b.metrics.dropped.WithLabelValues("bad_json")); n != 1 {
+		t.Fatalf("non-JSON payload not counted: %v", n)
+	}
+}
+
+// Behaviour 10: the 4-segment fall topic produces a critical event and, in an
+// otherwise empty office, an urgency-4 task from the rule engine.
+func TestFallIsUrgent(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	r.ingest(t, "office/kitchen/occupancy", `{"person_count":0}`)
+	_ = r.b.cycle(ctx)
+	r.clock.Advance(301 * time.Second)
+	_ = r.b.cycle(ctx) // inactive now
+	r.ingest(t, "office/kitchen/safety/fall", `{"confidence":0.91,"duration_sec":6}`)
+	if err := r.b.cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tasks := r.tasks(t)
+	if len(tasks) != 1 || tasks[0].Urgency != 4 || deref(tasks[0].Zone) != "kitchen" {
+		t.Fatalf("tasks = %+v", tasks)
+	}
+}
+
+func TestNightTasksAreQueuedThenDispatched(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	r.clock.Set(clock.State{SimTime: time.Date(2026, 11, 23, 23, 0, 0, 0, time.FixedZone("JST", 9*3600))})
+	r.ingest(t, "office/main/occupancy", `{"person_count":1}`)
+	res := r.b.execute(ctx, call("create_task", `{"title":"ゴミ出し","description":"d","zone":"main","urgency":1}`))
+	if !res.Success || !strings.Contains(res.Result, "queued: outside active hours") {
+		t.Fatalf("%+v", res)
+	}
+	if ts := r.tasks(t); len(ts) != 1 || !ts[0].IsQueued {
+		t.Fatalf("backend does not show the task queued: %+v", ts)
+	}
+	r.clock.Advance(9 * time.Hour) // 08:00
+	r.ingest(t, "office/main/occupancy", `{"person_count":2}`)
+	r.b.processQueue(ctx)
+	if ts := r.tasks(t); len(ts) != 1 || ts[0].IsQueued || ts[0].DispatchedAt == nil {
+		t.Fatalf("not dispatched in the morning: %+v", ts)
+	}
+}
+
+func TestReminders(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	r.ingest(t, "office/main/occupancy", `{"person_count":1}`)
+	if res := r.b.execute(ctx, call("create_task", `{"title":"コピー用紙の補充","description":"d","zone":"main"}`)); !res.Success {
+		t.Fatal(res)
+	}
+	r.clock.Advance(59 * time.Minute)
+	r.b.remind(ctx)
+	if ts := r.tasks(t); ts[0].LastRemindedAt != nil {
+		t.Fatal("reminded before an hour")
+	}
+	r.clock.Advance(time.Minute)
+	r.b.remind(ctx)
+	ts := r.tasks(t)
+	if ts[0].LastRemindedAt == nil {
+		t.Fatal("not reminded after an hour")
+	}
+	evs, _ := r.dash.RecentVoiceEvents(ctx)
+	if len(evs) != 1 || !strings.Contains(evs[0].Message, "コピー用紙の補充") {
+		t.Fatalf("voice events = %+v", evs)
+	}
+	r.clock.Advance(10 * time.Minute)
+	r.b.remind(ctx)
+	if evs, _ := r.dash.RecentVoiceEvents(ctx); len(evs) != 1 {
+		t.Fatal("reminded again within 30 minutes")
 	}
 }

@@ -2,53 +2,40 @@ package brain
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/services/brain/eventstore"
+	"github.com/somsgo/soms/services/brain/queue"
+	"github.com/somsgo/soms/services/brain/rules"
 	"github.com/somsgo/soms/services/brain/worldmodel"
 )
 
-// actionRetention bounds the action history kept for the prompt.
-const actionRetention = 2 * time.Hour
+// Decision modes recorded in the decision log.
+const (
+	modeLLM          = "llm"
+	modeRuleFallback = "rule_fallback"
+	modeRuleInactive = "rule_inactive"
+)
 
-// chatter is the LLM as the loop uses it.
-type chatter interface {
-	Chat(ctx context.Context, messages []llm.Message, tools []llm.Tool) (llm.Message, error)
-}
-
-// brain runs cognitive cycles against the world model.
-type brain struct {
-	cfg     Config
-	clock   clock.Clock
-	log     *slog.Logger
-	world   *worldmodel.Model
-	llm     chatter
-	dash    *dashboard.Client
-	metrics *metrics
-
-	mu      sync.Mutex
-	actions []action
-}
-
-// action is one executed tool call, remembered for the prompt.
-type action struct {
-	at      time.Time
-	tool    string
-	summary string
-	success bool
-}
+// triggerWindow and triggerCap select the events recorded as a decision's
+// triggers.
+const (
+	triggerWindow = 60 * time.Second
+	triggerCap    = 20
+)
 
 // loop waits for events or the periodic interval and runs cycles, keeping the
-// configured spacing. A failed cycle is logged and retried on the next turn.
+// mode's spacing. A failed cycle is logged and retried on the next turn: the
+// loop never dies.
 func (b *brain) loop(ctx context.Context) error {
-	var lastCycle time.Time
 	lastSeq := b.world.Seq()
-	periodic := b.clock.NewTimer(b.cfg.CycleInterval)
+	interval, spacing := b.cadence()
+	periodic := b.clock.NewTimer(interval)
 	defer periodic.Stop()
 	for {
 		triggered := false
@@ -67,8 +54,11 @@ func (b *brain) loop(ctx context.Context) error {
 				return nil
 			}
 		}
-		if !lastCycle.IsZero() {
-			if wait := b.cfg.MinCycleSpacing - b.clock.Now().Sub(lastCycle); wait > 0 {
+		b.mu.Lock()
+		last := b.lastCycle
+		b.mu.Unlock()
+		if !last.IsZero() {
+			if wait := spacing - b.clock.Now().Sub(last); wait > 0 {
 				if err := clock.Sleep(ctx, b.clock, wait); err != nil {
 					return nil
 				}
@@ -79,102 +69,247 @@ func (b *brain) loop(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			b.metrics.cycles.WithLabelValues("error").Inc()
 			b.log.Warn("cycle failed", "err", err)
 		} else {
-			lastCycle = b.clock.Now()
+			b.mu.Lock()
+			b.lastCycle = b.clock.Now()
+			b.mu.Unlock()
 		}
-		periodic.Reset(b.cfg.CycleInterval)
+		interval, spacing = b.cadence()
+		periodic.Reset(interval)
 	}
 }
 
-// cycle runs one ReAct episode: prompt, then up to MaxIterations rounds of
-// tool calls, stopping at a plain answer or at the first failing tool.
+// cadence is the cycle interval and spacing of the current activity mode.
+func (b *brain) cadence() (interval, spacing time.Duration) {
+	if b.mode.Inactive() {
+		return b.cfg.InactiveInterval, b.cfg.InactiveSpacing
+	}
+	return b.cfg.CycleInterval, b.cfg.MinCycleSpacing
+}
+
+// cycle runs one decision cycle: mode selection, then either the rule engine
+// (inactive office) or a ReAct episode with the LLM, falling back to the rule
+// engine when the LLM fails. It returns an error only when the LLM failed
+// (the fallback still ran).
 func (b *brain) cycle(ctx context.Context) error {
+	start := b.clock.Now()
+	wallStart := time.Now()
 	zones := b.world.Zones()
 	if len(zones) == 0 {
 		b.metrics.cycles.WithLabelValues("idle").Inc()
 		return nil
 	}
-	now := b.clock.Now()
-	events := b.world.EventsSince(now.Add(-b.cfg.EventWindow))
-	tasks, tasksErr := b.dash.ListTasks(ctx, dashboard.TaskFilter{Status: "active", Limit: 10})
+	recent := b.world.EventsSince(start.Add(-b.cfg.EventWindow))
+	dec := eventstore.Decision{At: start, Mode: modeLLM, Triggers: triggers(recent, start)}
+	defer func() {
+		dec.Duration = float64(time.Since(wallStart).Milliseconds())
+		if dec.Iterations > 0 || len(dec.ToolCalls) > 0 {
+			if err := b.store.RecordDecision(context.WithoutCancel(ctx), dec); err != nil {
+				b.log.Warn("decision not logged", "err", err)
+			}
+		}
+		b.boostUtility(start)
+	}()
+
+	inactive, changed := b.mode.Evaluate(zones)
+	if changed {
+		b.log.Info("activity mode changed", "inactive", inactive)
+	}
+	if inactive {
+		for _, a := range b.rules.Critical(zones, recent) {
+			dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a))
+		}
+		normal := b.rules.Normal(zones)
+		if len(normal) == 0 || !b.mode.Escalate() {
+			for _, a := range normal {
+				dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a))
+			}
+			dec.Mode, dec.Outcome = modeRuleInactive, "rules"
+			b.metrics.cycles.WithLabelValues("inactive").Inc()
+			return nil
+		}
+		b.log.Info("inactive mode: escalating out-of-band conditions to the LLM")
+	}
+
+	b.processQueue(ctx)
+	outcome, err := b.react(ctx, zones, recent, start, &dec)
+	dec.Outcome = outcome
+	b.metrics.cycles.WithLabelValues(outcome).Inc()
+	if err == nil {
+		return nil
+	}
+	// The original simply gave up when the LLM failed; the office's safety
+	// must not depend on it, so the deterministic rules act instead.
+	dec.Mode, dec.Error = modeRuleFallback, err.Error()
+	b.metrics.fallbacks.Inc()
+	actions := append(b.rules.Critical(zones, recent), b.rules.Normal(zones)...)
+	b.log.Warn("LLM unavailable; rule engine decides this cycle", "err", err, "rule_actions", len(actions))
+	for _, a := range actions {
+		dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a))
+	}
+	return fmt.Errorf("llm: %w", err)
+}
+
+// react is the ReAct episode: up to MaxIterations rounds of LLM + tools,
+// stopping at a plain answer, when every proposed call is filtered, or at the
+// first failing tool.
+func (b *brain) react(ctx context.Context, zones []worldmodel.Snapshot, recent []worldmodel.Event, now time.Time, dec *eventstore.Decision) (string, error) {
+	tasks, tasksErr := b.activeTasks(ctx)
 	if tasksErr != nil {
 		b.log.Warn("active tasks unavailable for the prompt", "err", tasksErr)
 	}
+	feedback := b.world.EventsSince(now.Add(-b.cfg.FeedbackWindow))
 	messages := []llm.Message{
 		{Role: llm.RoleSystem, Content: systemPrompt},
-		{Role: llm.RoleUser, Content: llm.Content(buildPrompt(zones, events, tasks, tasksErr, b.recentActions(now), now))},
+		{Role: llm.RoleUser, Content: llm.Content(buildPrompt(promptInput{
+			zones: zones, events: recent, feedback: feedback, tasks: tasks, tasksErr: tasksErr,
+			actions: b.recentActions(now), devices: b.registry.Summary(), now: now, loc: b.loc,
+		}))},
 	}
+	g := newCycleGuard(tasks)
 	for i := 0; i < b.cfg.MaxIterations; i++ {
+		dec.Iterations = i + 1
 		start := time.Now()
 		reply, err := b.llm.Chat(ctx, messages, toolSchemas)
 		b.metrics.llmTime.Observe(time.Since(start).Seconds())
 		if err != nil {
-			return fmt.Errorf("iteration %d: %w", i+1, err)
+			return "llm_error", fmt.Errorf("iteration %d: %w", i+1, err)
 		}
 		if len(reply.ToolCalls) == 0 {
-			b.metrics.cycles.WithLabelValues("ok").Inc()
 			b.log.Debug("cycle done", "iterations", i+1, "answer", string(reply.Content))
-			return nil
+			return "ok", nil
 		}
-		messages = append(messages, llm.Message{Role: llm.RoleAssistant, Content: reply.Content, ToolCalls: reply.ToolCalls})
+		var kept []llm.ToolCall
+		var kargs []map[string]any
 		for _, call := range reply.ToolCalls {
+			args, err := call.Function.Arguments.Decode()
+			if err != nil {
+				args = map[string]any{} // the original decoded bad JSON as {}
+			}
+			if why := b.check(g, call.Function.Name, args); why != "" {
+				b.metrics.guarded.WithLabelValues(call.Function.Name).Inc()
+				b.log.Info("tool call skipped", "tool", call.Function.Name, "reason", why)
+				continue
+			}
+			kept = append(kept, call)
+			kargs = append(kargs, args)
+		}
+		if len(kept) == 0 {
+			return "all_filtered", nil
+		}
+		messages = append(messages, llm.Message{Role: llm.RoleAssistant, Content: reply.Content, ToolCalls: kept})
+		for j, call := range kept {
+			g.accept(call.Function.Name, kargs[j])
 			res := b.execute(ctx, call)
-			b.remember(call, res)
+			dec.ToolCalls = append(dec.ToolCalls, b.record(call.Function.Name, kargs[j], res))
 			messages = append(messages, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: llm.Content(res.text())})
 			if !res.Success {
 				// One failure ends the cycle: the LLM would otherwise retry blindly.
-				b.metrics.cycles.WithLabelValues("tool_error").Inc()
 				b.log.Info("tool failed, ending cycle", "tool", call.Function.Name, "err", res.Error)
-				return nil
+				return "tool_error", nil
 			}
 		}
 	}
-	b.metrics.cycles.WithLabelValues("max_iterations").Inc()
-	return nil
+	return "max_iterations", nil
 }
 
-func (b *brain) remember(call llm.ToolCall, res toolResult) {
+// runRule executes a rule-engine action through the same guards, sanitizer and
+// executor as the LLM's calls.
+func (b *brain) runRule(ctx context.Context, a rules.Action) eventstore.ToolCall {
+	g := newCycleGuard(nil)
+	if tasks, err := b.activeTasks(ctx); err == nil {
+		g.active = tasks
+	}
+	if why := b.check(g, "create_task", a.Args); why != "" {
+		b.log.Info("rule action skipped", "rule", a.Rule, "zone", a.Zone, "reason", why)
+		return eventstore.ToolCall{Tool: "create_task", Args: a.Args, Result: "skipped: " + why}
+	}
+	res := b.run(ctx, "create_task", a.Args)
+	b.metrics.ruleActions.WithLabelValues(a.Rule, fmt.Sprint(res.Success)).Inc()
+	b.log.Info("rule engine acted", "rule", a.Rule, "zone", a.Zone, "success", res.Success, "result", res.Result+res.Error)
+	return b.record("create_task", a.Args, res)
+}
+
+// record remembers an executed call for the prompt, the guards and the
+// decision log.
+func (b *brain) record(tool string, args map[string]any, res toolResult) eventstore.ToolCall {
 	result := "ok"
 	if !res.Success {
 		result = "error"
 	}
-	b.metrics.toolCalls.WithLabelValues(call.Function.Name, result).Inc()
-	summary := string(call.Function.Arguments)
-	if args, err := call.Function.Arguments.Decode(); err == nil {
-		if t, ok := args["title"].(string); ok {
-			summary = "title=" + t
-		} else if z, ok := args["zone_id"].(string); ok {
-			summary = "zone=" + z
-		}
+	b.metrics.toolCalls.WithLabelValues(tool, result).Inc()
+	zone := str(args["zone"])
+	if zone == "" {
+		zone = str(args["zone_id"])
 	}
-	if r := []rune(summary); len(r) > 50 {
-		summary = string(r[:50])
-	}
-	now := b.clock.Now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.actions = append(b.actions, action{at: now, tool: call.Function.Name, summary: summary, success: res.Success})
-	i := 0
-	for i < len(b.actions) && now.Sub(b.actions[i].at) > actionRetention {
-		i++
-	}
-	b.actions = b.actions[i:]
+	b.remember(action{at: b.clock.Now(), tool: tool, summary: summarize(tool, args), zone: zone, success: res.Success, args: args, result: res.Result + res.Error})
+	return eventstore.ToolCall{Tool: tool, Args: args, Success: res.Success, Result: res.Result + res.Error}
 }
 
-// recentActions returns the last 8 actions of the past 30 minutes.
-func (b *brain) recentActions(now time.Time) []action {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []action
-	for _, a := range b.actions {
-		if now.Sub(a.at) <= 30*time.Minute {
-			out = append(out, a)
+// boostUtility raises the utility of devices in zones the cycle acted on.
+func (b *brain) boostUtility(since time.Time) {
+	for _, a := range b.actionsSince(since) {
+		if !a.success || a.zone == "" {
+			continue
+		}
+		if a.tool == "create_task" {
+			b.registry.Boost(a.zone, 0.5)
+		} else {
+			b.registry.Boost(a.zone, 0.3)
 		}
 	}
-	if len(out) > 8 {
-		out = out[len(out)-8:]
+}
+
+// processQueue releases held tasks whose moment has come.
+func (b *brain) processQueue(ctx context.Context) {
+	if b.queue.Len() == 0 {
+		return
+	}
+	done, err := b.queue.Process(ctx, officeView{b.world}, func(ctx context.Context, e queue.Entry) error {
+		ctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
+		defer cancel()
+		err := b.dash.Dispatch(ctx, e.TaskID)
+		var ae *dashboard.APIError
+		if errors.As(err, &ae) && ae.Status == 404 {
+			return nil // gone (expired or deleted): nothing left to release
+		}
+		return err
+	})
+	for _, e := range done {
+		b.log.Info("queued task dispatched", "id", e.TaskID, "title", e.Title, "zone", e.Zone)
+	}
+	if err != nil {
+		b.log.Warn("dispatching queued tasks", "err", err)
+	}
+}
+
+// triggers are the events of the last minute, at most 20, recorded with a
+// decision.
+func triggers(events []worldmodel.Event, now time.Time) []eventstore.Trigger {
+	var out []eventstore.Trigger
+	for _, e := range events {
+		if now.Sub(e.At) <= triggerWindow {
+			out = append(out, eventstore.Trigger{Zone: e.Zone, Event: e.Type, Severity: e.Severity})
+		}
+	}
+	if len(out) > triggerCap {
+		out = out[len(out)-triggerCap:]
 	}
 	return out
+}
+
+// officeView adapts the world model to the queue's view of the office.
+type officeView struct{ w *worldmodel.Model }
+
+func (o officeView) Zone(id string) (bool, int, string) {
+	z, ok := o.w.Zone(id)
+	if !ok {
+		return false, 0, ""
+	}
+	dominant := ""
+	if z.Activity.Class == "focused" {
+		dominant = "focused"
+	}
+	return true, z.PersonCount, dominant
 }

@@ -3,28 +3,56 @@ package brain
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	dropped   *prometheus.CounterVec
-	cycles    *prometheus.CounterVec
-	llmTime   prometheus.Histogram
-	toolCalls *prometheus.CounterVec
+	dropped     *prometheus.CounterVec
+	cycles      *prometheus.CounterVec
+	llmTime     prometheus.Histogram
+	toolCalls   *prometheus.CounterVec
+	rejected    *prometheus.CounterVec
+	guarded     *prometheus.CounterVec
+	mcp         *prometheus.CounterVec
+	tasks       *prometheus.CounterVec
+	ruleActions *prometheus.CounterVec
+	fallbacks   prometheus.Counter
+	reminders   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "soms_brain_ingest_dropped_total", Help: "MQTT messages the world model rejected, by reason.",
+			Name: "soms_brain_ingest_dropped_total", Help: "MQTT messages rejected by the world model, registry or MCP client, by reason.",
 		}, []string{"reason"}),
 		cycles: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "soms_brain_cycles_total", Help: "Cognitive cycles by outcome.",
+			Name: "soms_brain_cycles_total", Help: "Decision cycles by outcome.",
 		}, []string{"result"}),
 		llmTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "soms_brain_llm_request_seconds", Help: "Latency of LLM completion requests (wall time).",
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 10),
 		}),
 		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "soms_brain_tool_calls_total", Help: "Tool calls proposed by the LLM, by tool and outcome.",
+			Name: "soms_brain_tool_calls_total", Help: "Executed tool calls by tool and outcome.",
 		}, []string{"tool", "result"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_sanitizer_rejections_total", Help: "Tool calls the safety sanitizer rejected, by tool.",
+		}, []string{"tool"}),
+		guarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_guard_skips_total", Help: "Proposed tool calls skipped by the duplicate guards, by tool.",
+		}, []string{"tool"}),
+		mcp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_mcp_calls_total", Help: "Device tool calls by outcome (ok, queued, error, timeout).",
+		}, []string{"outcome"}),
+		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_tasks_created_total", Help: "Tasks created, by whether they were dispatched or queued.",
+		}, []string{"state"}),
+		ruleActions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_rule_actions_total", Help: "Rule-engine actions by rule and success.",
+		}, []string{"rule", "success"}),
+		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "soms_brain_llm_fallbacks_total", Help: "Cycles decided by the rule engine because the LLM failed.",
+		}),
+		reminders: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "soms_brain_reminders_total", Help: "Task reminders sent.",
+		}),
 	}
-	reg.MustRegister(m.dropped, m.cycles, m.llmTime, m.toolCalls)
+	reg.MustRegister(m.dropped, m.cycles, m.llmTime, m.toolCalls, m.rejected, m.guarded, m.mcp, m.tasks, m.ruleActions, m.fallbacks, m.reminders)
 	return m
 }

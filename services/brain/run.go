@@ -2,8 +2,11 @@ package brain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -11,8 +14,12 @@ import (
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/internal/voice"
+	"github.com/somsgo/soms/services/brain/eventstore"
 	"github.com/somsgo/soms/services/brain/worldmodel"
 )
 
@@ -27,34 +34,114 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer kit.Close()
 
-	b := &brain{
-		cfg:     cfg,
-		clock:   kit.Clock,
-		log:     kit.Log,
-		world:   worldmodel.New(kit.Clock),
+	p := parts{
 		llm:     llm.NewClient(cfg.LLM),
 		dash:    dashboard.NewClient(cfg.DashboardURL, cfg.ServiceToken),
+		devices: mcp.NewClient(kit.Bus, kit.Clock),
 		metrics: newMetrics(kit.Metrics),
 	}
-	b.routes(kit.HTTP.Router)
-	return kit.Run(ctx, cfg.Addr, func(ctx context.Context) error {
-		if err := kit.Bus.Subscribe(ctx, topic.OfficeAll, 0, b.ingest); err != nil {
+	if cfg.VoiceURL != "" {
+		vc, err := voice.NewClient(cfg.VoiceURL, nil)
+		if err != nil {
 			return err
 		}
-		return b.loop(ctx)
-	})
+		p.voice = vc
+	}
+	if cfg.DatabaseURL != "" {
+		pool, err := pg.Open(ctx, cfg.DatabaseURL, kit.Log)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if p.store, err = eventstore.Open(ctx, pool, kit.Clock, kit.Log, cfg.RegionID); err != nil {
+			return err
+		}
+		kit.HTTP.AddCheck("database", pg.Ready(pool))
+	} else {
+		kit.Log.Info("DATABASE_URL not set: the decision log is disabled")
+	}
+	b := newBrain(cfg, kit.Clock, kit.Log, p)
+	mcpClient := p.devices.(*mcp.Client)
+	b.routes(kit.HTTP.Router)
+	return kit.Run(ctx, cfg.Addr,
+		func(ctx context.Context) error {
+			if err := kit.Bus.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) {
+				if err := mcpClient.HandleResponse(m.Topic, m.Payload); err != nil {
+					b.metrics.dropped.WithLabelValues("bad_mcp_response").Inc()
+					b.log.Debug("MCP response dropped", "topic", m.Topic, "err", err)
+				}
+			}); err != nil {
+				return err
+			}
+			if err := kit.Bus.Subscribe(ctx, topic.OfficeAll, 0, b.ingest); err != nil {
+				return err
+			}
+			return b.loop(ctx)
+		},
+		b.remindLoop,
+		p.store.Run,
+		b.housekeeping,
+	)
 }
 
-// ingest feeds one MQTT message to the world model; rejects are counted.
+// ingest routes one office message: heartbeats to the device registry,
+// everything to the world model; sensor readings are also logged. Rejects are
+// counted and logged at debug level, never fatal.
 func (b *brain) ingest(m bus.Message) {
+	o, isOffice := topic.ParseOffice(m.Topic)
+	if isOffice && o.IsHeartbeat() {
+		var hb map[string]any
+		if err := json.Unmarshal(m.Payload, &hb); err != nil {
+			b.drop("bad_json", m.Topic, err)
+			return
+		}
+		if err := b.registry.Heartbeat(o.Zone, o.DeviceID, hb); err != nil {
+			b.drop("bad_heartbeat", m.Topic, err)
+			return
+		}
+	}
 	if err := b.world.Ingest(m.Topic, m.Payload); err != nil {
 		reason := "other"
 		var de *worldmodel.DropError
 		if errors.As(err, &de) {
 			reason = de.Reason
 		}
-		b.metrics.dropped.WithLabelValues(reason).Inc()
-		b.log.Debug("message dropped", "topic", m.Topic, "err", err)
+		b.drop(reason, m.Topic, err)
+		return
+	}
+	if isOffice && o.Kind == topic.KindSensor && !o.IsHeartbeat() {
+		var data map[string]any
+		_ = json.Unmarshal(m.Payload, &data)
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["channel"] = o.Channel
+		b.store.Record(eventstore.Raw{At: b.clock.Now(), Zone: o.Zone, Type: "sensor_reading", Device: o.DeviceID, Data: data})
+	}
+}
+
+func (b *brain) drop(reason, t string, err error) {
+	b.metrics.dropped.WithLabelValues(reason).Inc()
+	b.log.Debug("message dropped", "topic", t, "reason", reason, "err", err)
+}
+
+// housekeeping snapshots the registry and decays device utility.
+func (b *brain) housekeeping(ctx context.Context) error {
+	snap := b.clock.NewTicker(b.cfg.SnapshotInterval)
+	defer snap.Stop()
+	decay := b.clock.NewTicker(time.Hour)
+	defer decay.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-snap.C():
+			if err := b.store.SnapshotDevices(ctx, b.registry.List()); err != nil {
+				b.log.Warn("registry snapshot failed", "err", err)
+			}
+		case <-decay.C():
+			b.registry.Decay()
+		}
 	}
 }
 
@@ -76,5 +163,37 @@ func (b *brain) routes(r chi.Router) {
 			evs = []worldmodel.Event{}
 		}
 		httpx.WriteJSON(w, http.StatusOK, evs)
+	})
+	r.Get("/devices/status", func(w http.ResponseWriter, _ *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"devices": b.registry.List()})
+	})
+	r.Get("/status", func(w http.ResponseWriter, _ *http.Request) {
+		b.mu.Lock()
+		last := b.lastCycle
+		b.mu.Unlock()
+		mode := "normal"
+		if b.mode.Inactive() {
+			mode = "inactive"
+		}
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{
+			"mode": mode, "queued_tasks": b.queue.Len(), "last_cycle": last, "sim_time": b.clock.Now(),
+		})
+	})
+	r.Get("/decisions", func(w http.ResponseWriter, r *http.Request) {
+		limit := 50
+		if s := r.URL.Query().Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 1000 {
+				httpx.Invalid(w, map[string]string{"limit": "must be an integer between 1 and 1000"})
+				return
+			}
+			limit = n
+		}
+		ds, err := b.store.Decisions(r.Context(), limit)
+		if err != nil {
+			httpx.Error(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, ds)
 	})
 }

@@ -3,6 +3,7 @@ package brain
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,9 +11,14 @@ import (
 
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/internal/voice"
+	"github.com/somsgo/soms/services/brain/queue"
+	"github.com/somsgo/soms/services/brain/sanitizer"
 )
 
-// toolSchemas are the functions offered to the LLM, in the original's shapes.
+// toolSchemas are the functions offered to the LLM, in the original's shapes
+// (plus the bounty the original design demands).
 var toolSchemas = []llm.Tool{
 	function("create_task", "人間に物理的な作業を依頼するタスクをダッシュボードに作成する。", `{
 		"type": "object",
@@ -22,10 +28,29 @@ var toolSchemas = []llm.Tool{
 			"urgency": {"type": "integer", "minimum": 0, "maximum": 4, "description": "緊急度 0（低）〜4（緊急）"},
 			"zone": {"type": "string", "description": "対象ゾーンID"},
 			"task_types": {"type": "string", "description": "カンマ区切りの種別 (environment, supply, urgent, general など)"},
+			"bounty": {"type": "integer", "minimum": 500, "maximum": 5000, "description": "報酬ポイント（難易度に比例、500〜5000）"},
 			"audience": {"type": "string", "enum": ["user", "admin"]},
 			"skill_level": {"type": "string", "enum": ["junior", "intermediate", "senior"]}
 		},
 		"required": ["title", "description"]
+	}`),
+	function("send_device_command", "エッジデバイスにMCPツール呼び出しを送る（窓の開閉、照明、空調の温度設定など）。", `{
+		"type": "object",
+		"properties": {
+			"agent_id": {"type": "string", "description": "デバイスID（例: window_01, hvac_01, swarm_hub_01）"},
+			"tool_name": {"type": "string", "description": "ツール名（例: open, close, turn_on, set_temperature）"},
+			"arguments": {"type": "string", "description": "引数のJSON文字列（例: {\"temperature\": 24}）"}
+		},
+		"required": ["agent_id", "tool_name"]
+	}`),
+	function("speak", "オフィスのスピーカーで短く話しかける（70文字以内）。", `{
+		"type": "object",
+		"properties": {
+			"message": {"type": "string", "description": "話す内容（70文字以内）"},
+			"zone": {"type": "string", "description": "対象ゾーン（省略時は全体）"},
+			"tone": {"type": "string", "enum": ["neutral", "caring", "humorous", "alert"]}
+		},
+		"required": ["message"]
 	}`),
 	function("get_zone_status", "ゾーンの現在の状態（在室、温度、湿度、CO2など）を取得する。", `{
 		"type": "object",
@@ -33,6 +58,10 @@ var toolSchemas = []llm.Tool{
 		"required": ["zone_id"]
 	}`),
 	function("get_active_tasks", "未完了のタスク一覧を取得する。", `{"type": "object", "properties": {}}`),
+	function("get_device_status", "デバイスネットワークの状態（オンライン/オフライン/スリープ、電池）を取得する。", `{
+		"type": "object",
+		"properties": {"zone_id": {"type": "string", "description": "ゾーンID（省略時は全体）"}}
+	}`),
 }
 
 func function(name, desc, params string) llm.Tool {
@@ -59,15 +88,29 @@ func fail(format string, args ...any) toolResult {
 	return toolResult{Success: false, Error: fmt.Sprintf(format, args...)}
 }
 
-// execute runs one tool call and returns its result.
+// execute decodes and runs one LLM tool call.
 func (b *brain) execute(ctx context.Context, call llm.ToolCall) toolResult {
 	args, err := call.Function.Arguments.Decode()
 	if err != nil {
 		return fail("arguments are not a JSON object: %v", err)
 	}
-	switch call.Function.Name {
+	return b.run(ctx, call.Function.Name, args)
+}
+
+// run checks a call against the sanitizer and executes it. Every caller —
+// LLM, rule engine — goes through here.
+func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolResult {
+	if err := b.san.Check(tool, args); err != nil {
+		b.metrics.rejected.WithLabelValues(tool).Inc()
+		return fail("%v", err)
+	}
+	switch tool {
 	case "create_task":
 		return b.createTask(ctx, args)
+	case "send_device_command":
+		return b.sendDeviceCommand(ctx, args)
+	case "speak":
+		return b.speak(ctx, args)
 	case "get_zone_status":
 		id := str(args["zone_id"])
 		z, found := b.world.Zone(id)
@@ -76,7 +119,7 @@ func (b *brain) execute(ctx context.Context, call llm.ToolCall) toolResult {
 		}
 		return ok("%s", z.Describe())
 	case "get_active_tasks":
-		ts, err := b.dash.ListTasks(ctx, dashboard.TaskFilter{Status: "active", Limit: 10})
+		ts, err := b.activeTasks(ctx)
 		if err != nil {
 			return fail("could not read tasks: %v", err)
 		}
@@ -84,59 +127,178 @@ func (b *brain) execute(ctx context.Context, call llm.ToolCall) toolResult {
 			return ok("アクティブなタスクはありません")
 		}
 		var lines []string
-		for _, t := range ts {
+		for i, t := range ts {
+			if i == 10 {
+				break
+			}
 			lines = append(lines, fmt.Sprintf("- #%d %s [%s] (%s) %s", t.ID, t.Title, deref(t.Zone), strings.Join(t.TaskType, ","), t.Status))
 		}
 		return ok("%s", strings.Join(lines, "\n"))
+	case "get_device_status":
+		return ok("%s", b.registry.Tree(str(args["zone_id"])))
 	}
-	return fail("unknown tool %q", call.Function.Name)
+	return fail("unknown tool %q", tool)
+}
+
+func (b *brain) activeTasks(ctx context.Context) ([]dashboard.Task, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
+	defer cancel()
+	return b.dash.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusActive, Limit: 100})
 }
 
 func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult {
 	title, desc := strings.TrimSpace(str(args["title"])), strings.TrimSpace(str(args["description"]))
-	if title == "" || desc == "" {
-		return fail("title and description are required")
-	}
 	urgency := 2
-	if v, present := args["urgency"]; present {
-		n, isNum := toInt(v)
-		if !isNum || n < 0 || n > 4 {
-			return fail("urgency must be an integer between 0 and 4, got %v", v)
-		}
-		urgency = n
+	if n, isNum := sanitizer.Number(args["urgency"]); isNum {
+		urgency = int(n)
 	}
 	types := splitTypes(str(args["task_types"]))
 	zone := strings.TrimSpace(str(args["zone"]))
+	audience := str(args["audience"])
+	if audience == "" {
+		audience = "user"
+	}
+	var skill *string
+	if s := str(args["skill_level"]); s != "" {
+		skill = &s
+	}
+	bounty := defaultBounty(urgency, deref(skill))
+	if n, isNum := sanitizer.Number(args["bounty"]); isNum {
+		bounty = int(n)
+	}
 
-	// A task that restates an active one is not created again.
-	active, err := b.dash.ListTasks(ctx, dashboard.TaskFilter{Status: "active", Limit: 100})
-	if err != nil {
-		return fail("could not check active tasks: %v", err)
-	}
-	for _, t := range active {
-		if titlesOverlap(t.Title, title) && (zone == "" || deref(t.Zone) == "" || deref(t.Zone) == zone) {
-			return ok("skipped: task #%d %q is already active", t.ID, t.Title)
-		}
-	}
+	entry := queue.Entry{Title: title, Zone: zone, Urgency: urgency, MinPeople: 1, Interruptible: true, CreatedAt: b.clock.Now()}
+	decision := b.queue.Decide(entry, officeView{b.world})
+	held := !decision.Now
 
 	req := dashboard.CreateTask{
 		Title: title, Description: desc, Location: "Office", TaskType: types, Urgency: &urgency,
-		Audience: str(args["audience"]),
+		Bounty: &bounty, Audience: audience, SkillLevel: skill, IsQueued: &held,
 	}
 	if zone != "" {
 		req.Zone, req.Location = &zone, zone
 	}
-	if s := str(args["skill_level"]); s != "" {
-		req.SkillLevel = &s
-	}
 	exp := b.clock.Now().Add(expiry(types)).UTC()
 	req.ExpiresAt = &exp
-	t, err := b.dash.CreateTask(ctx, req)
+
+	if audience != "admin" && b.voice != nil {
+		vctx, cancel := context.WithTimeout(ctx, b.cfg.VoiceTimeout)
+		a, err := b.voice.AnnounceWithCompletion(vctx, voice.Task{Title: title, Description: desc, Location: req.Location, Urgency: urgency, Zone: zone, Bounty: bounty, TaskType: types})
+		cancel()
+		if err != nil {
+			// The task matters more than its announcement.
+			b.log.Warn("task announcement failed; creating the task without audio", "title", title, "err", err)
+		} else {
+			req.AnnouncementAudioURL, req.AnnouncementText = &a.AnnouncementAudioURL, &a.AnnouncementText
+			req.CompletionAudioURL, req.CompletionText = &a.CompletionAudioURL, &a.CompletionText
+		}
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
+	t, err := b.dash.CreateTask(cctx, req)
+	cancel()
 	if err != nil {
 		return fail("backend rejected the task: %v", err)
 	}
-	b.log.Info("task created", "id", t.ID, "title", t.Title, "zone", zone, "urgency", urgency)
+	b.san.RecordTask()
+	b.metrics.tasks.WithLabelValues(map[bool]string{true: "queued", false: "dispatched"}[held]).Inc()
+	text := strings.ToLower(title + " " + desc + " " + strings.Join(types, ","))
+	if strings.Contains(text, "environment") || strings.Contains(text, "urgent") {
+		if kinds := b.world.SuppressForTask(zone, text); len(kinds) > 0 {
+			b.log.Debug("alerts suppressed by task", "task", t.ID, "zone", zone, "kinds", kinds)
+		}
+	}
+	if held {
+		entry.TaskID = t.ID
+		if t.ExpiresAt != nil {
+			entry.Deadline = *t.ExpiresAt
+		}
+		b.queue.Push(entry)
+		b.log.Info("task created and queued", "id", t.ID, "title", t.Title, "zone", zone, "reason", decision.Reason)
+		return ok("created (ID %d), queued: %s", t.ID, decision.Reason)
+	}
+	b.log.Info("task created", "id", t.ID, "title", t.Title, "zone", zone, "urgency", urgency, "bounty", bounty)
 	return ok("created (ID %d)", t.ID)
+}
+
+// defaultBounty pays by difficulty when the LLM names no reward: more for
+// urgent and skilled work, always within the sanitizer's 500–5000.
+func defaultBounty(urgency int, skill string) int {
+	b := 500 + 250*urgency
+	switch skill {
+	case "intermediate":
+		b += 500
+	case "senior":
+		b += 1500
+	}
+	return min(max(b, 500), 5000)
+}
+
+func (b *brain) sendDeviceCommand(ctx context.Context, args map[string]any) toolResult {
+	agent, tool := str(args["agent_id"]), str(args["tool_name"])
+	dargs := sanitizer.DeviceArgs(args["arguments"])
+	timeout := b.registry.Timeout(agent)
+	if _, known := b.registry.Get(agent); !known {
+		timeout = b.cfg.MCPTimeout
+	}
+	res, err := b.devices.Call(ctx, agent, tool, dargs, timeout)
+	b.metrics.mcp.WithLabelValues(mcpOutcome(res, err)).Inc()
+	if err != nil {
+		var de *mcp.DeviceError
+		if errors.As(err, &de) {
+			return fail("device error: %s", de.Message)
+		}
+		return fail("%v", err)
+	}
+	if res.Queued {
+		eta := ""
+		if res.EstimatedDelivery > 0 {
+			eta = fmt.Sprintf(", delivery in about %ds", int(res.EstimatedDelivery.Seconds()))
+		}
+		return ok("%s on %s queued for next wake (target %s%s)", tool, agent, res.Target, eta)
+	}
+	return ok("%s on %s: %s", tool, agent, string(res.Raw))
+}
+
+func mcpOutcome(res mcp.Outcome, err error) string {
+	switch {
+	case errors.Is(err, mcp.ErrTimeout):
+		return "timeout"
+	case err != nil:
+		return "error"
+	case res.Queued:
+		return "queued"
+	}
+	return "ok"
+}
+
+// speak synthesises a message and posts it as a voice event. Like the
+// original, it succeeds even when TTS or the backend fail: the words are
+// still shown on the displays when the audio is missing.
+func (b *brain) speak(ctx context.Context, args map[string]any) toolResult {
+	msg, zone, tone := strings.TrimSpace(str(args["message"])), str(args["zone"]), str(args["tone"])
+	if tone == "" {
+		tone = "neutral"
+	}
+	audio := ""
+	if b.voice != nil {
+		sctx, cancel := context.WithTimeout(ctx, b.cfg.SpeakTimeout)
+		s, err := b.voice.Synthesize(sctx, msg, tone)
+		cancel()
+		if err != nil {
+			b.log.Warn("speech synthesis failed; posting the text only", "err", err)
+		} else {
+			audio = s.AudioURL
+		}
+	}
+	ectx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
+	err := b.dash.PostVoiceEvent(ectx, dashboard.VoiceEvent{Message: msg, AudioURL: audio, Zone: zone, Tone: tone})
+	cancel()
+	if err != nil {
+		b.log.Warn("voice event not stored", "err", err)
+	}
+	b.san.RecordSpeak(args)
+	return ok("spoke in %s: %s", sanitizer.SpeakKey(args), msg)
 }
 
 // expiry follows the original rules: a day by default, an hour for
@@ -176,35 +338,16 @@ func splitTypes(s string) []string {
 	return out
 }
 
-// titlesOverlap is the original's case-insensitive substring match in either
-// direction.
-func titlesOverlap(a, b string) bool {
-	a, b = strings.ToLower(a), strings.ToLower(b)
-	return strings.Contains(a, b) || strings.Contains(b, a)
-}
-
 func str(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
 	case nil:
 		return ""
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
-}
-
-func toInt(v any) (int, bool) {
-	switch x := v.(type) {
-	case float64:
-		if x != float64(int(x)) {
-			return 0, false
-		}
-		return int(x), true
-	case string:
-		n, err := strconv.Atoi(strings.TrimSpace(x))
-		return n, err == nil
-	}
-	return 0, false
 }
 
 func deref(s *string) string {
