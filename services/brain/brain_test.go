@@ -376,7 +376,9 @@ func TestDeviceCommands(t *testing.T) {
 			r.clock.Advance(16 * time.Minute) // no heartbeat since: offline
 		}
 		done := make(chan toolResult, 1)
-		go func() { done <- r.b.execute(ctx, call("send_device_command", `{"agent_id":"hvac_01","tool_name":"status"}`)) }()
+		go func() {
+			done <- r.b.execute(ctx, call("send_device_command", `{"agent_id":"hvac_01","tool_name":"status"}`))
+		}()
 		if err := r.clock.BlockUntil(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
