@@ -40,6 +40,9 @@ type Deps struct {
 type API struct {
 	tasks    *taskStore
 	users    *userStore
+	sensors  *sensorStore
+	voice    *voiceStore
+	ingest   chan telemetryItem
 	payments *paymentStore
 	tokens   *tokens
 	hub      *Hub
@@ -73,6 +76,9 @@ func New(d Deps) *API {
 	a := &API{
 		tasks:    &taskStore{pool: d.Pool, region: d.Region},
 		users:    &userStore{pool: d.Pool, cost: cost},
+		sensors:  &sensorStore{pool: d.Pool},
+		voice:    &voiceStore{pool: d.Pool},
+		ingest:   make(chan telemetryItem, ingestBuffer),
 		payments: &paymentStore{pool: d.Pool},
 		tokens:   &tokens{secret: secret, ttl: ttl, clock: d.Clock},
 		hub:      NewHub(),
@@ -126,6 +132,8 @@ func (a *API) Routes(r chi.Router) {
 			r.Put("/{id}", a.updateUser)
 			r.With(a.requireAdmin).Delete("/{id}", a.deleteUser)
 		})
+		a.sensorRoutes(r)
+		a.voiceRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
@@ -62,5 +63,13 @@ func Run(ctx context.Context, cfg Config) error {
 		kit.Log.Info("bootstrap administrator ready", "username", cfg.AdminUser)
 	}
 	api.Routes(kit.HTTP.Router)
-	return kit.Run(ctx, cfg.Addr, api.PaymentLoop(cfg.PaymentRetry), api.ExpiryLoop(cfg.ExpirySweep))
+	if err := api.Subscribe(ctx, kit.Bus); err != nil {
+		return err
+	}
+	return kit.Run(ctx, cfg.Addr,
+		api.IngestLoop,
+		api.PruneLoop(cfg.SensorRetention, 10*time.Minute),
+		api.PaymentLoop(cfg.PaymentRetry),
+		api.ExpiryLoop(cfg.ExpirySweep),
+	)
 }

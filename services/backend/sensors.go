@@ -1,0 +1,445 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/topic"
+)
+
+// sensorStore keeps telemetry: latest values, a pruned history and devices.
+type sensorStore struct{ pool *pgxpool.Pool }
+
+// writeReadings stores a batch: every reading goes to the history, the newest
+// per key to sensor_latest.
+func (s *sensorStore) writeReadings(ctx context.Context, rs []Reading) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"dashboard", "sensor_readings"},
+		[]string{"zone", "device_id", "channel", "value", "at"},
+		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) {
+			r := rs[i]
+			return []any{r.Zone, r.DeviceID, r.Channel, r.Value, r.At}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("store readings: %w", err)
+	}
+	type key struct{ z, d, c string }
+	last := map[key]Reading{}
+	for _, r := range rs {
+		last[key{r.Zone, r.DeviceID, r.Channel}] = r
+	}
+	var zs, ds, cs []string
+	var vs []float64
+	var ats []time.Time
+	for _, r := range last {
+		zs, ds, cs, vs, ats = append(zs, r.Zone), append(ds, r.DeviceID), append(cs, r.Channel), append(vs, r.Value), append(ats, r.At)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO dashboard.sensor_latest (zone, device_id, channel, value, at)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
+		ON CONFLICT (zone, device_id, channel) DO UPDATE SET value = EXCLUDED.value, at = EXCLUDED.at
+		WHERE EXCLUDED.at >= dashboard.sensor_latest.at`, zs, ds, cs, vs, ats)
+	if err != nil {
+		return fmt.Errorf("store latest readings: %w", err)
+	}
+	return nil
+}
+
+func (s *sensorStore) writeHeartbeat(ctx context.Context, zone string, hb Heartbeat, now time.Time) error {
+	for _, d := range flattenHeartbeat(hb) {
+		var battery *int
+		if d.HB.BatteryPct != nil && !math.IsNaN(*d.HB.BatteryPct) {
+			b := int(math.Round(*d.HB.BatteryPct))
+			battery = &b
+		}
+		var wake *time.Time
+		if d.HB.NextWakeSec != nil && *d.HB.NextWakeSec > 0 {
+			w := now.Add(time.Duration(*d.HB.NextWakeSec * float64(time.Second)))
+			wake = &w
+		}
+		_, err := s.pool.Exec(ctx, `INSERT INTO dashboard.devices (device_id, zone, parent_id, device_type, power_mode,
+			battery_pct, label, status, uptime_sec, capabilities, next_wake_at, first_seen, last_seen)
+			VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), $9, $10, $11, $12, $12)
+			ON CONFLICT (device_id) DO UPDATE SET zone = EXCLUDED.zone,
+				parent_id = COALESCE(EXCLUDED.parent_id, devices.parent_id),
+				device_type = COALESCE(EXCLUDED.device_type, devices.device_type),
+				power_mode = COALESCE(EXCLUDED.power_mode, devices.power_mode),
+				battery_pct = COALESCE(EXCLUDED.battery_pct, devices.battery_pct),
+				label = COALESCE(EXCLUDED.label, devices.label),
+				status = COALESCE(EXCLUDED.status, devices.status),
+				uptime_sec = COALESCE(EXCLUDED.uptime_sec, devices.uptime_sec),
+				capabilities = COALESCE(EXCLUDED.capabilities, devices.capabilities),
+				next_wake_at = EXCLUDED.next_wake_at,
+				last_seen = EXCLUDED.last_seen`,
+			d.HB.DeviceID, zone, d.Parent, d.HB.DeviceType, d.HB.PowerMode, battery, d.HB.Label, d.HB.Status,
+			d.HB.UptimeSec, d.HB.Capabilities, wake, now)
+		if err != nil {
+			return fmt.Errorf("store heartbeat of %s: %w", d.HB.DeviceID, err)
+		}
+	}
+	return nil
+}
+
+func (s *sensorStore) prune(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM dashboard.sensor_readings WHERE at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune readings: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// telemetryItem is one received message waiting for the writer.
+type telemetryItem struct {
+	p  parsed
+	at time.Time
+}
+
+// ingestBuffer bounds telemetry waiting for the database; beyond it readings
+// are dropped (and counted) rather than stalling the MQTT client.
+const ingestBuffer = 8192
+
+// Subscribe starts receiving office/# telemetry on b. The handler only parses
+// and queues; IngestLoop writes.
+func (a *API) Subscribe(ctx context.Context, b *bus.Client) error {
+	return b.Subscribe(ctx, topic.OfficeAll, 0, func(m bus.Message) { a.Ingest(m.Topic, m.Payload) })
+}
+
+// Ingest queues one office/# message for storage.
+func (a *API) Ingest(t string, payload []byte) {
+	now := a.clock.Now()
+	p := parseTelemetry(t, payload, now)
+	if len(p.Readings) == 0 && p.Heartbeat == nil {
+		return
+	}
+	select {
+	case a.ingest <- telemetryItem{p: p, at: now}:
+	default:
+		a.metrics.readingsLost.Add(float64(max(len(p.Readings), 1)))
+	}
+}
+
+// IngestLoop writes queued telemetry in batches until ctx is done.
+func (a *API) IngestLoop(ctx context.Context) error {
+	for {
+		var first telemetryItem
+		select {
+		case <-ctx.Done():
+			return nil
+		case first = <-a.ingest:
+		}
+		items := []telemetryItem{first}
+	drain:
+		for len(items) < 1000 {
+			select {
+			case it := <-a.ingest:
+				items = append(items, it)
+			default:
+				break drain
+			}
+		}
+		a.writeTelemetry(ctx, items)
+	}
+}
+
+func (a *API) writeTelemetry(ctx context.Context, items []telemetryItem) {
+	var rs []Reading
+	for _, it := range items {
+		rs = append(rs, it.p.Readings...)
+		if hb := it.p.Heartbeat; hb != nil {
+			if err := a.sensors.writeHeartbeat(ctx, it.p.Zone, *hb, it.at); err != nil {
+				if ctx.Err() == nil {
+					a.log.Error("store heartbeat", "err", err)
+				}
+				continue
+			}
+			a.hub.Publish(EventDeviceUpdated, map[string]any{"device_id": hb.DeviceID, "zone": it.p.Zone, "last_seen": it.at})
+		}
+	}
+	if err := a.sensors.writeReadings(ctx, rs); err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("store readings", "n", len(rs), "err", err)
+		}
+		a.metrics.readingsLost.Add(float64(len(rs)))
+		return
+	}
+	a.metrics.readings.Add(float64(len(rs)))
+	for _, r := range rs {
+		a.hub.Publish(EventSensorUpdated, r)
+	}
+}
+
+// PruneLoop deletes history older than retention every interval of clock time.
+func (a *API) PruneLoop(retention, interval time.Duration) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := a.clock.NewTicker(interval)
+		defer t.Stop()
+		for {
+			n, err := a.sensors.prune(ctx, a.clock.Now().Add(-retention))
+			if err != nil && ctx.Err() == nil {
+				a.log.Error("prune sensor history", "err", err)
+			} else if n > 0 {
+				a.log.Debug("pruned sensor history", "rows", n)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C():
+			}
+		}
+	}
+}
+
+func (a *API) sensorRoutes(r chi.Router) {
+	r.Get("/sensors/latest", a.sensorLatest)
+	r.Get("/sensors/time-series", a.sensorSeries)
+	r.Get("/sensors/zones", a.sensorZones)
+	r.Get("/devices/status", a.deviceStatus)
+}
+
+func (a *API) sensorLatest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rows, err := a.sensors.pool.Query(r.Context(), `SELECT zone, device_id, channel, value, at FROM dashboard.sensor_latest
+		WHERE ($1 = '' OR zone = $1) AND ($2 = '' OR channel = $2) ORDER BY zone, device_id, channel`, q.Get("zone"), q.Get("channel"))
+	a.writeRows(w, "latest readings", rows, err)
+}
+
+func (a *API) writeRows(w http.ResponseWriter, what string, rows pgx.Rows, err error) {
+	var rs []Reading
+	if err == nil {
+		rs, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Reading])
+	}
+	if err != nil {
+		a.log.Error(what, "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not read "+what)
+		return
+	}
+	if rs == nil {
+		rs = []Reading{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, rs)
+}
+
+// SeriesPoint is one point of GET /sensors/time-series.
+type SeriesPoint struct {
+	At    time.Time `json:"at"`
+	Value float64   `json:"value"`
+	Min   float64   `json:"min"`
+	Max   float64   `json:"max"`
+	Count int       `json:"count"`
+}
+
+// Series is the answer of GET /sensors/time-series.
+type Series struct {
+	Zone          string        `json:"zone"`
+	Channel       string        `json:"channel"`
+	Since         time.Time     `json:"since"`
+	Until         time.Time     `json:"until"`
+	BucketSeconds int           `json:"bucket_seconds"`
+	Points        []SeriesPoint `json:"points"`
+}
+
+const maxSeriesPoints = 5000
+
+// sensorSeries averages a zone's channel (over all its devices) into buckets.
+// since/until are RFC 3339 times or durations back from now ("2h"); bucket
+// defaults to what keeps the series under 500 points, at least 1 s.
+func (a *API) sensorSeries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	now := a.clock.Now()
+	bad := map[string]string{}
+	s := Series{Zone: q.Get("zone"), Channel: q.Get("channel"), Since: now.Add(-time.Hour), Until: now}
+	if s.Zone == "" {
+		bad["zone"] = "required"
+	}
+	if s.Channel == "" {
+		bad["channel"] = "required"
+	}
+	parseTime := func(name string, dst *time.Time) {
+		v := q.Get(name)
+		if v == "" {
+			return
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			*dst = t
+		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			*dst = now.Add(-d)
+		} else {
+			bad[name] = "an RFC 3339 time or a duration back from now such as 2h"
+		}
+	}
+	parseTime("since", &s.Since)
+	parseTime("until", &s.Until)
+	if !s.Since.Before(s.Until) && bad["since"] == "" {
+		bad["since"] = "must be before until"
+	}
+	span := s.Until.Sub(s.Since)
+	bucket := max(time.Second, (span / 500).Round(time.Second))
+	if v := q.Get("bucket"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil || d < time.Second:
+			bad["bucket"] = "a duration of at least 1s, such as 5m"
+		case span/d > maxSeriesPoints:
+			bad["bucket"] = fmt.Sprintf("too small: the range would have more than %d points", maxSeriesPoints)
+		default:
+			bucket = d
+		}
+	}
+	if len(bad) > 0 {
+		httpx.Invalid(w, bad)
+		return
+	}
+	s.BucketSeconds = int(bucket / time.Second)
+	rows, err := a.sensors.pool.Query(r.Context(), `SELECT date_bin($4::interval, at, $2::timestamptz) AS b,
+		avg(value), min(value), max(value), count(*)::int
+		FROM dashboard.sensor_readings WHERE zone = $1 AND channel = $5 AND at >= $2 AND at <= $3
+		GROUP BY b ORDER BY b`, s.Zone, s.Since, s.Until, bucket, s.Channel)
+	if err == nil {
+		s.Points, err = pgx.CollectRows(rows, pgx.RowToStructByPos[SeriesPoint])
+	}
+	if err != nil {
+		a.log.Error("time series", "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not read the time series")
+		return
+	}
+	if s.Points == nil {
+		s.Points = []SeriesPoint{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, s)
+}
+
+// ZoneSummary is one zone in GET /sensors/zones: each channel's mean over the
+// zone's devices' latest values.
+type ZoneSummary struct {
+	Zone        string             `json:"zone"`
+	Channels    map[string]float64 `json:"channels"`
+	PersonCount *float64           `json:"person_count"`
+	Devices     int                `json:"devices"`
+	LastUpdate  time.Time          `json:"last_update"`
+}
+
+func (a *API) sensorZones(w http.ResponseWriter, r *http.Request) {
+	rows, err := a.sensors.pool.Query(r.Context(), `SELECT zone, channel, avg(value), max(at),
+		count(DISTINCT device_id) FILTER (WHERE device_id <> 'occupancy')
+		FROM dashboard.sensor_latest GROUP BY zone, channel ORDER BY zone, channel`)
+	if err != nil {
+		a.log.Error("zones", "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not read zones")
+		return
+	}
+	defer rows.Close()
+	zones := []ZoneSummary{}
+	for rows.Next() {
+		var (
+			zone, channel string
+			v             float64
+			at            time.Time
+			devices       int
+		)
+		if err := rows.Scan(&zone, &channel, &v, &at, &devices); err != nil {
+			a.log.Error("zones", "err", err)
+			httpx.Error(w, http.StatusInternalServerError, "could not read zones")
+			return
+		}
+		if len(zones) == 0 || zones[len(zones)-1].Zone != zone {
+			zones = append(zones, ZoneSummary{Zone: zone, Channels: map[string]float64{}})
+		}
+		z := &zones[len(zones)-1]
+		if channel == "person_count" {
+			z.PersonCount = &v
+		} else {
+			z.Channels[channel] = v
+		}
+		z.Devices = max(z.Devices, devices)
+		if at.After(z.LastUpdate) {
+			z.LastUpdate = at
+		}
+	}
+	if err := rows.Err(); err != nil {
+		a.log.Error("zones", "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not read zones")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, zones)
+}
+
+// Device states, as the brain's registry derives them from heartbeats.
+const (
+	onlineWithin = 120 * time.Second
+	staleWithin  = 900 * time.Second
+)
+
+// DeviceStatus is one device in GET /devices/status.
+type DeviceStatus struct {
+	DeviceID      string     `json:"device_id"`
+	Zone          string     `json:"zone"`
+	ParentID      *string    `json:"parent_id"`
+	DeviceType    *string    `json:"device_type"`
+	PowerMode     *string    `json:"power_mode"`
+	BatteryPct    *int       `json:"battery_pct"`
+	Label         *string    `json:"label"`
+	ReportedState *string    `json:"reported_status"`
+	UptimeSec     *int64     `json:"uptime_sec"`
+	Capabilities  []string   `json:"capabilities"`
+	NextWakeAt    *time.Time `json:"next_wake_at"`
+	FirstSeen     time.Time  `json:"first_seen"`
+	LastSeen      time.Time  `json:"last_seen"`
+	State         string     `json:"state"` // online, stale, offline or sleeping
+	SecondsSince  float64    `json:"seconds_since_seen"`
+}
+
+// DevicesStatus is the answer of GET /devices/status.
+type DevicesStatus struct {
+	Devices []DeviceStatus `json:"devices"`
+	Summary map[string]int `json:"summary"`
+}
+
+func deviceState(d DeviceStatus, now time.Time) string {
+	elapsed := now.Sub(d.LastSeen)
+	sleepy := d.PowerMode != nil && (*d.PowerMode == "DEEP_SLEEP" || *d.PowerMode == "ULTRA_LOW")
+	switch {
+	case sleepy && d.NextWakeAt != nil && elapsed < staleWithin:
+		return "sleeping"
+	case elapsed < onlineWithin:
+		return "online"
+	case elapsed < staleWithin:
+		return "stale"
+	}
+	return "offline"
+}
+
+func (a *API) deviceStatus(w http.ResponseWriter, r *http.Request) {
+	zone := r.URL.Query().Get("zone")
+	rows, err := a.sensors.pool.Query(r.Context(), `SELECT device_id, zone, parent_id, device_type, power_mode, battery_pct,
+		label, status, uptime_sec, capabilities, next_wake_at, first_seen, last_seen, '' AS state, 0::float8 AS since
+		FROM dashboard.devices WHERE ($1 = '' OR zone = $1) ORDER BY device_id`, zone)
+	var ds []DeviceStatus
+	if err == nil {
+		ds, err = pgx.CollectRows(rows, pgx.RowToStructByPos[DeviceStatus])
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		a.log.Error("device status", "err", err)
+		httpx.Error(w, http.StatusInternalServerError, "could not read devices")
+		return
+	}
+	now := a.clock.Now()
+	out := DevicesStatus{Devices: []DeviceStatus{}, Summary: map[string]int{"online": 0, "stale": 0, "offline": 0, "sleeping": 0}}
+	for _, d := range ds {
+		d.State = deviceState(d, now)
+		d.SecondsSince = math.Round(now.Sub(d.LastSeen).Seconds())
+		out.Summary[d.State]++
+		out.Devices = append(out.Devices, d)
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}

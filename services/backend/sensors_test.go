@@ -1,0 +1,250 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/topic"
+)
+
+func TestParseTelemetry(t *testing.T) {
+	now := t0
+	tests := []struct {
+		name    string
+		topic   string
+		payload string
+		want    []Reading
+		hb      string // device id of a parsed heartbeat
+	}{
+		{"value", "office/main/sensor/env_01/co2", `{"value": 812}`, []Reading{{"main", "env_01", "co2", 812, now}}, ""},
+		{"channel key", "office/main/sensor/env_01/co2", `{"co2": 900}`, []Reading{{"main", "env_01", "co2", 900, now}}, ""},
+		{"falsy channel key falls back to value", "office/main/sensor/env_01/co2", `{"co2": 0, "value": 5}`, []Reading{{"main", "env_01", "co2", 5, now}}, ""},
+		{"boolean", "office/main/sensor/pir_01/motion", `{"value": true}`, []Reading{{"main", "pir_01", "motion", 1, now}}, ""},
+		{"swarm leaf", "office/main/sensor/hub_01.leaf_env_01/temperature", `{"value": 24.5}`, []Reading{{"main", "hub_01.leaf_env_01", "temperature", 24.5, now}}, ""},
+		{"bulk status", "office/lab/sensor/node_01/status", `{"gas": 12000, "firmware": "1.2"}`, []Reading{{"lab", "node_01", "gas_resistance", 12000, now}}, ""},
+		{"occupancy", "office/kitchen/occupancy", `{"person_count": 3}`, []Reading{{"kitchen", "occupancy", "person_count", 3, now}}, ""},
+		{"occupancy bool", "office/kitchen/occupancy", `{"occupancy": true}`, []Reading{{"kitchen", "occupancy", "person_count", 1, now}}, ""},
+		{"heartbeat", "office/main/sensor/hub_01/heartbeat", `{"status":"online","uptime_sec":5}`, nil, "hub_01"},
+		{"not json", "office/main/sensor/env_01/co2", `812`, nil, ""},
+		{"string value", "office/main/sensor/env_01/co2", `{"value":"high"}`, nil, ""},
+		{"system topic", "office/tracking/persons", `{"person_count": 3}`, nil, ""},
+		{"actuator state", "office/main/hvac/ac_01", `{"power_state":"on"}`, nil, ""},
+		{"not office", "mcp/env_01/response/1", `{"value": 1}`, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := parseTelemetry(tc.topic, []byte(tc.payload), now)
+			if len(p.Readings) != len(tc.want) {
+				t.Fatalf("readings = %+v, want %+v", p.Readings, tc.want)
+			}
+			for i := range tc.want {
+				if p.Readings[i] != tc.want[i] {
+					t.Fatalf("reading %d = %+v, want %+v", i, p.Readings[i], tc.want[i])
+				}
+			}
+			if (p.Heartbeat != nil) != (tc.hb != "") || (p.Heartbeat != nil && p.Heartbeat.DeviceID != tc.hb) {
+				t.Fatalf("heartbeat = %+v, want %q", p.Heartbeat, tc.hb)
+			}
+		})
+	}
+}
+
+func TestFlattenHeartbeatChildren(t *testing.T) {
+	hb := Heartbeat{DeviceID: "hub_01", Children: []Heartbeat{{DeviceID: "leaf_env_01"}, {DeviceID: "x.y"}, {}}}
+	got := flattenHeartbeat(hb)
+	if len(got) != 3 || got[1].HB.DeviceID != "hub_01.leaf_env_01" || got[1].Parent != "hub_01" || got[2].HB.DeviceID != "x.y" {
+		t.Fatalf("flattened = %+v", got)
+	}
+}
+
+// TestTelemetryOverMQTT publishes real telemetry to the broker and reads it
+// back through the sensor and device endpoints.
+func TestTelemetryOverMQTT(t *testing.T) {
+	e := newEnvWith(t, envOpts{mqtt: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	evs, stop := e.api.Hub().Subscribe(1024)
+	defer stop()
+	if err := e.api.Subscribe(ctx, e.bus); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.api.IngestLoop(ctx) }()
+	z := uniq("room")
+	edge := connectBus(t, "edge")
+	publish := func(tp string, v any) {
+		t.Helper()
+		if err := edge.PublishJSON(ctx, tp, 1, false, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	awaitReading := func(channel string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-evs:
+				var r Reading
+				if ev.Type == EventSensorUpdated && json.Unmarshal(ev.Data, &r) == nil && r.Zone == z && r.Channel == channel {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %s reading stored for %s", channel, z)
+			}
+		}
+	}
+	publish(topic.Heartbeat(z, "hub_01"), map[string]any{"status": "online", "uptime_sec": 60, "device_type": "swarm_hub",
+		"battery_pct": 78, "children": []map[string]any{{"device_id": "leaf_env_01"}}})
+	publish(topic.Sensor(z, "env_01", "co2"), map[string]any{"value": 800})
+	awaitReading("co2")
+	e.clock.Advance(time.Minute)
+	publish(topic.Sensor(z, "env_01", "co2"), map[string]any{"value": 1000})
+	awaitReading("co2")
+	publish(topic.Sensor(z, "env_02", "co2"), map[string]any{"value": 1200})
+	awaitReading("co2")
+	publish(topic.Occupancy(z), map[string]any{"person_count": 2})
+	awaitReading("person_count")
+
+	var latest []Reading
+	if err := getJSON(e.srv.URL+"/sensors/latest?zone="+z, &latest); err != nil || len(latest) != 3 {
+		t.Fatalf("latest = %+v, %v", latest, err)
+	}
+	if latest[0].DeviceID != "env_01" || latest[0].Value != 1000 {
+		t.Fatalf("latest env_01 = %+v", latest[0])
+	}
+	var zones []ZoneSummary
+	if err := getJSON(e.srv.URL+"/sensors/zones", &zones); err != nil {
+		t.Fatal(err)
+	}
+	var mine *ZoneSummary
+	for i := range zones {
+		if zones[i].Zone == z {
+			mine = &zones[i]
+		}
+	}
+	if mine == nil || mine.Channels["co2"] != 1100 || mine.PersonCount == nil || *mine.PersonCount != 2 || mine.Devices != 2 {
+		t.Fatalf("zone summary = %+v", mine)
+	}
+	var s Series
+	q := url.Values{"zone": {z}, "channel": {"co2"}, "since": {t0.Add(-time.Minute).Format(time.RFC3339)}, "bucket": {"1m"}}
+	if err := getJSON(e.srv.URL+"/sensors/time-series?"+q.Encode(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 2 || s.Points[0].Value != 800 || s.Points[1].Value != 1100 || s.Points[1].Count != 2 || s.BucketSeconds != 60 {
+		t.Fatalf("series = %+v", s)
+	}
+
+	var ds DevicesStatus
+	if err := getJSON(e.srv.URL+"/devices/status?zone="+z, &ds); err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Devices) != 2 || ds.Devices[0].DeviceID != "hub_01" || ds.Devices[1].DeviceID != "hub_01.leaf_env_01" ||
+		ds.Devices[0].State != "online" || *ds.Devices[0].BatteryPct != 78 || ds.Summary["online"] != 2 {
+		t.Fatalf("devices = %+v", ds)
+	}
+	e.clock.Advance(10 * time.Minute) // 11 min since the heartbeat
+	if err := getJSON(e.srv.URL+"/devices/status?zone="+z, &ds); err != nil || ds.Devices[0].State != "stale" {
+		t.Fatalf("after 11 min: %+v, %v", ds, err)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if err := getJSON(e.srv.URL+"/devices/status?zone="+z, &ds); err != nil || ds.Summary["offline"] != 2 {
+		t.Fatalf("after 21 min: %+v, %v", ds, err)
+	}
+	// Pruning drops history but keeps the latest values.
+	if n, err := e.api.sensors.prune(ctx, t0.Add(30*time.Second)); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if err := getJSON(e.srv.URL+"/sensors/latest?zone="+z, &latest); err != nil || len(latest) != 3 {
+		t.Fatalf("latest after prune = %+v, %v", latest, err)
+	}
+}
+
+func TestTimeSeriesValidation(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		query string
+		field string
+	}{
+		{"channel=co2", "zone"},
+		{"zone=main", "channel"},
+		{"zone=main&channel=co2&since=yesterday", "since"},
+		{"zone=main&channel=co2&bucket=1ms", "bucket"},
+		{"zone=main&channel=co2&since=24h&bucket=1s", "bucket"},
+		{"zone=main&channel=co2&since=2026-11-23T10:00:00Z", "since"},
+	}
+	for _, tc := range tests {
+		resp, err := http.Get(e.srv.URL + "/sensors/time-series?" + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Fields map[string]string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnprocessableEntity || body.Fields[tc.field] == "" {
+			t.Errorf("%s: %d %v, want 422 naming %s", tc.query, resp.StatusCode, body.Fields, tc.field)
+		}
+	}
+}
+
+func TestVoiceEventsAndChitchat(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	evs, stop := e.api.Hub().Subscribe(16)
+	defer stop()
+	assertStatus(t, e.anon.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "hi"}), http.StatusUnauthorized)
+	assertStatus(t, e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: " "}), http.StatusUnprocessableEntity)
+	if err := e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "換気しましょう", AudioURL: "/audio/a.wav", Zone: "main", Tone: "caring"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if err := e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "全体へ"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if err := e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "キッチンへ", Zone: "kitchen"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := awaitEvent(t, evs, EventVoiceCreated)
+	var first dashboard.VoiceEvent
+	if json.Unmarshal(ev.Data, &first) != nil || first.Message != "換気しましょう" {
+		t.Fatalf("live event = %s", ev.Data)
+	}
+	recent, err := e.anon.RecentVoiceEvents(ctx)
+	if err != nil || len(recent) != 3 || recent[0].Message != "キッチンへ" || recent[2].Tone != "caring" || !recent[2].CreatedAt.Equal(t0) {
+		t.Fatalf("recent = %+v, %v", recent, err)
+	}
+	var mainOnly []dashboard.VoiceEvent
+	if err := getJSON(e.srv.URL+"/voice-events/recent?zone=main", &mainOnly); err != nil || len(mainOnly) != 2 {
+		t.Fatalf("zone main (with broadcasts) = %+v, %v", mainOnly, err)
+	}
+
+	if n, err := e.anon.ChitchatStockStatus(ctx); err != nil || n != 0 {
+		t.Fatalf("empty stock = %d, %v", n, err)
+	}
+	_, err = e.anon.RandomChitchat(ctx)
+	assertStatus(t, err, http.StatusNotFound)
+	assertStatus(t, e.anon.AddChitchat(ctx, dashboard.Chitchat{Message: "x"}), http.StatusUnauthorized)
+	for _, m := range []string{"いい天気ですね", "お茶はいかが"} {
+		if err := e.svc.AddChitchat(ctx, dashboard.Chitchat{Message: m, AudioURL: "/audio/" + m + ".wav"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := e.anon.ChitchatStockStatus(ctx); n != 2 {
+		t.Fatalf("stock = %d", n)
+	}
+	a, err := e.anon.RandomChitchat(ctx)
+	if err != nil || a.Message == "" || a.Tone != "neutral" {
+		t.Fatalf("random = %+v, %v", a, err)
+	}
+	b, _ := e.anon.RandomChitchat(ctx)
+	if a.Message == b.Message {
+		t.Fatal("a phrase was served twice")
+	}
+	if n, _ := e.anon.ChitchatStockStatus(ctx); n != 0 {
+		t.Fatalf("stock after taking two = %d", n)
+	}
+}
