@@ -56,7 +56,7 @@ type rigOpts struct {
 	store  bool
 }
 
-func newRig(t *testing.T, o rigOpts) *rig {
+func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
 	ctx := context.Background()
 	c := clock.NewManual(t0)
@@ -118,7 +118,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	return r
 }
 
-func connect(t *testing.T, cfg bus.Config, name string) *bus.Client {
+func connect(t testing.TB, cfg bus.Config, name string) *bus.Client {
 	t.Helper()
 	c := bus.New(cfg, name, logging.Discard(), prometheus.NewRegistry())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -130,13 +130,13 @@ func connect(t *testing.T, cfg bus.Config, name string) *bus.Client {
 	return c
 }
 
-func (r *rig) ingest(t *testing.T, topic, payload string) {
+func (r *rig) ingest(t testing.TB, topic, payload string) {
 	t.Helper()
 	r.b.ingest(bus.Message{Topic: topic, Payload: []byte(payload)})
 }
 
 // requests returns what the mock LLM was asked.
-func (r *rig) requests(t *testing.T) []mockllm.Recorded {
+func (r *rig) requests(t testing.TB) []mockllm.Recorded {
 	t.Helper()
 	resp, err := http.Get(r.mockU + "/control/requests")
 	if err != nil {
@@ -150,7 +150,7 @@ func (r *rig) requests(t *testing.T) []mockllm.Recorded {
 	return out
 }
 
-func (r *rig) setRules(t *testing.T, rules []mockllm.Rule) {
+func (r *rig) setRules(t testing.TB, rules []mockllm.Rule) {
 	t.Helper()
 	b, _ := json.Marshal(rules)
 	req, _ := http.NewRequest(http.MethodPut, r.mockU+"/control/rules", bytes.NewReader(b))
@@ -164,7 +164,7 @@ func (r *rig) setRules(t *testing.T, rules []mockllm.Rule) {
 	}
 }
 
-func (r *rig) tasks(t *testing.T) []dashboard.Task {
+func (r *rig) tasks(t testing.TB) []dashboard.Task {
 	t.Helper()
 	ts, err := r.dash.ListTasks(context.Background(), dashboard.TaskFilter{})
 	if err != nil {

@@ -97,6 +97,7 @@ var services = []service{
 		return []string{
 			"LLM_API_URL=" + s.URL(MockLLM) + "/v1", "LLM_MODEL=mock-qwen",
 			"DASHBOARD_API_URL=" + s.URL(Backend), "INTERNAL_SERVICE_TOKEN=" + s.Token,
+			"DATABASE_URL=" + s.DatabaseURL(),
 		}
 	}},
 }
