@@ -64,10 +64,10 @@ func (l Letterbox) Fill(src image.Image, dst []float32, planes []float32) []floa
 	// bilinear resize, sampling at pixel centres like cv2.INTER_LINEAR
 	x0s, x1s, fxs := make([]int, w), make([]int, w), make([]float32, w)
 	for x := range w {
-		x0s[x], x1s[x], fxs[x] = sample(x, sw, l.Scale)
+		x0s[x], x1s[x], fxs[x] = srcSample(x, sw, l.Scale)
 	}
 	for y := range h {
-		y0, y1, fy := sample(y, sh, l.Scale)
+		y0, y1, fy := srcSample(y, sh, l.Scale)
 		for c := range 3 {
 			plane := planes[c*sw*sh : (c+1)*sw*sh]
 			r0, r1 := plane[y0*sw:(y0+1)*sw], plane[y1*sw:(y1+1)*sw]
@@ -83,7 +83,7 @@ func (l Letterbox) Fill(src image.Image, dst []float32, planes []float32) []floa
 	return planes
 }
 
-func sample(d, srcLen int, scale float64) (int, int, float32) {
+func srcSample(d, srcLen int, scale float64) (int, int, float32) {
 	s := (float64(d)+0.5)/scale - 0.5
 	if s < 0 {
 		s = 0

@@ -23,16 +23,16 @@ const (
 	wallBottom   = 0.42 // where the wall meets the floor
 )
 
-// DefaultFurniture is drawn when a scene has none: a whiteboard on the wall,
-// a door, two desks with chairs. Coordinates are fractions of the image.
+// DefaultFurniture is drawn when a scene has none: a whiteboard and a door
+// on the back wall, two desks with chairs. Like people, furniture is placed on
+// the floor plan (x across the view, y from the back wall to the camera, 0..1);
+// wall items (whiteboard, door, window) use only x and w.
 func DefaultFurniture() []scene.Item {
 	return []scene.Item{
-		{Kind: "whiteboard", X: 0.34, Y: 0.08, W: 0.32, H: 0.22},
-		{Kind: "door", X: 0.88, Y: 0.1, W: 0.09, H: 0.33},
-		{Kind: "desk", X: 0.05, Y: 0.6, W: 0.22, H: 0.09},
-		{Kind: "chair", X: 0.12, Y: 0.52, W: 0.07, H: 0.09},
-		{Kind: "desk", X: 0.73, Y: 0.6, W: 0.22, H: 0.09},
-		{Kind: "chair", X: 0.8, Y: 0.52, W: 0.07, H: 0.09},
+		{Kind: "whiteboard", X: 0.34, W: 0.32},
+		{Kind: "door", X: 0.88, W: 0.09},
+		{Kind: "desk", X: 0.05, Y: 0.3, W: 0.22, H: 0.15},
+		{Kind: "desk", X: 0.73, Y: 0.3, W: 0.22, H: 0.15},
 	}
 }
 
@@ -62,11 +62,53 @@ func render(img *image.RGBA, furniture []scene.Item, actors []actor, t float64) 
 	for _, it := range furniture {
 		drawItem(c, it, W, H)
 	}
-	order := slices.Clone(actors)
+	order := spread(slices.Clone(actors), W, H)
 	slices.SortStableFunc(order, func(a, b actor) int { return cmpFloat(a.y, b.y) })
 	for _, a := range order {
 		drawPerson(c, a, W, H, t)
 	}
+}
+
+// spread nudges figures sideways so that no two overlap in the picture. The
+// scene may put two people at nearly the same spot (the edge places them at
+// random); a camera would then see one blob, while every sensor counts two.
+// Keeping them apart keeps camera and sensors in agreement.
+func spread(actors []actor, W, H float64) []actor {
+	if len(actors) < 2 {
+		return actors
+	}
+	const gap = 10.0 // pixels between neighbours
+	half := func(a actor) float64 {
+		_, _, u := figure(a.x, a.y, W, H)
+		switch a.posture {
+		case scene.Fallen:
+			return 4.6 * u
+		case scene.Sitting:
+			return 2.6 * u
+		}
+		return 1.6 * u
+	}
+	slices.SortStableFunc(actors, func(a, b actor) int { return cmpFloat(a.x, b.x) })
+	xs := make([]float64, len(actors))
+	for i, a := range actors {
+		xs[i] = a.x * W
+	}
+	for i := 1; i < len(actors); i++ { // push right
+		if lo := xs[i-1] + half(actors[i-1]) + gap + half(actors[i]); xs[i] < lo {
+			xs[i] = lo
+		}
+	}
+	for i := len(actors) - 1; i >= 0; i-- { // pull back inside the view
+		hi := W - half(actors[i])
+		if i < len(actors)-1 {
+			hi = min(hi, xs[i+1]-half(actors[i+1])-gap-half(actors[i]))
+		}
+		xs[i] = min(xs[i], hi)
+	}
+	for i := range actors {
+		actors[i].x = xs[i] / W
+	}
+	return actors
 }
 
 func cmpFloat(a, b float64) int {
@@ -80,9 +122,11 @@ func cmpFloat(a, b float64) int {
 }
 
 func drawItem(c canvas, it scene.Item, W, H float64) {
-	x0, y0, x1, y1 := it.X*W, it.Y*H, (it.X+it.W)*W, (it.Y+it.H)*H
+	x0, x1 := it.X*W, (it.X+it.W)*W
+	wall := H * wallBottom
 	switch it.Kind {
 	case "whiteboard":
+		y0, y1 := H*0.08, H*0.3
 		c.rect(x0-4, y0-4, x1+4, y1+4, colBoardFrame)
 		c.rect(x0, y0, x1, y1, colBoard)
 		// a few lines of writing and a box diagram
@@ -90,20 +134,30 @@ func drawItem(c canvas, it scene.Item, W, H float64) {
 			yy := y0 + (y1-y0)*(0.18+0.14*float64(i))
 			c.rect(x0+(x1-x0)*0.08, yy, x0+(x1-x0)*(0.45+0.08*float64(i%2)), yy+2, colInkBlack)
 		}
-		c.rect(x0+(x1-x0)*0.6, y0+(y1-y0)*0.2, x0+(x1-x0)*0.9, y0+(y1-y0)*0.22, colInkGreen)
-		c.rect(x0+(x1-x0)*0.6, y0+(y1-y0)*0.7, x0+(x1-x0)*0.9, y0+(y1-y0)*0.72, colInkGreen)
-		c.rect(x0+(x1-x0)*0.6, y0+(y1-y0)*0.2, x0+(x1-x0)*0.61, y0+(y1-y0)*0.72, colInkGreen)
-		c.rect(x0+(x1-x0)*0.89, y0+(y1-y0)*0.2, x0+(x1-x0)*0.9, y0+(y1-y0)*0.72, colInkGreen)
+		fx0, fx1 := x0+(x1-x0)*0.6, x0+(x1-x0)*0.9
+		fy0, fy1 := y0+(y1-y0)*0.2, y0+(y1-y0)*0.72
+		c.rect(fx0, fy0, fx1, fy0+2, colInkGreen)
+		c.rect(fx0, fy1-2, fx1, fy1, colInkGreen)
+		c.rect(fx0, fy0, fx0+2, fy1, colInkGreen)
+		c.rect(fx1-2, fy0, fx1, fy1, colInkGreen)
 	case "door":
-		c.rect(x0, y0, x1, y1, colDoor)
-		c.rect(x0+(x1-x0)*0.75, y0+(y1-y0)*0.5, x0+(x1-x0)*0.85, y0+(y1-y0)*0.54, colDeskLeg)
-	case "chair":
-		c.rect(x0, y0, x1, y0+(y1-y0)*0.6, colChair)
-		c.rect(x0+(x1-x0)*0.4, y0+(y1-y0)*0.6, x0+(x1-x0)*0.6, y1, colChair)
-	default: // desk, table and anything else: a top and two legs
-		c.rect(x0, y0, x1, y0+(y1-y0)*0.35, colDesk)
-		c.rect(x0+4, y0, x0+10, y1+(y1-y0)*0.6, colDeskLeg)
-		c.rect(x1-10, y0, x1-4, y1+(y1-y0)*0.6, colDeskLeg)
+		c.rect(x0, wall-H*0.33, x1, wall, colDoor)
+		c.rect(x0+(x1-x0)*0.75, wall-H*0.17, x0+(x1-x0)*0.85, wall-H*0.15, colDeskLeg)
+	case "window":
+		c.rect(x0, H*0.06, x1, H*0.28, colBoardFrame)
+		c.rect(x0+3, H*0.06+3, x1-3, H*0.28-3, color.RGBA{200, 215, 230, 255})
+	default: // desk, table, counter, chair: a top at seat or desk height, and legs
+		_, far, uf := figure(0, it.Y, W, H)
+		_, near, un := figure(0, min(1, it.Y+it.H), W, H)
+		height, col := 3.0, colDesk
+		if it.Kind == "chair" {
+			height, col = 1.8, colChair
+		}
+		top0, top1 := far-height*uf, near-height*un
+		c.rect(x0, top0, x1, max(top1, top0+4), col)
+		legW := max(3, 0.25*un)
+		c.rect(x0+2, top1, x0+2+legW, near, colDeskLeg)
+		c.rect(x1-2-legW, top1, x1-2, near, colDeskLeg)
 	}
 }
 
@@ -202,12 +256,12 @@ func drawPerson(c canvas, a actor, W, H, t float64) {
 	c.capsule(at(q.handR), at(q.handR), 0.25*u, colSkin)
 	c.capsule(at(q.neck), at(q.head), 0.3*u, colSkin)
 	c.capsule(at(q.head), at(q.head), q.headR*u, colSkin)
-	hair := q.head
-	hair.y -= 0.25
+	// hair: a cap on the back of the head, towards the top (or the left when lying)
+	hair := pt{q.head.x, q.head.y - 0.22}
 	if a.posture == scene.Fallen {
-		hair = pt{q.head.x - 0.25, q.head.y}
+		hair = pt{q.head.x - 0.22, q.head.y}
 	}
-	c.capsule(at(hair), at(hair), q.headR*0.8*u, colHair)
+	c.capsule(at(hair), at(hair), q.headR*0.75*u, colHair)
 }
 
 // shirtFor picks a person's shirt colour and animation phase from their id and

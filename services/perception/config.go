@@ -1,0 +1,106 @@
+// Package perception turns camera streams into the office's occupancy and
+// activity: per camera an RTSP client (gortsplib, MJPEG) with reconnect and
+// back-off, JPEG decode, letterbox to the model's input, a YOLO11 detect model
+// on ONNX Runtime (CPU, CUDA or ROCm), output decoding, confidence filter and
+// NMS, then the original SOMS monitors — occupancy, activity (motion level,
+// posture duration over a tiered buffer) and fall candidates — publishing the
+// original topics and payloads on MQTT.
+//
+// cgo (ONNX Runtime through onnxruntime_go) is confined to this package
+// (engine.go).
+package perception
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/somsgo/soms/internal/service"
+)
+
+// Config is read from the environment; see `soms env perception`.
+type Config struct {
+	Common  service.Common
+	Addr    string   `env:"PERCEPTION_ADDR" default:":8019" doc:"HTTP listen address (health, metrics, GET /cameras)"`
+	Cameras []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=rtsp://host:port/path, comma-separated"`
+	Model   string   `env:"PERCEPTION_MODEL" default:"/models/yolo11s.onnx" doc:"YOLO11 detect model exported to ONNX (yolo export model=yolo11s.pt format=onnx), or builtin:synthetic for the generated test model that sees the virtual camera's figures"`
+	Library string   `env:"ONNXRUNTIME_LIB" doc:"ONNX Runtime shared library (default: the one infra/scripts/onnxruntime.sh installs under .soms/cache, then libonnxruntime.so on the loader path)"`
+
+	Provider string `env:"PERCEPTION_PROVIDER" default:"cpu" doc:"execution provider: cpu, cuda or rocm (needs a GPU build of ONNX Runtime)"`
+	Threads  int    `env:"PERCEPTION_THREADS" default:"0" doc:"ONNX Runtime intra-op threads (0: one per core)"`
+
+	Confidence float64 `env:"PERCEPTION_CONFIDENCE" default:"0.5" doc:"minimum detection confidence"`
+	IoU        float64 `env:"PERCEPTION_IOU" default:"0.45" doc:"NMS overlap above which the weaker box is dropped"`
+
+	Monitors          []string      `env:"PERCEPTION_MONITORS" default:"occupancy,activity" doc:"monitors run on every camera: occupancy, activity (activity includes fall detection)"`
+	OccupancyInterval time.Duration `env:"PERCEPTION_OCCUPANCY_INTERVAL" default:"5s" doc:"occupancy monitor period (simulated time in simulation)"`
+	ActivityInterval  time.Duration `env:"PERCEPTION_ACTIVITY_INTERVAL" default:"3s" doc:"activity monitor period"`
+	FrameMaxAge       time.Duration `env:"PERCEPTION_FRAME_MAX_AGE" default:"10s" doc:"a camera whose newest frame is older than this (wall time) is not analysed"`
+	RetryMax          time.Duration `env:"PERCEPTION_RETRY_MAX" default:"60s" doc:"longest back-off between attempts to load the model or reach a camera"`
+
+	FallThreshold float64       `env:"PERCEPTION_FALL_THRESHOLD" default:"0.5" doc:"fall score at which a person is a fall candidate"`
+	FallConfirm   time.Duration `env:"PERCEPTION_FALL_CONFIRM" default:"5s" doc:"how long the score must stay above the threshold before the alert"`
+	FallRecovery  time.Duration `env:"PERCEPTION_FALL_RECOVERY" default:"10s" doc:"how long below the threshold before the person counts as recovered"`
+	FallCooldown  time.Duration `env:"PERCEPTION_FALL_COOLDOWN" default:"120s" doc:"minimum time between two fall alerts for one person"`
+}
+
+// CameraSpec is one configured camera.
+type CameraSpec struct {
+	ID   string `json:"camera_id"`
+	Zone string `json:"zone"`
+	URL  string `json:"url"`
+}
+
+// ParseCameras reads PERCEPTION_CAMERAS items ("id@zone=rtsp://...").
+func ParseCameras(items []string) ([]CameraSpec, error) {
+	var out []CameraSpec
+	seen := map[string]bool{}
+	for _, it := range items {
+		head, u, ok := strings.Cut(it, "=")
+		id, zone, ok2 := strings.Cut(head, "@")
+		if !ok || !ok2 || id == "" || zone == "" || strings.ContainsAny(id, "/+# ") || strings.ContainsAny(zone, "/+# ") {
+			return nil, fmt.Errorf("camera %q: want id@zone=rtsp://host:port/path", it)
+		}
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "rtsp" && pu.Scheme != "rtsps") || pu.Host == "" {
+			return nil, fmt.Errorf("camera %q: %q is not an rtsp:// URL", id, u)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("camera %q listed twice", id)
+		}
+		seen[id] = true
+		out = append(out, CameraSpec{ID: id, Zone: zone, URL: u})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("PERCEPTION_CAMERAS is empty")
+	}
+	return out, nil
+}
+
+func (c Config) validate() error {
+	var bad []string
+	if c.Confidence <= 0 || c.Confidence >= 1 {
+		bad = append(bad, fmt.Sprintf("PERCEPTION_CONFIDENCE=%g: want 0 < x < 1", c.Confidence))
+	}
+	if c.IoU <= 0 || c.IoU >= 1 {
+		bad = append(bad, fmt.Sprintf("PERCEPTION_IOU=%g: want 0 < x < 1", c.IoU))
+	}
+	switch c.Provider {
+	case "cpu", "cuda", "rocm":
+	default:
+		bad = append(bad, fmt.Sprintf("PERCEPTION_PROVIDER=%q: want cpu, cuda or rocm", c.Provider))
+	}
+	for _, m := range c.Monitors {
+		if m != "occupancy" && m != "activity" {
+			bad = append(bad, fmt.Sprintf("PERCEPTION_MONITORS: unknown monitor %q (occupancy, activity)", m))
+		}
+	}
+	if c.OccupancyInterval <= 0 || c.ActivityInterval <= 0 {
+		bad = append(bad, "monitor intervals must be positive")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s", strings.Join(bad, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package perception
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/service"
+	"github.com/somsgo/soms/internal/topic"
+)
+
+// Run analyses the configured cameras until ctx is cancelled. A missing or
+// broken model, runtime library or camera is reported (logs, /readyz,
+// GET /cameras) and retried with back-off; it never ends Run.
+func Run(ctx context.Context, cfg Config) error {
+	cams, err := ParseCameras(cfg.Cameras)
+	if err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	kit, err := service.New(ctx, "perception", cfg.Common, service.Options{MQTT: true})
+	if err != nil {
+		return err
+	}
+	defer kit.Close()
+	p := newPipeline(cfg, cams, kit.Clock, kit.Bus, kit.Log, kit.Metrics)
+	kit.HTTP.AddCheck("model", p.modelReady)
+	kit.HTTP.AddCheck("cameras", p.camerasReady)
+	kit.HTTP.Router.Get("/cameras", p.listCameras)
+	return kit.Run(ctx, cfg.Addr, p.run)
+}
+
+// publisher is the part of the MQTT client the pipeline needs.
+type publisher interface {
+	PublishJSON(ctx context.Context, topic string, qos byte, retain bool, v any) error
+}
+
+var _ publisher = (*bus.Client)(nil)
+
+type pipeline struct {
+	cfg   Config
+	clock clock.Clock
+	wall  clock.Clock
+	bus   publisher
+	log   *slog.Logger
+
+	det      atomic.Pointer[Detector]
+	modelMu  sync.Mutex
+	modelErr error
+
+	cams []*camState
+
+	stage  *prometheus.HistogramVec
+	frames *prometheus.CounterVec
+	people *prometheus.GaugeVec
+}
+
+// camState is one camera's source, cached analysis and monitor state.
+type camState struct {
+	spec CameraSpec
+	src  *source
+
+	mu       sync.Mutex
+	seq      uint64 // frame the cached result belongs to
+	result   Result
+	analysed time.Time
+	lastErr  string
+	activity *activityMonitor
+}
+
+func newPipeline(cfg Config, cams []CameraSpec, clk clock.Clock, b publisher, log *slog.Logger, reg prometheus.Registerer) *pipeline {
+	p := &pipeline{cfg: cfg, clock: clk, wall: clock.Wall{}, bus: b, log: log, modelErr: errors.New("loading the model")}
+	p.stage = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "soms_perception_stage_seconds", Help: "Per-frame time by pipeline stage (decode, preprocess, inference, postprocess).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"stage"})
+	p.frames = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "soms_perception_frames_analysed_total", Help: "Frames run through the model."}, []string{"camera"})
+	p.people = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "soms_perception_persons", Help: "Persons in the camera's last analysed frame."}, []string{"camera"})
+	if reg != nil {
+		reg.MustRegister(p.stage, p.frames, p.people)
+	}
+	for _, c := range cams {
+		p.cams = append(p.cams, &camState{spec: c, src: newSource(c, log, cfg.RetryMax),
+			activity: &activityMonitor{zone: c.Zone, fall: newFallDetector(c.Zone, cfg)}})
+	}
+	return p
+}
+
+func (p *pipeline) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.loadModel(ctx) })
+	for _, c := range p.cams {
+		g.Go(func() error { return c.src.run(ctx) })
+		for _, m := range p.cfg.Monitors {
+			switch m {
+			case "occupancy":
+				g.Go(func() error { return p.every(ctx, p.cfg.OccupancyInterval, func(ctx context.Context) { p.occupancy(ctx, c) }) })
+			case "activity":
+				g.Go(func() error { return p.every(ctx, p.cfg.ActivityInterval, func(ctx context.Context) { p.activity(ctx, c) }) })
+			}
+		}
+	}
+	return g.Wait()
+}
+
+// loadModel loads the runtime and model, retrying with back-off until it
+// works, then keeps the engine until ctx ends.
+func (p *pipeline) loadModel(ctx context.Context) error {
+	lib := FindRuntimeLibrary(p.cfg.Library)
+	backoff := time.Second
+	for {
+		e, err := NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads})
+		if err == nil {
+			p.det.Store(NewDetector(e, p.cfg.Confidence, p.cfg.IoU))
+			p.setModelErr(nil)
+			p.log.Info("model loaded", "model", p.cfg.Model, "library", lib, "provider", p.cfg.Provider, "input", e.Size, "output", e.OutShape)
+			<-ctx.Done()
+			p.det.Store(nil)
+			e.Close()
+			return nil
+		}
+		p.setModelErr(fmt.Errorf("%w (retrying in %s)", err, backoff))
+		p.log.Error("cannot load the model; retrying", "err", err, "in", backoff)
+		if clock.Sleep(ctx, p.wall, backoff) != nil {
+			return nil
+		}
+		backoff = min(2*backoff, p.cfg.RetryMax)
+	}
+}
+
+func (p *pipeline) setModelErr(err error) {
+	p.modelMu.Lock()
+	p.modelErr = err
+	p.modelMu.Unlock()
+}
+
+func (p *pipeline) modelReady(context.Context) error {
+	p.modelMu.Lock()
+	defer p.modelMu.Unlock()
+	return p.modelErr
+}
+
+func (p *pipeline) camerasReady(context.Context) error {
+	var errs []error
+	for _, c := range p.cams {
+		if err := c.src.Status(); err != nil {
+			errs = append(errs, fmt.Errorf("camera %s: %w", c.spec.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// every runs f each interval of clock time until ctx ends.
+func (p *pipeline) every(ctx context.Context, interval time.Duration, f func(context.Context)) error {
+	t := p.clock.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C():
+			f(ctx)
+		}
+	}
+}
+
+// analyse returns the result for the camera's newest frame, running the
+// model only when that frame has not been analysed yet.
+func (p *pipeline) analyse(c *camState) (Result, bool) {
+	det := p.det.Load()
+	if det == nil {
+		return Result{}, false
+	}
+	f := c.src.Latest()
+	if f.Seq == 0 {
+		return Result{}, false
+	}
+	if age := p.wall.Now().Sub(f.At); age > p.cfg.FrameMaxAge {
+		c.noteErr(p.log, fmt.Sprintf("newest frame is %s old", age.Round(time.Second)))
+		return Result{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f.Seq == c.seq {
+		return c.result, true
+	}
+	r, err := det.DetectJPEG(f.JPEG)
+	if err != nil {
+		c.lastErr = err.Error()
+		p.log.Warn("frame not analysed", "camera", c.spec.ID, "err", err)
+		return Result{}, false
+	}
+	c.seq, c.result, c.analysed, c.lastErr = f.Seq, r, p.clock.Now(), ""
+	p.stage.WithLabelValues("decode").Observe(r.Timings.Decode.Seconds())
+	p.stage.WithLabelValues("preprocess").Observe(r.Timings.Preprocess.Seconds())
+	p.stage.WithLabelValues("inference").Observe(r.Timings.Inference.Seconds())
+	p.stage.WithLabelValues("postprocess").Observe(r.Timings.Postprocess.Seconds())
+	p.frames.WithLabelValues(c.spec.ID).Inc()
+	p.people.WithLabelValues(c.spec.ID).Set(float64(len(r.Persons)))
+	return r, true
+}
+
+func (c *camState) noteErr(log *slog.Logger, msg string) {
+	c.mu.Lock()
+	changed := c.lastErr != msg
+	c.lastErr = msg
+	c.mu.Unlock()
+	if changed {
+		log.Warn("camera not analysed", "camera", c.spec.ID, "reason", msg)
+	}
+}
+
+func (p *pipeline) occupancy(ctx context.Context, c *camState) {
+	r, ok := p.analyse(c)
+	if !ok {
+		return
+	}
+	now := p.clock.Now()
+	p.publish(ctx, topic.Occupancy(c.spec.Zone), Occupancy(c.spec.Zone, r, now))
+	p.publish(ctx, topic.Spatial(c.spec.Zone, c.spec.ID), Spatial(c.spec.Zone, c.spec.ID, r, false, now))
+}
+
+func (p *pipeline) activity(ctx context.Context, c *camState) {
+	r, ok := p.analyse(c)
+	if !ok {
+		return
+	}
+	now := p.clock.Now()
+	c.mu.Lock()
+	msg := c.activity.observe(r, now)
+	alerts := c.activity.fall.observe(r, now)
+	c.mu.Unlock()
+	p.publish(ctx, topic.Activity(c.spec.Zone), msg)
+	p.publish(ctx, topic.Spatial(c.spec.Zone, c.spec.ID), Spatial(c.spec.Zone, c.spec.ID, r, true, now))
+	for _, a := range alerts {
+		p.log.Warn("fall detected", "camera", c.spec.ID, "zone", a.Zone, "tracker", a.TrackerID, "confidence", a.Confidence)
+		p.publish(ctx, topic.Fall(c.spec.Zone), a)
+	}
+}
+
+func (p *pipeline) publish(ctx context.Context, t string, v any) {
+	if err := p.bus.PublishJSON(ctx, t, 1, false, v); err != nil && ctx.Err() == nil {
+		p.log.Warn("publish failed", "topic", t, "err", err)
+	}
+}
+
+// CameraStatus is one camera in GET /cameras.
+type CameraStatus struct {
+	CameraSpec
+	Receiving bool     `json:"receiving"`
+	Frames    uint64   `json:"frames_received"`
+	Persons   int      `json:"persons"`
+	Analysed  *float64 `json:"analysed_at,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+func (p *pipeline) listCameras(w http.ResponseWriter, _ *http.Request) {
+	out := make([]CameraStatus, 0, len(p.cams))
+	for _, c := range p.cams {
+		st := CameraStatus{CameraSpec: c.spec, Frames: c.src.frames.Load()}
+		if err := c.src.Status(); err != nil {
+			st.Error = err.Error()
+		} else {
+			st.Receiving = true
+		}
+		c.mu.Lock()
+		st.Persons = len(c.result.Persons)
+		if !c.analysed.IsZero() {
+			ts := Timestamp(c.analysed)
+			st.Analysed = &ts
+		}
+		if st.Error == "" {
+			st.Error = c.lastErr
+		}
+		c.mu.Unlock()
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b CameraStatus) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		return 1
+	})
+	httpx.WriteJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,75 @@
+// Package camera is the virtual camera: a real mediamtx RTSP server (started
+// as a child process, or an existing one) and one publisher per camera that
+// renders its zone's scene — people as articulated figures standing, sitting,
+// walking or fallen, walking in and out, in front of desks, a door and a
+// whiteboard — and streams it as MJPEG over RTSP with gortsplib.
+//
+// Scenes come from the virtual edge, which publishes each zone's scene
+// retained on soms/sim/scene/{zone} (package scene), or straight from this
+// package's control API (PUT /cameras/{id}/scene) when the camera runs alone.
+package camera
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/somsgo/soms/internal/service"
+)
+
+// Config is read from the environment; see `soms env camera`.
+type Config struct {
+	Common      service.Common
+	Addr        string        `env:"CAMERA_ADDR" default:":8015" doc:"control API listen address"`
+	Mediamtx    string        `env:"CAMERA_MEDIAMTX" doc:"mediamtx binary (default: the one infra/scripts/mediamtx.sh builds under .soms/cache, then mediamtx on PATH)"`
+	RTSPPort    int           `env:"CAMERA_RTSP_PORT" default:"8554" doc:"RTSP port of the mediamtx server this process starts"`
+	RTSPServer  string        `env:"CAMERA_RTSP_SERVER" doc:"publish to this existing RTSP server (rtsp://host:port) instead of starting mediamtx"`
+	Cameras     []string      `env:"CAMERA_CAMERAS" default:"cam_main@main,cam_meeting@meeting_room,cam_kitchen@kitchen" doc:"cameras as id@zone (the RTSP path is the id), comma-separated"`
+	Width       int           `env:"CAMERA_WIDTH" default:"640" doc:"frame width in pixels"`
+	Height      int           `env:"CAMERA_HEIGHT" default:"480" doc:"frame height in pixels"`
+	FPS         float64       `env:"CAMERA_FPS" default:"5" doc:"frames per second (real time, whatever the simulated clock's speed)"`
+	Quality     int           `env:"CAMERA_JPEG_QUALITY" default:"80" doc:"JPEG quality 1-100"`
+	Transition  time.Duration `env:"CAMERA_TRANSITION" default:"2s" doc:"how long people take to walk in or out of view (simulated time; 0: appear at once)"`
+	FollowScene bool          `env:"CAMERA_FOLLOW_SCENE" default:"true" doc:"follow the virtual edge's scenes on soms/sim/scene/{zone} (MQTT user sim); false: control API only"`
+	Seed        uint64        `env:"SOMS_SIM_SEED" default:"1" doc:"seed of people's looks and animation phases"`
+}
+
+// Camera is one configured camera.
+type Camera struct {
+	ID   string `json:"id"`
+	Zone string `json:"zone"`
+	Path string `json:"path"`
+}
+
+// ParseCameras reads CAMERA_CAMERAS items ("id@zone").
+func ParseCameras(items []string) ([]Camera, error) {
+	var out []Camera
+	seen := map[string]bool{}
+	for _, it := range items {
+		id, zone, ok := strings.Cut(it, "@")
+		if !ok || id == "" || zone == "" || strings.ContainsAny(id, "/ ") || strings.ContainsAny(zone, "/+# ") {
+			return nil, fmt.Errorf("camera %q: want id@zone (no slashes or spaces)", it)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("camera %q listed twice", id)
+		}
+		seen[id] = true
+		out = append(out, Camera{ID: id, Zone: zone, Path: id})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("CAMERA_CAMERAS is empty")
+	}
+	return out, nil
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Width < 16 || c.Width > 2040 || c.Height < 16 || c.Height > 2040:
+		return fmt.Errorf("frame size %dx%d: each side must be 16..2040 (RTP/JPEG limit)", c.Width, c.Height)
+	case c.FPS <= 0 || c.FPS > 60:
+		return fmt.Errorf("CAMERA_FPS=%g: want 0 < fps <= 60", c.FPS)
+	case c.Quality < 1 || c.Quality > 100:
+		return fmt.Errorf("CAMERA_JPEG_QUALITY=%d: want 1..100", c.Quality)
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package camera
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/somsgo/soms/internal/clock"
+)
+
+// FindMediamtx resolves CAMERA_MEDIAMTX: an explicit path as is; empty looks
+// for the binary infra/scripts/mediamtx.sh builds under .soms/cache in the
+// working directory or a parent, then for mediamtx on PATH.
+func FindMediamtx(explicit string) (string, error) {
+	if explicit != "" {
+		if _, err := os.Stat(explicit); err != nil {
+			return "", fmt.Errorf("CAMERA_MEDIAMTX=%s: %w (build it with infra/scripts/mediamtx.sh)", explicit, err)
+		}
+		return explicit, nil
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for {
+			matches, _ := filepath.Glob(filepath.Join(dir, ".soms", "cache", "mediamtx", "*", "mediamtx"))
+			if len(matches) > 0 {
+				sort.Sort(sort.Reverse(sort.StringSlice(matches)))
+				return matches[0], nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	if p, err := exec.LookPath("mediamtx"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("mediamtx not found: run infra/scripts/mediamtx.sh (`make deps` does) or set CAMERA_MEDIAMTX")
+}
+
+// mediamtxConfig is a minimal server: RTSP over TCP only (no UDP ports that
+// could collide with other services), every other protocol and API off, any
+// path accepted for publishing and reading.
+func mediamtxConfig(port int) string {
+	return fmt.Sprintf(`# written by the SOMS virtual camera
+logLevel: info
+logDestinations: [stdout]
+api: no
+metrics: no
+pprof: no
+playback: no
+rtsp: yes
+rtspTransports: [tcp]
+rtspAddress: :%d
+rtmp: no
+hls: no
+webrtc: no
+srt: no
+paths:
+  all_others:
+`, port)
+}
+
+// mediamtx supervises the RTSP server child process, restarting it with
+// back-off if it dies.
+type mediamtx struct {
+	bin  string
+	port int
+	dir  string
+	log  *slog.Logger
+	up   atomic.Bool
+}
+
+// run keeps mediamtx running until ctx is done.
+func (m *mediamtx) run(ctx context.Context) error {
+	conf := filepath.Join(m.dir, "mediamtx.yml")
+	if err := os.WriteFile(conf, []byte(mediamtxConfig(m.port)), 0o644); err != nil {
+		return fmt.Errorf("mediamtx config: %w", err)
+	}
+	backoff := time.Second
+	for {
+		started := clock.Wall{}.Now() // process supervision runs on wall time
+		err := m.once(ctx, conf)
+		m.up.Store(false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if clock.Since(clock.Wall{}, started) > time.Minute {
+			backoff = time.Second
+		}
+		m.log.Error("mediamtx stopped; restarting", "err", err, "in", backoff)
+		if clock.Sleep(ctx, clock.Wall{}, backoff) != nil {
+			return nil
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func (m *mediamtx) once(ctx context.Context, conf string) error {
+	cmd := exec.CommandContext(ctx, m.bin, conf)
+	cmd.Dir = m.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", m.bin, err)
+	}
+	logDone := make(chan struct{})
+	go func() {
+		defer close(logDone)
+		m.copyLog(out)
+	}()
+	waitErr := make(chan error, 1)
+	go func() {
+		<-logDone
+		waitErr <- cmd.Wait()
+	}()
+	if err := waitPort(ctx, m.port, waitErr); err != nil {
+		_ = cmd.Process.Kill()
+		return err
+	}
+	m.up.Store(true)
+	m.log.Info("mediamtx serving RTSP", "port", m.port, "pid", cmd.Process.Pid)
+	return <-waitErr
+}
+
+func (m *mediamtx) copyLog(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		m.log.Debug(sc.Text(), "component", "mediamtx")
+	}
+}
+
+// waitPort waits until the server accepts TCP connections, it exits, or 20 s pass.
+func waitPort(ctx context.Context, port int, exited <-chan error) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := clock.Wall{}.Now().Add(20 * time.Second) // start-up timeout on wall time
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("mediamtx exited during start-up (is port %d taken?): %v", port, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if (clock.Wall{}).Now().After(deadline) {
+			return fmt.Errorf("mediamtx did not open port %d within 20s", port)
+		}
+	}
+}
