@@ -106,9 +106,13 @@ func (p *pipeline) run(ctx context.Context) error {
 		for _, m := range p.cfg.Monitors {
 			switch m {
 			case "occupancy":
-				g.Go(func() error { return p.every(ctx, p.cfg.OccupancyInterval, func(ctx context.Context) { p.occupancy(ctx, c) }) })
+				g.Go(func() error {
+					return p.every(ctx, p.cfg.OccupancyInterval, func(ctx context.Context) { p.occupancy(ctx, c) })
+				})
 			case "activity":
-				g.Go(func() error { return p.every(ctx, p.cfg.ActivityInterval, func(ctx context.Context) { p.activity(ctx, c) }) })
+				g.Go(func() error {
+					return p.every(ctx, p.cfg.ActivityInterval, func(ctx context.Context) { p.activity(ctx, c) })
+				})
 			}
 		}
 	}
