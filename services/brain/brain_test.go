@@ -640,3 +640,63 @@ func TestReminders(t *testing.T) {
 		t.Fatal("reminded again within 30 minutes")
 	}
 }
+
+func TestChat(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.ingest(t, "office/main/sensor/env_01/temperature", `{"value":23.5}`)
+	r.setRules(t, []mockllm.Rule{
+		{Name: "look", Match: `会議室`, Tool: "get_zone_status", Arguments: map[string]any{"zone_id": "main"}},
+	})
+	rt := chi.NewRouter()
+	r.b.routes(rt)
+	tests := []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{`{"user_message":"会議室は暑い？"}`, http.StatusOK, `"response"`},
+		{`{"user_message":"  "}`, http.StatusUnprocessableEntity, "user_message"},
+		{`{`, http.StatusBadRequest, "error"},
+	}
+	for _, tc := range tests {
+		rec := httptest.NewRecorder()
+		rt.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/chat", strings.NewReader(tc.body)))
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Fatalf("%s → %d %s", tc.body, rec.Code, rec.Body.String())
+		}
+	}
+	// The tool result went back to the LLM: the zone description.
+	reqs := r.requests(t)
+	found := false
+	for _, m := range reqs[len(reqs)-1].Request.Messages {
+		if m.Role == llm.RoleTool && strings.Contains(string(m.Content), "23.5℃") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("chat tool result did not reach the LLM")
+	}
+}
+
+func TestChitchatSpeaksToQuietZones(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	r.setRules(t, []mockllm.Rule{
+		{Name: "chat", Match: `対象ゾーン: (?P<zone>\w+)`, Tool: "speak", Arguments: map[string]any{"message": "お疲れさまです、少し休憩しませんか", "tone": "caring"}},
+	})
+	r.b.chitchat(ctx) // nobody there: nothing to say
+	if evs, _ := r.dash.RecentVoiceEvents(ctx); len(evs) != 0 {
+		t.Fatalf("spoke to an empty office: %+v", evs)
+	}
+	r.ingest(t, "office/main/activity", `{"person_count":2,"activity_class":"idle"}`)
+	r.b.chitchat(ctx)
+	evs, _ := r.dash.RecentVoiceEvents(ctx)
+	if len(evs) != 1 || evs[0].Zone != "main" || evs[0].Tone != "caring" {
+		t.Fatalf("voice events = %+v", evs)
+	}
+	r.clock.Advance(4 * time.Minute)
+	r.b.chitchat(ctx)
+	if evs, _ := r.dash.RecentVoiceEvents(ctx); len(evs) != 1 {
+		t.Fatal("chit-chat within 5 minutes of the last speak")
+	}
+}

@@ -45,4 +45,6 @@ type Config struct {
 	VoiceTimeout     time.Duration `env:"BRAIN_VOICE_TIMEOUT" default:"180s" doc:"timeout of the announcement request made when a task is created"`
 	SpeakTimeout     time.Duration `env:"BRAIN_SPEAK_TIMEOUT" default:"60s" doc:"timeout of speech synthesis for the speak tool"`
 	BackendTimeout   time.Duration `env:"BRAIN_BACKEND_TIMEOUT" default:"10s" doc:"timeout of one backend request"`
+	ChitchatInterval time.Duration `env:"CHITCHAT_INTERVAL" default:"1500s" doc:"base period of friendly chit-chat to quiet zones; 0 disables chit-chat and its stock"`
+	ChitchatJitter   time.Duration `env:"CHITCHAT_JITTER" default:"600s" doc:"random extra wait added to each chit-chat period"`
 }

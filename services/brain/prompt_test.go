@@ -112,3 +112,16 @@ func TestBuildPrompt(t *testing.T) {
 		})
 	}
 }
+
+func TestCutAnswer(t *testing.T) {
+	long := strings.Repeat("あ", 200) + "。" + strings.Repeat("い", 200)
+	if got := cutAnswer(long); got != strings.Repeat("あ", 200)+"。" {
+		t.Fatalf("cut at %d runes", len([]rune(got)))
+	}
+	if got := cutAnswer(strings.Repeat("x", 400)); len(got) != 300 {
+		t.Fatalf("no sentence end: %d", len(got))
+	}
+	if got := cutAnswer(" 短い答え。 "); got != "短い答え。" {
+		t.Fatal(got)
+	}
+}

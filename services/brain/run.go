@@ -79,6 +79,8 @@ func Run(ctx context.Context, cfg Config) error {
 			return b.loop(ctx)
 		},
 		b.remindLoop,
+		b.chitchatLoop,
+		b.chitchatStockLoop,
 		p.store.Run,
 		b.housekeeping,
 	)
@@ -179,6 +181,7 @@ func (b *brain) routes(r chi.Router) {
 			"mode": mode, "queued_tasks": b.queue.Len(), "last_cycle": last, "sim_time": b.clock.Now(),
 		})
 	})
+	r.Post("/chat", b.handleChat)
 	r.Get("/decisions", func(w http.ResponseWriter, r *http.Request) {
 		limit := 50
 		if s := r.URL.Query().Get("limit"); s != "" {
