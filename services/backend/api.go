@@ -136,4 +136,5 @@ func (a *API) Routes(r chi.Router) {
 		a.voiceRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})
+	a.docRoutes(r)
 }

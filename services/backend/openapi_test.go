@@ -1,0 +1,112 @@
+package backend
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/logging"
+)
+
+// TestOpenAPICoversEveryRoute checks the document against the router the
+// service really serves (with the kit's health and metrics routes), both ways.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	d, err := loadAPIDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.doc["openapi"] != "3.1.0" {
+		t.Fatalf("openapi version %v", d.doc["openapi"])
+	}
+	srv := httpx.New("backend", logging.Discard(), prometheus.NewRegistry())
+	NewAPI(nil, nil, logging.Discard(), token, "local").Routes(srv.Router)
+
+	methods := map[string][]string{}
+	err = chi.Walk(srv.Router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		route = strings.ReplaceAll(route, "/*/", "/")
+		methods[route] = append(methods[route], strings.ToLower(method))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routed := map[string]bool{}
+	for route, ms := range methods {
+		if slices.Contains(ms, "connect") { // mounted with Handle (any method): documented as GET
+			ms = []string{"get"}
+		}
+		for _, m := range ms {
+			routed[m+" "+route] = true
+		}
+	}
+	documented := map[string]bool{}
+	for _, op := range operations(d.doc) {
+		documented[strings.ToLower(op.Method)+" "+op.Path] = true
+		if op.Summary == "" || len(op.Responses) == 0 {
+			t.Errorf("%s %s: no summary or responses", op.Method, op.Path)
+		}
+	}
+	var missing, extra []string
+	for r := range routed {
+		if !documented[r] {
+			missing = append(missing, r)
+		}
+	}
+	for r := range documented {
+		if !routed[r] {
+			extra = append(extra, r)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(extra)
+	if len(missing) > 0 || len(extra) > 0 {
+		t.Fatalf("routes not in openapi.yaml: %v\ndocumented but not routed: %v", missing, extra)
+	}
+	if len(routed) < 30 {
+		t.Fatalf("only %d routes walked: %v", len(routed), routed)
+	}
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	r := chi.NewRouter()
+	NewAPI(nil, nil, logging.Discard(), token, "local").Routes(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	get := func(path, wantType string) []byte {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), wantType) {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		return b
+	}
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(get("/openapi.json", "application/json"), &doc); err != nil || doc.OpenAPI != "3.1.0" || doc.Paths["/tasks/"]["post"] == nil {
+		t.Fatalf("openapi.json: %v %+v", err, doc.OpenAPI)
+	}
+	if !strings.Contains(string(get("/openapi.yaml", "application/yaml")), "openapi: 3.1.0") {
+		t.Fatal("openapi.yaml")
+	}
+	page := string(get("/docs", "text/html"))
+	for _, want := range []string{"/tasks/{id}/complete", "X-Service-Token", "report_status"} {
+		if !strings.Contains(page, want) && !strings.Contains(page, strings.ReplaceAll(want, "_", "")) {
+			t.Errorf("docs page lacks %q", want)
+		}
+	}
+}
