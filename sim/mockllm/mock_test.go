@@ -41,7 +41,8 @@ func TestDecide(t *testing.T) {
 		{"system prompt alone does not trigger", request("## 現在のオフィスの状態\n### main\n- 温度: 23.0℃", offered), "fallback", "", ""},
 		{"tool not offered is never called", request("- [main] person_entered", []llm.Tool{offered[0]}), "fallback", "", ""},
 		{"entry greets", request("- [main] 入室を検知しました (2人) [person_entered]", offered), "person_entered", "speak", "main"},
-		{"no tools is voice text", request("タイトル: 換気", nil), "voice", "", ""},
+		{"no tools is voice text", request("タイトル: 換気", nil), "voice_announcement", "", ""},
+		{"no tools, no keyword", request("こんにちは", nil), "voice", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

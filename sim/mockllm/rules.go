@@ -34,8 +34,15 @@ type Rule struct {
 	// NoTools makes the rule apply only to requests without tools (the voice
 	// service's text generation); by default rules apply only to tool requests.
 	NoTools bool `json:"no_tools,omitempty" yaml:"no_tools,omitempty"`
+	// Pool is a list of lines; {{pool}} in Content or Arguments is one of them,
+	// picked by the mock's seeded generator.
+	Pool []string `json:"pool,omitempty" yaml:"pool,omitempty"`
+	// Extract adds placeholders found anywhere in the matched text: name →
+	// pattern whose first group is the value (empty when absent).
+	Extract map[string]string `json:"extract,omitempty" yaml:"extract,omitempty"`
 
-	re *regexp.Regexp
+	re      *regexp.Regexp
+	extract map[string]*regexp.Regexp
 }
 
 // compile validates the rule.
@@ -54,6 +61,17 @@ func (r *Rule) compile() error {
 	}
 	if r.Tool == "" && r.Content == "" {
 		return fmt.Errorf("rule %q: needs a tool or content", r.Name)
+	}
+	r.extract = map[string]*regexp.Regexp{}
+	for name, pat := range r.Extract {
+		x, err := regexp.Compile(pat)
+		if err != nil {
+			return fmt.Errorf("rule %q: extract %s: %w", r.Name, name, err)
+		}
+		if x.NumSubexp() < 1 {
+			return fmt.Errorf("rule %q: extract %s: the pattern needs a group", r.Name, name)
+		}
+		r.extract[name] = x
 	}
 	r.re = re
 	return nil
@@ -85,6 +103,12 @@ func (r *Rule) match(req *llm.ChatRequest) (map[string]string, bool) {
 		return nil, false
 	}
 	groups := map[string]string{}
+	for name, x := range r.extract {
+		groups[name] = ""
+		if e := x.FindStringSubmatch(text); e != nil {
+			groups[name] = strings.TrimSpace(e[1])
+		}
+	}
 	for i, name := range r.re.SubexpNames() {
 		if name != "" && i < len(m) {
 			groups[name] = m[i]
@@ -161,62 +185,4 @@ func (r *Rule) answer(groups map[string]string, callID string) (llm.Message, err
 		msg.Content = "対応します。"
 	}
 	return msg, nil
-}
-
-// zoneRef captures the zone id the brain writes in brackets before each alert or
-// event line ("[meeting_room] ...").
-const zoneRef = `\[(?P<zone>[A-Za-z0-9_.-]+)\][^\n]*`
-
-// DefaultRules are the original mock's keyword rules, matched against the last
-// user message and aimed at the zone named in the matching line.
-func DefaultRules() []Rule {
-	return []Rule{
-		{
-			Name: "high_temperature", Match: `(?i)` + zoneRef + `(温度|気温|室温|temperature)[^\n]*(高|hot|暑)`,
-			Tool: "create_task", Content: "室温が高いのでタスクを作成します。",
-			Arguments: map[string]any{
-				"title": "室温を下げてください", "description": "{{zone}}の室温が高くなっています。エアコンを入れるか窓を開けてください。",
-				"urgency": 3, "task_types": "environment,urgent", "zone": "{{zone}}",
-			},
-		},
-		{
-			Name: "high_co2", Match: `(?i)` + zoneRef + `(co2|二酸化炭素)[^\n]*(換気|超)`,
-			Tool: "create_task", Content: "CO2濃度が高いので換気タスクを作成します。",
-			Arguments: map[string]any{
-				"title": "換気を行ってください", "description": "{{zone}}のCO2濃度が高くなっています。窓を開けるか換気扇を回してください。",
-				"urgency": 2, "task_types": "environment", "zone": "{{zone}}",
-			},
-		},
-		{
-			Name: "empty_coffee", Match: zoneRef + `コーヒー[^\n]*(空|補充|在庫)`,
-			Tool: "create_task", Content: "コーヒー豆の補充タスクを作成します。",
-			Arguments: map[string]any{
-				"title": "コーヒー豆を補充してください", "description": "{{zone}}のコーヒー豆が少なくなっています。",
-				"urgency": 1, "task_types": "supply", "zone": "{{zone}}",
-			},
-		},
-		{
-			Name: "low_humidity", Match: `(?i)` + zoneRef + `(湿度|humidity)[^\n]*(低|乾燥)`,
-			Tool: "create_task", Content: "湿度が低いのでタスクを作成します。",
-			Arguments: map[string]any{
-				"title": "加湿と換気を行ってください", "description": "{{zone}}の湿度が低くなっています。加湿器を使ってください。",
-				"urgency": 2, "task_types": "environment", "zone": "{{zone}}",
-			},
-		},
-		{
-			Name: "sedentary", Match: zoneRef + `(sedentary_alert|座りっぱなし)`,
-			Tool: "speak", Content: "休憩を促します。",
-			Arguments: map[string]any{"message": "長時間座りっぱなしです。少し立って体を伸ばしましょう。", "tone": "caring", "zone": "{{zone}}"},
-		},
-		{
-			Name: "sensor_tamper", Match: zoneRef + `(sensor_tamper|急変)`,
-			Tool: "speak", Content: "センサーの急変に反応します。",
-			Arguments: map[string]any{"message": "誰かセンサーにいたずらしましたか？", "tone": "humorous", "zone": "{{zone}}"},
-		},
-		{
-			Name: "person_entered", Match: zoneRef + `(person_entered|入室)`,
-			Tool: "speak", Content: "入室を歓迎します。",
-			Arguments: map[string]any{"message": "いらっしゃいませ。今日もよろしくお願いします。", "tone": "neutral", "zone": "{{zone}}"},
-		},
-	}
 }
