@@ -1,0 +1,67 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/somsgo/soms/internal/dashboard"
+)
+
+// BenchmarkTaskCreate measures POST /tasks/ (distinct titles: every call
+// inserts) through the HTTP client, one caller at a time.
+func BenchmarkTaskCreate(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	z := "bench"
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: fmt.Sprintf("task %d", i), Zone: &z, Location: z}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTaskList measures GET /tasks/?status=active (100 of 1000 tasks).
+func BenchmarkTaskList(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	for i := range 1000 {
+		if _, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: fmt.Sprintf("task %d", i), Location: "x"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ts, err := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusActive})
+		if err != nil || len(ts) != 100 {
+			b.Fatal(len(ts), err)
+		}
+	}
+}
+
+// BenchmarkTaskCreateListParallel runs create-then-list pairs from
+// GOMAXPROCS×4 concurrent callers, half of the creates being duplicates
+// (merged in place), as the brain and dashboards do together.
+func BenchmarkTaskCreateListParallel(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			title := fmt.Sprintf("task %d", i/2) // every title twice
+			if _, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: title, Location: "x"}); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusActive, Limit: 20}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
