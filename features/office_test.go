@@ -27,12 +27,19 @@ type office struct {
 	sys  *harness.Stack
 	dash *dashboard.Client
 	http *http.Client
+	mqtt *recorder
 }
 
 func (o *office) reset(ctx context.Context) error {
 	o.dash = dashboard.NewClient(o.sys.URL(harness.Backend), "")
 	o.http = &http.Client{Timeout: 10 * time.Second}
-	return o.sys.RestartServices(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed})
+	if err := o.sys.RestartServices(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
+		return err
+	}
+	o.mqtt.close()
+	var err error
+	o.mqtt, err = startRecorder(ctx, o.sys.MQTT("monitor"), "mcp/+/request/#")
+	return err
 }
 
 func (o *office) register(sc *godog.ScenarioContext) {
@@ -42,6 +49,20 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	sc.Step(`^within (\d+) simulated minutes the dashboard lists a ventilation task for "([^"]+)"$`, o.ventilationTaskWithin)
 	sc.Step(`^the ventilation task for "([^"]+)" is listed only once$`, o.ventilationTaskOnce)
 	sc.Step(`^for (\d+) simulated minutes the dashboard lists no task for "([^"]+)"$`, o.noTaskFor)
+	sc.Step(`^for (\d+) simulated minutes the ventilation task for "([^"]+)" stays listed only once$`, o.ventilationTaskStaysOnce)
+	o.registerDevices(sc)
+}
+
+// ventilationTaskStaysOnce keeps checking that exactly one ventilation task
+// exists for the whole window.
+func (o *office) ventilationTaskStaysOnce(ctx context.Context, minutes int, zone string) error {
+	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
+		return false, o.ventilationTaskOnce(ctx, zone)
+	})
+	if errTimedOut(err) {
+		return nil
+	}
+	return err
 }
 
 func (o *office) clockRunsAt(ctx context.Context, speed int) error {

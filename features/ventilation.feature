@@ -14,3 +14,10 @@ Feature: Ventilation when the air gets stuffy
     And the meeting room "meeting_room" is occupied by 2 people
     When the CO2 level in "meeting_room" rises to 700 ppm
     Then for 5 simulated minutes the dashboard lists no task for "meeting_room"
+
+  Scenario: The alert stays but no duplicate task is created over the next hour
+    Given the office clock runs at 120 times real speed
+    And the meeting room "meeting_room" is occupied by 6 people
+    When the CO2 level in "meeting_room" rises to 1400 ppm
+    Then within 5 simulated minutes the dashboard lists a ventilation task for "meeting_room"
+    And for 50 simulated minutes the ventilation task for "meeting_room" stays listed only once
