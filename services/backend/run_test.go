@@ -117,4 +117,3 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
-
