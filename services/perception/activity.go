@@ -83,34 +83,35 @@ func (b *postureBuffer) push(s sample) {
 	b.pushTier(0, s)
 }
 
-// pushTier adds s to tier i's open bucket; a bucket that spans the tier's
-// resolution closes into one averaged entry, which feeds the next tier.
+// pushTier adds s to tier i's open bucket. A bucket covers the tier's
+// resolution from its first sample; the first sample beyond it closes the
+// bucket into one averaged entry (which feeds the next tier) and opens the next.
 func (b *postureBuffer) pushTier(i int, s sample) {
 	t := &b.tiers[i]
+	if len(t.pending) > 0 && s.at.Sub(t.start) >= tierSpecs[i].res {
+		e := consolidate(t.pending)
+		t.pending = nil
+		t.entries = append(t.entries, e)
+		cut := 0
+		for cut < len(t.entries) && s.at.Sub(t.entries[cut].at) > tierSpecs[i].keep {
+			cut++
+		}
+		t.entries = t.entries[cut:]
+		if i+1 < len(b.tiers) {
+			b.pushTier(i+1, e)
+		}
+	}
 	if len(t.pending) == 0 {
 		t.start = s.at
 	}
 	t.pending = append(t.pending, s)
-	if s.at.Sub(t.start) < tierSpecs[i].res {
-		return
-	}
-	e := consolidate(t.pending)
-	t.pending = nil
-	t.entries = append(t.entries, e)
-	cut := 0
-	for cut < len(t.entries) && e.at.Sub(t.entries[cut].at) > tierSpecs[i].keep {
-		cut++
-	}
-	t.entries = t.entries[cut:]
-	if i+1 < len(b.tiers) {
-		b.pushTier(i+1, e)
-	}
 }
 
 // consolidate averages the signatures of the samples with a person in view;
-// the entry is dated at the newest sample.
+// the entry is dated at the bucket's first sample, so a posture held through
+// a bucket counts from its start.
 func consolidate(ss []sample) sample {
-	e := sample{at: ss[len(ss)-1].at}
+	e := sample{at: ss[0].at}
 	n := 0
 	for _, s := range ss {
 		if !s.ok {

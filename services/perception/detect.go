@@ -45,65 +45,42 @@ type Detection struct {
 // ClassPerson is COCO's class 0.
 const ClassPerson = 0
 
-// DecodeYOLO reads a YOLO detect head. The usual export layout is
-// [1, 4+C, N] (channels first: cx, cy, w, h, then C class scores, anchors
-// last); some exports transpose it to [1, N, 4+C], which is recognised by the
-// smaller last axis. Each anchor keeps its best class; anchors below minConf
-// are dropped. keep, when non-nil, limits which classes are returned.
+// DecodeYOLO reads a YOLO11 (Ultralytics) detect head laid out
+// [1, 4+C, N]: per anchor cx, cy, w, h in input pixels, then C class scores
+// (no objectness, unlike YOLOv5's [1, N, 5+C]). Each anchor keeps its best
+// class; anchors below minConf are dropped. keep, when non-nil, limits which
+// classes are returned.
 func DecodeYOLO(out []float32, shape []int64, minConf float64, keep func(class int) bool) ([]Detection, error) {
 	if len(shape) != 3 || shape[0] != 1 {
 		return nil, fmt.Errorf("model output shape %v: want [1, 4+classes, anchors]", shape)
 	}
 	ch, n := int(shape[1]), int(shape[2])
-	transposed := false
-	if ch > n { // [1, N, 4+C]
-		ch, n, transposed = n, ch, true
-	}
 	if ch < 5 {
 		return nil, fmt.Errorf("model output shape %v: fewer than 4 box values plus one class", shape)
 	}
 	if len(out) != ch*n {
 		return nil, fmt.Errorf("model output has %d values, shape %v needs %d", len(out), shape, ch*n)
 	}
-	at := func(c, i int) float32 { return out[c*n+i] }
-	if transposed {
-		at = func(c, i int) float32 { return out[i*ch+c] }
-	}
 	classes := ch - 4
 	thr := float32(minConf)
-	var dets []Detection
-	if !transposed {
-		// Channel-major scan: find each anchor's best class with sequential reads.
-		best := make([]float32, n)
-		bestC := make([]int32, n)
-		copy(best, out[4*n:5*n])
-		for c := 1; c < classes; c++ {
-			row := out[(4+c)*n : (5+c)*n]
-			for i, v := range row {
-				if v > best[i] {
-					best[i], bestC[i] = v, int32(c)
-				}
+	// Channel-major scan: find each anchor's best class with sequential reads.
+	best := make([]float32, n)
+	bestC := make([]int32, n)
+	copy(best, out[4*n:5*n])
+	for c := 1; c < classes; c++ {
+		row := out[(4+c)*n : (5+c)*n]
+		for i, v := range row {
+			if v > best[i] {
+				best[i], bestC[i] = v, int32(c)
 			}
 		}
-		for i, s := range best {
-			if s < thr || (keep != nil && !keep(int(bestC[i]))) {
-				continue
-			}
-			dets = append(dets, makeDet(int(bestC[i]), s, at(0, i), at(1, i), at(2, i), at(3, i)))
-		}
-		return dets, nil
 	}
-	for i := range n {
-		bc, bs := 0, at(4, i)
-		for c := 1; c < classes; c++ {
-			if v := at(4+c, i); v > bs {
-				bc, bs = c, v
-			}
-		}
-		if bs < thr || (keep != nil && !keep(bc)) {
+	var dets []Detection
+	for i, s := range best {
+		if s < thr || (keep != nil && !keep(int(bestC[i]))) {
 			continue
 		}
-		dets = append(dets, makeDet(bc, bs, at(0, i), at(1, i), at(2, i), at(3, i)))
+		dets = append(dets, makeDet(int(bestC[i]), s, out[i], out[n+i], out[2*n+i], out[3*n+i]))
 	}
 	return dets, nil
 }

@@ -99,6 +99,13 @@ func (d *fallDetector) observe(r Result, now time.Time) []FallMsg {
 			furniture = append(furniture, o.Box)
 		}
 	}
+	kept := d.tracks[:0]
+	for _, t := range d.tracks {
+		if now.Sub(t.lastSeen) <= staleTrack {
+			kept = append(kept, t)
+		}
+	}
+	d.tracks = kept
 	prev := make([]Box, len(d.tracks))
 	for i, t := range d.tracks {
 		prev[i] = t.box
@@ -124,13 +131,6 @@ func (d *fallDetector) observe(r Result, now time.Time) []FallMsg {
 			alerts = append(alerts, m)
 		}
 	}
-	kept := d.tracks[:0]
-	for _, t := range d.tracks {
-		if now.Sub(t.lastSeen) <= staleTrack {
-			kept = append(kept, t)
-		}
-	}
-	d.tracks = kept
 	return alerts
 }
 
