@@ -10,8 +10,8 @@ import (
 
 func TestLetterboxGeometry(t *testing.T) {
 	tests := []struct {
-		name             string
-		w, h, size       int
+		name              string
+		w, h, size        int
 		scale, padX, padY float64
 	}{
 		{"VGA into 640", 640, 480, 640, 1, 0, 80},
