@@ -12,6 +12,7 @@ declare -A need=(
   [mosquitto]=mosquitto
   [mosquitto_passwd]=mosquitto
   [initdb]=postgresql
+  [npm]=npm # onnxruntime.sh and mediamtx.sh take files from npm packages
 )
 
 have() {
@@ -58,4 +59,9 @@ if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
 fi
 say "downloading Go modules (module proxy)"
 go mod download
+scripts=$(dirname "${BASH_SOURCE[0]}")
+say "ONNX Runtime for perception (npm package onnxruntime-node → .soms/cache/onnxruntime)"
+"$scripts/onnxruntime.sh" >/dev/null
+say "mediamtx for the virtual camera (built from its Go module source → .soms/cache/mediamtx)"
+"$scripts/mediamtx.sh" >/dev/null
 say "ready"
