@@ -64,25 +64,32 @@ func FindRuntimeLibrary(explicit string) string {
 	return "libonnxruntime.so"
 }
 
-// findCached looks for pattern under .soms/cache in the working directory and
-// each parent, newest version directory first.
+// findCached looks for pattern under .soms/cache in the working directory
+// and each parent, then beside the running binary (bin/soms → .soms/cache),
+// newest version directory first.
 func findCached(pattern string) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
+	var starts []string
+	if dir, err := os.Getwd(); err == nil {
+		starts = append(starts, dir)
 	}
-	for {
-		matches, _ := filepath.Glob(filepath.Join(dir, ".soms", "cache", pattern))
-		if len(matches) > 0 {
-			sort.Sort(sort.Reverse(sort.StringSlice(matches)))
-			return matches[0]
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
 	}
+	for _, dir := range starts {
+		for {
+			matches, _ := filepath.Glob(filepath.Join(dir, ".soms", "cache", pattern))
+			if len(matches) > 0 {
+				sort.Sort(sort.Reverse(sort.StringSlice(matches)))
+				return matches[0]
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return ""
 }
 
 // EngineConfig says which model to run where.

@@ -3,6 +3,8 @@ package perception
 import (
 	"image"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Letterbox is the mapping between a camera frame and the model's square
@@ -40,18 +42,23 @@ const padGrey = 114.0 / 255
 func (l Letterbox) Fill(src image.Image, dst []float32, planes []float32) []float32 {
 	S := l.Size
 	n := S * S
-	planes = toPlanes(src, planes)
 	sw, sh := l.SrcW, l.SrcH
 	w := int(math.Round(float64(sw) * l.Scale))
 	h := int(math.Round(float64(sh) * l.Scale))
 	px, py := int(l.PadX), int(l.PadY)
-	for c := range 3 {
-		out := dst[c*n : (c+1)*n]
-		for i := range out {
-			out[i] = padGrey
+	fillPad(dst, S, px, py, w, h)
+	if w == sw && h == sh { // same size: convert straight into the padded frame
+		if yc, ok := src.(*image.YCbCr); ok {
+			b := yc.Bounds()
+			parallelRows(h, func(y0, y1 int) {
+				for y := y0; y < y1; y++ {
+					o := (y+py)*S + px
+					ycbcrRow(yc, b.Min.X, b.Min.Y+y, dst[o:o+w], dst[n+o:n+o+w], dst[2*n+o:2*n+o+w])
+				}
+			})
+			return planes
 		}
-	}
-	if w == sw && h == sh { // same size: a copy into the padded frame
+		planes = toPlanes(src, planes)
 		for c := range 3 {
 			plane := planes[c*sw*sh : (c+1)*sw*sh]
 			out := dst[c*n : (c+1)*n]
@@ -61,12 +68,22 @@ func (l Letterbox) Fill(src image.Image, dst []float32, planes []float32) []floa
 		}
 		return planes
 	}
+	planes = toPlanes(src, planes)
 	// bilinear resize, sampling at pixel centres like cv2.INTER_LINEAR
 	x0s, x1s, fxs := make([]int, w), make([]int, w), make([]float32, w)
 	for x := range w {
 		x0s[x], x1s[x], fxs[x] = srcSample(x, sw, l.Scale)
 	}
-	for y := range h {
+	parallelRows(h, func(ya, yb int) {
+		for y := ya; y < yb; y++ {
+			l.resizeRow(y, sw, sh, S, n, px, py, w, x0s, x1s, fxs, planes, dst)
+		}
+	})
+	return planes
+}
+
+func (l Letterbox) resizeRow(y, sw, sh, S, n, px, py, w int, x0s, x1s []int, fxs []float32, planes, dst []float32) {
+	{
 		y0, y1, fy := srcSample(y, sh, l.Scale)
 		for c := range 3 {
 			plane := planes[c*sw*sh : (c+1)*sw*sh]
@@ -80,7 +97,87 @@ func (l Letterbox) Fill(src image.Image, dst []float32, planes []float32) []floa
 			}
 		}
 	}
-	return planes
+}
+
+// fillPad paints the grey border around the w×h picture at (px,py).
+func fillPad(dst []float32, S, px, py, w, h int) {
+	n := S * S
+	for c := range 3 {
+		out := dst[c*n : (c+1)*n]
+		for y := range S {
+			row := out[y*S : (y+1)*S]
+			if y < py || y >= py+h {
+				for i := range row {
+					row[i] = padGrey
+				}
+				continue
+			}
+			for i := 0; i < px; i++ {
+				row[i] = padGrey
+			}
+			for i := px + w; i < S; i++ {
+				row[i] = padGrey
+			}
+		}
+	}
+}
+
+// Colour conversion tables (JFIF, as image/color): one add per channel and
+// pixel instead of three multiplies.
+var yTab, crR, cbG, crG, cbB [256]float32
+
+func init() {
+	for i := range 256 {
+		f := float32(i) - 128
+		yTab[i] = float32(i)
+		crR[i] = 1.402 * f
+		cbG[i] = -0.344136 * f
+		crG[i] = -0.714136 * f
+		cbB[i] = 1.772 * f
+	}
+}
+
+// ycbcrRow converts one row of a YCbCr picture to RGB floats in 0..1.
+func ycbcrRow(yc *image.YCbCr, x0, y int, R, G, B []float32) {
+	const k = 1.0 / 255
+	yi := yc.YOffset(x0, y)
+	ys := yc.Y[yi : yi+len(R)]
+	hshift := 0 // chroma samples cover 2 columns in 4:2:0 and 4:2:2
+	switch yc.SubsampleRatio {
+	case image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio422:
+		hshift = 1
+	case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio440:
+	default:
+		for x := range R {
+			ci := yc.COffset(x0+x, y)
+			R[x], G[x], B[x] = ycbcrToRGB(ys[x], yc.Cb[ci], yc.Cr[ci])
+		}
+		return
+	}
+	c0 := yc.COffset(x0, y)
+	cb, cr := yc.Cb[c0:], yc.Cr[c0:]
+	for x, yv := range ys {
+		ci := x >> hshift
+		Y := yTab[yv]
+		R[x] = clamp01((Y + crR[cr[ci]]) * k)
+		G[x] = clamp01((Y + cbG[cb[ci]] + crG[cr[ci]]) * k)
+		B[x] = clamp01((Y + cbB[cb[ci]]) * k)
+	}
+}
+
+// parallelRows splits rows [0,h) across the available cores.
+func parallelRows(h int, f func(y0, y1 int)) {
+	k := min(runtime.GOMAXPROCS(0), 8, max(1, h/32))
+	if k <= 1 {
+		f(0, h)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range k {
+		y0, y1 := h*i/k, h*(i+1)/k
+		wg.Go(func() { f(y0, y1) })
+	}
+	wg.Wait()
 }
 
 func srcSample(d, srcLen int, scale float64) (int, int, float32) {

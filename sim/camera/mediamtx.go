@@ -22,7 +22,8 @@ import (
 
 // FindMediamtx resolves CAMERA_MEDIAMTX: an explicit path as is; empty looks
 // for the binary infra/scripts/mediamtx.sh builds under .soms/cache in the
-// working directory or a parent, then for mediamtx on PATH.
+// working directory or a parent, then beside the running binary, then for
+// mediamtx on PATH.
 func FindMediamtx(explicit string) (string, error) {
 	if explicit != "" {
 		if _, err := os.Stat(explicit); err != nil {
@@ -30,7 +31,14 @@ func FindMediamtx(explicit string) (string, error) {
 		}
 		return explicit, nil
 	}
+	var starts []string // the working directory, then beside the running binary
 	if dir, err := os.Getwd(); err == nil {
+		starts = append(starts, dir)
+	}
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, dir := range starts {
 		for {
 			matches, _ := filepath.Glob(filepath.Join(dir, ".soms", "cache", "mediamtx", "*", "mediamtx"))
 			if len(matches) > 0 {
