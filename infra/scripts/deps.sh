@@ -13,6 +13,7 @@ declare -A need=(
   [mosquitto_passwd]=mosquitto
   [initdb]=postgresql
   [npm]=npm # onnxruntime.sh and mediamtx.sh take files from npm packages
+  [espeak-ng]=espeak-ng # the simulated VOICEVOX engine speaks with it
 )
 
 have() {
@@ -50,7 +51,7 @@ if ((${#missing[@]})); then
   rm -f "$log"
   say "installed ${missing[*]}"
 else
-  say "Debian packages present (mosquitto, postgresql)"
+  say "Debian packages present (mosquitto, postgresql, espeak-ng)"
 fi
 
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
