@@ -1,0 +1,45 @@
+# The simulator image: the soms binary plus the programs the simulator parts
+# run as children — mediamtx (the virtual camera's RTSP server, built from its
+# Go module source by infra/scripts/mediamtx.sh) and espeak-ng (the
+# VOICEVOX-compatible sim engine's voice). Used by virtual-camera and
+# voicevox-sim in the edge-mock compose; the other simulator parts (edge,
+# mockllm) run on the smaller soms image.
+#
+#   docker build -f infra/docker/sim.Dockerfile -t soms/sim:dev .
+
+ARG GO_IMAGE=golang:1.26.8-bookworm
+ARG RUNTIME_IMAGE=debian:12.11-slim
+
+FROM ${GO_IMAGE} AS mediamtx
+# npm provides hls.js, which the mediamtx source embeds.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends npm \
+ && rm -rf /var/lib/apt/lists/*
+COPY infra/scripts/mediamtx.sh /usr/local/bin/mediamtx.sh
+ARG MEDIAMTX_VERSION=v1.14.0
+RUN SOMS_CACHE=/cache MEDIAMTX_VERSION=${MEDIAMTX_VERSION} /usr/local/bin/mediamtx.sh \
+ && cp /cache/mediamtx/${MEDIAMTX_VERSION}/mediamtx /mediamtx
+
+FROM ${GO_IMAGE} AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 go build -trimpath -tags timetzdata \
+      -ldflags "-s -w" -o /out/soms ./cmd/soms
+
+FROM ${RUNTIME_IMAGE}
+LABEL org.opencontainers.image.title="soms-sim" \
+      org.opencontainers.image.source="https://github.com/somsgo/soms"
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends espeak-ng ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 10001 soms \
+ && useradd --uid 10001 --gid soms --create-home --home-dir /data --shell /usr/sbin/nologin soms
+COPY --from=mediamtx /mediamtx /usr/local/bin/mediamtx
+COPY --from=build /out/soms /usr/local/bin/soms
+USER 10001:10001
+WORKDIR /data
+ENTRYPOINT ["/usr/local/bin/soms"]
+CMD ["help"]
