@@ -1,0 +1,100 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodScenario = `name: CO2 in the meeting room
+seed: 7
+start: 2026-11-23T10:00:00+09:00
+speed: 150
+llm:
+  rules:
+    - name: vent
+      match: 'CO2'
+      tool: create_task
+      arguments: {title: 換気, description: d}
+  faults:
+    - {kind: latency, latency: 30s, count: 1}
+timeline:
+  - at: 0s
+    people: {zone: meeting_room, count: 6}
+  - at: 2m
+    zone: {zone: meeting_room, co2: 1400, window_open: false}
+  - at: 3m
+    fault: {device: swarm_hub_01.leaf_env_01, tamper: {temperature: 8}}
+  - at: 4m
+    llm_fault: {kind: error, count: 2}
+  - at: 5m
+    person: {zone: meeting_room, id: alice, posture: fallen}
+  - at: 6m
+    clock: {speed: 300}
+expect:
+  - task_created: {title: 換気, zone: meeting_room, within: 15m}
+  - task_not_created: {zone: kitchen, within: 20m}
+  - world: {zone: meeting_room, path: channels.co2.value, above: 1000, within: 10m}
+`
+
+func TestParseGood(t *testing.T) {
+	s, err := Parse("co2.yaml", []byte(goodScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Seed != 7 || s.Speed != 150 || s.Start.Hour() != 10 || len(s.Timeline) != 6 || len(s.Expect) != 3 {
+		t.Fatalf("scenario %+v", s)
+	}
+	if st := s.Timeline[1]; st.Kind != StepZone || st.At != 2*time.Minute || *st.Zone.CO2 != 1400 || st.Line != 16 {
+		t.Fatalf("step %+v", st)
+	}
+	if f := s.LLM.Faults[0]; time.Duration(f.Latency) != 30*time.Second {
+		t.Fatalf("llm fault latency %v", f.Latency)
+	}
+	if e := s.Expect[0]; e.Kind != ExpectTaskCreated || e.Within != 15*time.Minute || e.Line != 27 {
+		t.Fatalf("expectation %+v", e)
+	}
+	if s.Duration != 21*time.Minute {
+		t.Fatalf("default duration %v", s.Duration)
+	}
+}
+
+func TestParseErrorsHaveLines(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"unknown step kind", "name: x\ntimeline:\n  - at: 1m\n    people: {zone: main, count: 1}\n  - at: 2m\n    foo: {}\n", `s.yaml:6: unknown step kind "foo"`},
+		{"unknown field in a step", "name: x\ntimeline:\n  - at: 1m\n    people: {zone: main, count: 1, colour: red}\n", `s.yaml:4: unknown field "colour"`},
+		{"two actions", "name: x\ntimeline:\n  - at: 1m\n    people: {zone: main, count: 1}\n    zone: {zone: main, co2: 900}\n", `s.yaml:5: step has two actions`},
+		{"missing at", "name: x\ntimeline:\n  - people: {zone: main, count: 1}\n", `s.yaml:3: step people has no "at"`},
+		{"bad duration", "name: x\ntimeline:\n  - at: soon\n    people: {zone: main, count: 1}\n", `s.yaml:3:`},
+		{"unknown zone", "name: x\ntimeline:\n  - at: 1m\n    people: {zone: attic, count: 1}\n", `s.yaml:3: zone "attic" is not in layout`},
+		{"unknown device", "name: x\ntimeline:\n  - at: 1m\n    fault: {device: toaster_01, offline: true}\n", `s.yaml:3: device "toaster_01"`},
+		{"unknown expectation", "name: x\nexpect:\n  - task_exploded: {within: 5m}\n", `s.yaml:3: unknown expectation kind "task_exploded"`},
+		{"world without comparison", "name: x\nexpect:\n  - world: {zone: main, path: channels.co2.value}\n", `s.yaml:3: world needs above`},
+		{"top-level typo", "name: x\ntimelime: []\n", `s.yaml:2: unknown field "timelime"`},
+		{"bad llm rule", "name: x\nllm:\n  rules: [{name: a, match: '(', content: c}]\n", `s.yaml:2: llm: rule "a": bad pattern`},
+		{"bad posture", "name: x\ntimeline:\n  - at: 1m\n    person: {zone: main, posture: flying}\n", `s.yaml:3: posture "flying"`},
+		{"no name", "seed: 1\n", `s.yaml: name is required`},
+		{"not yaml", "name: [x\n", `s.yaml:`},
+		{"speed", "name: x\nspeed: 99999\n", `s.yaml:2: speed must be`},
+		{"ramp channel", "name: x\ntimeline:\n  - at: 1m\n    ramp: {zone: main, channel: smell, to: 3, over: 5m}\n", `s.yaml:3: ramp channel`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error:\n%v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseCollectsEveryError(t *testing.T) {
+	in := "name: x\ntimeline:\n  - at: 1m\n    foo: {}\n  - at: 2m\n    people: {zone: attic, count: 1}\n"
+	_, err := Parse("s.yaml", []byte(in))
+	es, ok := err.(Errors)
+	if !ok || len(es) != 2 || es[0].Line != 4 || es[1].Line != 5 {
+		t.Fatalf("errors %v", err)
+	}
+}
