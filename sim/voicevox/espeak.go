@@ -13,7 +13,8 @@ import (
 )
 
 // espeak renders text with espeak-ng and returns its 16-bit mono samples and
-// rate. Text goes in on stdin, never through a shell or the argument list.
+// rate. Text goes in on stdin as SSML (see speakable), never through a shell
+// or the argument list.
 type espeak struct {
 	path  string
 	voice string
@@ -40,10 +41,10 @@ func (e espeak) render(ctx context.Context, text string, p params) ([]int16, int
 	if p.variant != "" {
 		v += "+" + p.variant
 	}
-	cmd := exec.CommandContext(ctx, e.path, "-v", v, "-b", "1",
+	cmd := exec.CommandContext(ctx, e.path, "-v", v, "-b", "1", "-m",
 		"-s", strconv.Itoa(p.wpm), "-p", strconv.Itoa(p.pitch), "-a", strconv.Itoa(p.ampl),
 		"--stdout", "--stdin")
-	cmd.Stdin = strings.NewReader(text)
+	cmd.Stdin = strings.NewReader(speakable(text))
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
