@@ -47,7 +47,7 @@ type Fault struct {
 	// Scope is "" (all), tools or voice.
 	Scope string `json:"scope,omitempty" yaml:"scope,omitempty"`
 	// Used counts the requests it has applied to.
-	Used int `json:"used" yaml:"-"`
+	Used int `json:"used" yaml:"used,omitempty"`
 }
 
 // Validate checks a fault.

@@ -89,6 +89,7 @@ func (m *Mock) Apply(rs RuleSet) error {
 	}
 	for i := range rs.Faults {
 		f := rs.Faults[i]
+		f.Used = 0
 		m.faults = append(m.faults, &f)
 	}
 	return nil

@@ -40,6 +40,9 @@ func TestCO2ScenarioEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
+	if keep := os.Getenv("SOMS_SCENARIO_KEEP"); keep != "" {
+		out = keep // look at the report afterwards
+	}
 	var progress strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -26,6 +26,16 @@ type Observations struct {
 	// World holds the brain's zone documents sampled over the run.
 	World    map[string][]WorldSample
 	WorldErr string
+	// Events are the brain's world-model events.
+	Events []ObservedEvent
+}
+
+// ObservedEvent is a world-model event.
+type ObservedEvent struct {
+	At       time.Time `json:"at"`
+	Zone     string    `json:"zone"`
+	Type     string    `json:"type"`
+	Severity string    `json:"severity"`
 }
 
 // ObservedTask is a task on the dashboard backend.
@@ -108,6 +118,8 @@ func Evaluate(s *Scenario, o *Observations) []Result {
 			evalWallet(&r, e, o, from, to)
 		case e.World != nil:
 			evalWorld(&r, e, o, from, to)
+		case e.Event != nil:
+			evalEvent(&r, e, o, from, to)
 		}
 		out = append(out, r)
 	}
@@ -314,6 +326,23 @@ func evalWallet(r *Result, e Expectation, o *Observations, from, to time.Time) {
 	}
 }
 
+func evalEvent(r *Result, e Expectation, o *Observations, from, to time.Time) {
+	var types []string
+	for _, ev := range o.Events {
+		if !in(ev.At, from, to) || (e.Event.Zone != "" && ev.Zone != e.Event.Zone) {
+			continue
+		}
+		if ev.Type == e.Event.Type {
+			at := ev.At
+			r.Passed, r.At = true, &at
+			r.Message = fmt.Sprintf("%s in %s at %s", ev.Type, ev.Zone, offset(o, at))
+			return
+		}
+		types = append(types, ev.Type)
+	}
+	r.Message = fmt.Sprintf("no %s event; seen in the window: %v", e.Event.Type, types)
+}
+
 // lookup follows a dotted path through a JSON document.
 func lookup(doc any, path string) (any, bool) {
 	cur := doc
@@ -431,6 +460,9 @@ func (e Expectation) Describe() string {
 		if e.Wallet.AtMost != nil {
 			add("at_most", *e.Wallet.AtMost)
 		}
+	case e.Event != nil:
+		add("type", e.Event.Type)
+		add("zone", e.Event.Zone)
 	case e.World != nil:
 		add("zone", e.World.Zone)
 		add("path", e.World.Path)
@@ -440,7 +472,9 @@ func (e Expectation) Describe() string {
 		if e.World.Below != nil {
 			add("below", *e.World.Below)
 		}
-		add("equals", e.World.Equals)
+		if e.World.Equals != nil {
+			fmt.Fprintf(&b, " equals=%v", e.World.Equals)
+		}
 		if e.World.Always {
 			b.WriteString(" always")
 		}

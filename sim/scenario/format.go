@@ -189,6 +189,7 @@ type Expectation struct {
 	LLM     *LLMMatch
 	Wallet  *WalletCheck
 	World   *WorldCheck
+	Event   *EventMatch
 }
 
 // Expectation kinds, the keys of an expect entry.
@@ -201,6 +202,7 @@ const (
 	ExpectLLMRequests     = "llm_requests"
 	ExpectWalletBalance   = "wallet_balance"
 	ExpectWorld           = "world"
+	ExpectBrainEvent      = "brain_event"
 )
 
 // Window is the simulated-time window shared by every expectation.
@@ -269,4 +271,12 @@ type WorldCheck struct {
 	Equals any      `yaml:"equals"`
 	// Always requires every sample in the window to match (default: any).
 	Always bool `yaml:"always"`
+}
+
+// EventMatch selects world-model events (GET /world/events of the brain),
+// e.g. co2_threshold_exceeded or sensor_tamper.
+type EventMatch struct {
+	Window `yaml:",inline"`
+	Zone   string `yaml:"zone"`
+	Type   string `yaml:"type"`
 }

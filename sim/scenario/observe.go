@@ -63,6 +63,7 @@ type observer struct {
 	llm      []mockllm.Recorded
 	llmSeq   int64
 	events   map[uint64]bool
+	evList   []ObservedEvent
 	wallet   map[int64][]Sample
 	walletE  string
 	world    map[string][]WorldSample
@@ -313,6 +314,9 @@ func (o *observer) pollEvents(ctx context.Context) {
 		o.mu.Lock()
 		seen := o.events[e.Seq]
 		o.events[e.Seq] = true
+		if !seen {
+			o.evList = append(o.evList, ObservedEvent{At: e.At, Zone: e.Zone, Type: e.Type, Severity: e.Severity})
+		}
 		o.mu.Unlock()
 		if !seen {
 			o.add(Entry{At: e.At, Kind: "event", Zone: e.Zone, Text: e.Type + " (" + e.Severity + ")"})
@@ -363,7 +367,7 @@ func (o *observer) observations(end time.Time) *Observations {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	obs := &Observations{Start: o.start, End: end, VoiceErr: o.voiceErr, WalletErr: o.walletE, WorldErr: o.worldE,
-		Commands: slices.Clone(o.commands), LLM: slices.Clone(o.llm), Wallet: o.wallet, World: o.world}
+		Commands: slices.Clone(o.commands), LLM: slices.Clone(o.llm), Wallet: o.wallet, World: o.world, Events: slices.Clone(o.evList)}
 	for _, t := range o.tasks {
 		obs.Tasks = append(obs.Tasks, t)
 	}

@@ -303,7 +303,7 @@ func (p *parser) steps(node *yaml.Node, s *Scenario) {
 
 var stepKinds = []string{StepPeople, StepZone, StepPerson, StepScene, StepRamp, StepFault, StepOutside, StepLLMFault, StepLLMRules, StepClock, StepPublish}
 
-var expectKinds = []string{ExpectTaskCreated, ExpectTaskNotCreated, ExpectDeviceCommand, ExpectNoDeviceCommand, ExpectVoiceEvent, ExpectLLMRequests, ExpectWalletBalance, ExpectWorld}
+var expectKinds = []string{ExpectTaskCreated, ExpectTaskNotCreated, ExpectDeviceCommand, ExpectNoDeviceCommand, ExpectVoiceEvent, ExpectLLMRequests, ExpectWalletBalance, ExpectWorld, ExpectBrainEvent}
 
 func (p *parser) expectations(node *yaml.Node, s *Scenario) {
 	if node.Kind != yaml.SequenceNode {
@@ -343,6 +343,11 @@ func (p *parser) expectations(node *yaml.Node, s *Scenario) {
 			e.Wallet = &WalletCheck{}
 			if p.decode(v, e.Wallet) {
 				w = &e.Wallet.Window
+			}
+		case ExpectBrainEvent:
+			e.Event = &EventMatch{}
+			if p.decode(v, e.Event) {
+				w = &e.Event.Window
 			}
 		case ExpectWorld:
 			e.World = &WorldCheck{}
@@ -517,6 +522,11 @@ func (p *parser) validate(s *Scenario, lines map[string]int) {
 		case e.Wallet != nil:
 			if e.Wallet.AtLeast == nil && e.Wallet.AtMost == nil {
 				p.errorf(e.Line, "wallet_balance needs at_least or at_most")
+			}
+		case e.Event != nil:
+			optZone(e.Line, e.Event.Zone)
+			if e.Event.Type == "" {
+				p.errorf(e.Line, "brain_event needs a type (e.g. co2_threshold_exceeded)")
 			}
 		case e.World != nil:
 			zone(e.Line, e.World.Zone)
