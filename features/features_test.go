@@ -41,7 +41,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer cleanup()
-	opts := harness.Options{Binary: bin, Speed: defaultSpeed, Start: officeMorning, Layout: "builtin:office", Seed: 1}
+	opts := harness.Options{Binary: bin, Speed: defaultSpeed, Start: officeMorning, Layout: "builtin:office", Seed: 1, Cameras: true}
 	if *verbose {
 		opts.Output = os.Stdout
 	}

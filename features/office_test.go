@@ -51,6 +51,7 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	sc.Step(`^for (\d+) simulated minutes the dashboard lists no task for "([^"]+)"$`, o.noTaskFor)
 	sc.Step(`^for (\d+) simulated minutes the ventilation task for "([^"]+)" stays listed only once$`, o.ventilationTaskStaysOnce)
 	o.registerDevices(sc)
+	o.registerPerception(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task

@@ -22,6 +22,7 @@ type Config struct {
 	Layout     string  `env:"SOMS_SIM_LAYOUT" default:"builtin:meeting" doc:"office layout for the virtual edge (builtin:office, builtin:meeting, or a JSON file)"`
 	Seed       uint64  `env:"SOMS_SIM_SEED" default:"1" doc:"seed for reproducible sensor noise"`
 	FixedPorts bool    `env:"SOMS_SIM_FIXED_PORTS" default:"true" doc:"use the well-known ports (MQTT 1883, backend 8000, ...) when free"`
+	Cameras    bool    `env:"SOMS_SIM_CAMERAS" default:"true" doc:"run the virtual cameras (mediamtx, RTSP) and the perception service"`
 }
 
 // StartTime resolves the configured simulated start.
@@ -52,7 +53,7 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintln(out, "soms sim: starting Mosquitto, PostgreSQL and the services ...")
 	s, err := Start(ctx, Options{
 		Dir: cfg.DataDir, Speed: cfg.Speed, Start: start, Layout: cfg.Layout, Seed: cfg.Seed,
-		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out,
+		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out, Cameras: cfg.Cameras,
 	})
 	if err != nil {
 		return err
@@ -68,14 +69,15 @@ SOMS virtual office is up (started in %.1fs)
   dashboard API   %s/tasks/
   brain           %s/world/zones
   mock LLM        %s/control/requests
+  voice           %s/api/voice/  (engine %s/speakers)
   virtual edge    %s/zones
   sim clock       %s/clock
-  MQTT            mqtt://127.0.0.1:%d  (user %s, password %s)
+%s  MQTT            mqtt://127.0.0.1:%d  (user %s, password %s)
   PostgreSQL      %s
 Simulated time starts %s at %gx. Press Ctrl-C to stop.
 
-`, time.Since(began).Seconds(), s.URL(Backend), s.URL(Brain), s.URL(MockLLM), s.URL(Edge), s.URL(PortControl),
-		s.Ports[PortMQTT], mosqconf.UserSim, s.broker.Password(mosqconf.UserSim), s.DatabaseURL(),
+`, time.Since(began).Seconds(), s.URL(Backend), s.URL(Brain), s.URL(MockLLM), s.URL(Voice), s.URL(VoicevoxSim), s.URL(Edge), s.URL(PortControl),
+		cameraLines(s), s.Ports[PortMQTT], mosqconf.UserSim, s.broker.Password(mosqconf.UserSim), s.DatabaseURL(),
 		start.Format("2006-01-02 15:04 MST"), cfg.Speed)
 
 	client := dashboard.NewClient(s.URL(Backend), "")
@@ -107,4 +109,13 @@ Simulated time starts %s at %gx. Press Ctrl-C to stop.
 			}
 		}
 	}
+}
+
+// cameraLines lists the camera URLs when the stack has cameras.
+func cameraLines(s *Stack) string {
+	if !s.opts.Cameras {
+		return ""
+	}
+	return fmt.Sprintf("  cameras         %s/cameras  (RTSP rtsp://127.0.0.1:%d/cam_main, cam_meeting, cam_kitchen)\n  perception      %s/cameras\n",
+		s.URL(Camera), s.Ports[PortRTSP], s.URL(Perception))
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/services/perception"
+	"github.com/somsgo/soms/sim/camera"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -34,20 +36,26 @@ const (
 	PortMQTT     = "mqtt"
 	PortPostgres = "postgres"
 	PortControl  = "control"
+	PortRTSP     = "rtsp"
 )
 
 // Service names, as in `soms <service>`.
 const (
-	Backend = "backend"
-	Brain   = "brain"
-	MockLLM = "mockllm"
-	Edge    = "edge"
+	Backend     = "backend"
+	Brain       = "brain"
+	MockLLM     = "mockllm"
+	Edge        = "edge"
+	Camera      = "camera"
+	Perception  = "perception"
+	Voice       = "voice"
+	VoicevoxSim = "voicevox-sim"
 )
 
 // wellKnownPorts are used for an interactive run when free; they match the
 // original SOMS (PostgreSQL is moved off 5432 to leave a system server alone).
 var wellKnownPorts = map[string]int{
-	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090,
+	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090, PortRTSP: 8554,
+	Camera: 8015, Perception: 8019, Voice: 8002, VoicevoxSim: 50021,
 	Backend: 8000, MockLLM: 8001, Edge: 8010, Brain: 8080,
 }
 
@@ -75,6 +83,9 @@ type Options struct {
 	Output io.Writer
 	// Env adds environment variables per service (name → "KEY=value" list).
 	Env map[string][]string
+	// Cameras adds the virtual cameras (mediamtx) and the perception service
+	// running the generated YOLO-contract model on them.
+	Cameras bool
 }
 
 // service describes how to run one `soms <name>` process.
@@ -82,24 +93,51 @@ type service struct {
 	name    string
 	addrVar string
 	env     func(s *Stack) []string
+	// cameras marks the services that run only with Options.Cameras.
+	cameras bool
 }
 
 // services are started in this order; all are waited for together.
 var services = []service{
-	{MockLLM, "MOCKLLM_ADDR", nil},
+	{MockLLM, "MOCKLLM_ADDR", nil, false},
 	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
 		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token}
-	}},
+	}, false},
 	{Edge, "EDGE_ADDR", func(s *Stack) []string {
-		return []string{"EDGE_LAYOUT=" + s.opts.Layout, "SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10)}
-	}},
+		return []string{
+			"EDGE_LAYOUT=" + s.opts.Layout, "SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
+			// Scenes (soms/sim/scene/+) are simulator topics: only the sim account may write them.
+			"EDGE_SCENE_MQTT_USER=" + mosqconf.UserSim, "EDGE_SCENE_MQTT_PASS=" + s.broker.Password(mosqconf.UserSim),
+		}
+	}, false},
+	{Camera, "CAMERA_ADDR", func(s *Stack) []string {
+		return []string{
+			"CAMERA_RTSP_PORT=" + strconv.Itoa(s.Ports[PortRTSP]), "CAMERA_MEDIAMTX=" + s.mediamtx,
+			"SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
+		}
+	}, true},
+	{Perception, "PERCEPTION_ADDR", func(s *Stack) []string {
+		rtsp := "rtsp://127.0.0.1:" + strconv.Itoa(s.Ports[PortRTSP]) + "/"
+		return []string{
+			"PERCEPTION_MODEL=builtin:synthetic", "ONNXRUNTIME_LIB=" + s.ortLib,
+			"PERCEPTION_CAMERAS=cam_main@main=" + rtsp + "cam_main,cam_meeting@meeting_room=" + rtsp + "cam_meeting,cam_kitchen@kitchen=" + rtsp + "cam_kitchen",
+		}
+	}, true},
+	{VoicevoxSim, "VOICEVOX_SIM_ADDR", nil, false},
+	{Voice, "VOICE_ADDR", func(s *Stack) []string {
+		return []string{
+			"VOICEVOX_URL=" + s.URL(VoicevoxSim), "LLM_API_URL=" + s.URL(MockLLM) + "/v1", "LLM_MODEL=mock-qwen",
+			"VOICE_AUDIO_DIR=" + filepath.Join(s.Dir, "voice"), "INTERNAL_SERVICE_TOKEN=" + s.Token,
+			"VOICE_REJECTION_STOCK=5", "VOICE_ACCEPTANCE_STOCK=5",
+		}
+	}, false},
 	{Brain, "BRAIN_ADDR", func(s *Stack) []string {
 		return []string{
 			"LLM_API_URL=" + s.URL(MockLLM) + "/v1", "LLM_MODEL=mock-qwen",
 			"DASHBOARD_API_URL=" + s.URL(Backend), "INTERNAL_SERVICE_TOKEN=" + s.Token,
-			"DATABASE_URL=" + s.DatabaseURL(),
+			"DATABASE_URL=" + s.DatabaseURL(), "VOICE_SERVICE_URL=" + s.URL(Voice),
 		}
-	}},
+	}, false},
 }
 
 // Stack is a running native SOMS.
@@ -113,8 +151,11 @@ type Stack struct {
 
 	opts   Options
 	tmpDir bool
-	out    *lineWriter
-	bus    *bus.Client
+	// mediamtx and ortLib are resolved by the harness, whose working
+	// directory is the checkout (the services run in Dir).
+	mediamtx, ortLib string
+	out              *lineWriter
+	bus              *bus.Client
 
 	broker      *Broker
 	postgres    *Postgres
@@ -151,6 +192,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s := &Stack{
 		opts: opts, out: &lineWriter{out: out}, Token: secret(),
 		procs: map[string]*proc{}, failed: make(chan error, 16),
+	}
+	if opts.Cameras {
+		if s.mediamtx, err = camera.FindMediamtx(""); err != nil {
+			return nil, fmt.Errorf("virtual cameras need mediamtx: %w (run infra/scripts/mediamtx.sh or make deps)", err)
+		}
+		s.ortLib = perception.FindRuntimeLibrary("")
+		if _, statErr := os.Stat(s.ortLib); statErr != nil {
+			return nil, fmt.Errorf("perception needs the ONNX Runtime library (%s not found): run infra/scripts/onnxruntime.sh or make deps", s.ortLib)
+		}
 	}
 	if opts.Dir == "" {
 		if s.Dir, err = os.MkdirTemp("", "soms-sim-"); err != nil {
@@ -234,8 +284,19 @@ func (s *Stack) SetClock(ctx context.Context, st clock.State) error {
 	return nil
 }
 
-func (s *Stack) startServices(ctx context.Context) error {
+// active are the services this stack runs.
+func (s *Stack) active() []service {
+	var out []service
 	for _, svc := range services {
+		if !svc.cameras || s.opts.Cameras {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+func (s *Stack) startServices(ctx context.Context) error {
+	for _, svc := range s.active() {
 		env := append(baseEnv(),
 			svc.addrVar+"=127.0.0.1:"+strconv.Itoa(s.Ports[svc.name]),
 			"MQTT_BROKER=127.0.0.1", "MQTT_PORT="+strconv.Itoa(s.Ports[PortMQTT]),
@@ -255,7 +316,7 @@ func (s *Stack) startServices(ctx context.Context) error {
 		s.mu.Unlock()
 		go s.watch(p)
 	}
-	for _, svc := range services {
+	for _, svc := range s.active() {
 		if err := s.waitReady(ctx, svc.name); err != nil {
 			return err
 		}

@@ -11,9 +11,13 @@ import (
 
 	"github.com/somsgo/soms/services/backend"
 	"github.com/somsgo/soms/services/brain"
+	"github.com/somsgo/soms/services/perception"
+	voicesvc "github.com/somsgo/soms/services/voice"
+	"github.com/somsgo/soms/sim/camera"
 	"github.com/somsgo/soms/sim/edge"
 	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
+	"github.com/somsgo/soms/sim/voicevox"
 )
 
 // Command is one subcommand configured from the environment.
@@ -45,7 +49,11 @@ func All() []Command {
 		service("brain", "cognitive loop: world model, LLM tools, decisions", brain.Run),
 		service("backend", "dashboard API: tasks for people", backend.Run),
 		service("edge", "simulator: virtual edge devices and office physics", edge.Run),
+		service("voice", "voice: announcement texts (LLM) and speech (VOICEVOX), audio files", voicesvc.Run),
+		service("perception", "camera streams → YOLO11 on ONNX Runtime → occupancy/activity/fall on MQTT", perception.Run),
 		service("mockllm", "simulator: OpenAI-compatible mock LLM", mockllm.Run),
+		service("voicevox-sim", "simulator: VOICEVOX-compatible engine speaking with espeak-ng", voicevox.Run),
+		service("camera", "simulator: virtual cameras (mediamtx + rendered scenes over RTSP)", camera.Run),
 		{
 			Name: "sim", Summary: "run the whole virtual office natively (Mosquitto, PostgreSQL, every service)",
 			NewConfig: func() any { return new(harness.Config) },
