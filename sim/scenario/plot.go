@@ -32,10 +32,10 @@ var lineColours = []color.RGBA{
 	{R: 188, G: 189, B: 34, A: 255}, {R: 227, G: 119, B: 194, A: 255}, {R: 127, G: 127, B: 127, A: 255},
 }
 
-// plotChannel draws one zone channel over the run as SVG, with a vertical
+// plotChannel draws one zone channel over the run (format svg or png), with a vertical
 // marker for each step, task, command, speech and world-model event in the
 // zone (or office-wide).
-func plotChannel(zone, channel string, devs map[string][]Point, markers []Entry, start time.Time) ([]byte, error) {
+func plotChannel(zone, channel string, devs map[string][]Point, markers []Entry, start time.Time, format string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = zone + " — " + channel
 	p.X.Label.Text = "simulated minutes from start"
@@ -107,7 +107,7 @@ func plotChannel(zone, channel string, devs map[string][]Point, markers []Entry,
 	if p.X.Max <= 0 {
 		p.X.Max = 1
 	}
-	w, err := p.WriterTo(7.5*vg.Inch, 2.6*vg.Inch, "svg")
+	w, err := p.WriterTo(7.5*vg.Inch, 2.6*vg.Inch, format)
 	if err != nil {
 		return nil, err
 	}

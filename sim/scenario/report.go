@@ -137,7 +137,7 @@ func HTML(rep *Report) ([]byte, error) {
 			if !ok {
 				continue
 			}
-			svg, err := plotChannel(z, ch, devs, rep.Timeline, rep.Start)
+			svg, err := plotChannel(z, ch, devs, rep.Timeline, rep.Start, "svg")
 			if err != nil {
 				return nil, fmt.Errorf("plot %s/%s: %w", z, ch, err)
 			}
