@@ -24,7 +24,8 @@ func TestBackoff(t *testing.T) {
 // reached: the completion stands, the reward stays pending, and the loop
 // retries it on the clock's schedule with growing back-off.
 func TestPaymentRetriedByClock(t *testing.T) {
-	e := newEnvWith(t, envOpts{payer: unavailableWallet{}})
+	// Nothing listens on this address: a real HTTP failure.
+	e := newEnvWith(t, envOpts{payer: newWalletPayer("http://"+freeAddr(t), token)})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	alice := e.person(t, "alice")

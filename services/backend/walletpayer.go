@@ -2,15 +2,36 @@ package backend
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/somsgo/soms/internal/wallet"
 )
 
-// newWalletPayer pays through the wallet service. Until the wallet client
-// lands it reports the wallet as unavailable, so rewards stay pending.
-func newWalletPayer(baseURL, token string) RewardPayer { return unavailableWallet{} }
+// walletPayer pays task rewards through the wallet service, which is
+// idempotent per task id: a retry after a lost answer returns the first
+// transaction instead of paying again.
+type walletPayer struct{ c *wallet.Client }
 
-type unavailableWallet struct{}
+func newWalletPayer(baseURL, token string) RewardPayer {
+	return walletPayer{c: wallet.NewClient(baseURL, token, nil)}
+}
 
-func (unavailableWallet) PayTaskReward(context.Context, Reward) (string, error) {
-	return "", errors.New("wallet client not wired yet")
+func (p walletPayer) PayTaskReward(ctx context.Context, r Reward) (string, error) {
+	req := wallet.TaskReward{UserID: r.UserID, Amount: r.Amount, TaskID: r.TaskID, Description: r.Description}
+	tx, err := p.c.PayTaskReward(ctx, req)
+	if wallet.IsStatus(err, http.StatusNotFound) {
+		// The person has no wallet yet: open it (idempotent) and pay again.
+		if _, oerr := p.c.OpenWallet(ctx, r.UserID); oerr != nil && !wallet.Permanent(oerr) {
+			return "", fmt.Errorf("open wallet of user %d: %w", r.UserID, oerr)
+		}
+		tx, err = p.c.PayTaskReward(ctx, req)
+	}
+	if err != nil {
+		if wallet.Permanent(err) {
+			return "", fmt.Errorf("%w: %w", ErrPaymentRefused, err)
+		}
+		return "", err
+	}
+	return tx.ID, nil
 }
