@@ -52,6 +52,7 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	sc.Step(`^for (\d+) simulated minutes the ventilation task for "([^"]+)" stays listed only once$`, o.ventilationTaskStaysOnce)
 	o.registerDevices(sc)
 	o.registerPerception(sc)
+	o.registerVoice(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task
