@@ -101,7 +101,7 @@ func ParseResponse(data []byte) (Message, error) {
 	}
 	m := out.Choices[0].Message
 	m.Content = Content(StripThink(string(m.Content)))
-	return m, nil
+	return RecoverTextToolCalls(m), nil
 }
 
 var thinkBlock = regexp.MustCompile(`(?s)<think>.*?(</think>|$)`)
