@@ -21,11 +21,7 @@ import (
 // once registered, config.Describe of its real Config decides. Remove an
 // entry when its command lands in commands.All().
 var pending = map[string]string{
-	"wallet":       "services/wallet",
-	"voice":        "services/voice",
-	"voicevox-sim": "sim/voicevox",
-	"camera":       "sim/camera",
-	"perception":   "services/perception",
+	"wallet": "services/wallet",
 }
 
 // pendingFallback lists what a pending command whose package does not exist

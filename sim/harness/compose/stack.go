@@ -293,6 +293,12 @@ func (s *Stack) HostPort(name string, containerPort int) int {
 	return s.ports[service(name)][containerPort]
 }
 
+// RTSP is the virtual cameras' RTSP base URL (rtsp://127.0.0.1:port); a
+// camera's stream is RTSP() + "/" + its id.
+func (s *Stack) RTSP() string {
+	return "rtsp://127.0.0.1:" + strconv.Itoa(s.HostPort("virtual-camera", 8554))
+}
+
 // MQTT is the broker configuration for user (soms, sim or monitor).
 func (s *Stack) MQTT(user string) bus.Config {
 	pass := map[string]string{

@@ -91,6 +91,9 @@ func TestPortOverride(t *testing.T) {
 	if s.URL("wallet") == s.URL("backend") {
 		t.Error("wallet and backend share a URL")
 	}
+	if !strings.HasPrefix(s.RTSP(), "rtsp://127.0.0.1:") || s.RTSP() == "rtsp://127.0.0.1:0" {
+		t.Errorf("RTSP() = %q", s.RTSP())
+	}
 	mq := s.MQTT("sim")
 	if mq.Port == 0 || mq.Pass != env["MQTT_SIM_PASS"] || mq.User != "sim" {
 		t.Errorf("MQTT(sim) = %+v", mq)
