@@ -53,6 +53,7 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	o.registerDevices(sc)
 	o.registerPerception(sc)
 	o.registerVoice(sc)
+	o.registerLLM(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task
