@@ -17,7 +17,7 @@ func BenchmarkOfficeDay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, speed := range []float64{200, 500} {
+	for _, speed := range []float64{200, 500, 1000} {
 		b.Run(fmt.Sprintf("speed=%g", speed), func(b *testing.B) {
 			for b.Loop() {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
