@@ -138,17 +138,15 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	defer stack.Stop()
 	r := &run{sc: sc, opts: opts, stack: stack, speed: speed, http: &http.Client{Timeout: 10 * time.Second}}
 	rep, err := r.play(ctx, began)
-	if err != nil {
-		return rep, err
-	}
-	if opts.OutDir != "" {
-		files, err := WriteReport(opts.OutDir, &rep)
-		if err != nil {
-			return rep, err
+	// A run cut short (stalled clock, dead service) still gets its report.
+	if opts.OutDir != "" && rep.Name != "" {
+		files, werr := WriteReport(opts.OutDir, &rep)
+		if werr != nil {
+			return rep, errors.Join(err, werr)
 		}
 		rep.Files = files
 	}
-	return rep, nil
+	return rep, err
 }
 
 func (r *run) progress(format string, args ...any) {
