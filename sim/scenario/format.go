@@ -25,7 +25,10 @@ type Scenario struct {
 	Duration    time.Duration `yaml:"duration"`
 	// Layout is the edge layout: builtin:office, builtin:meeting,
 	// builtin:original, or a JSON file relative to the scenario.
-	Layout   string        `yaml:"layout"`
+	Layout string `yaml:"layout"`
+	// Cameras adds the virtual cameras and perception to the stack, so
+	// occupancy, activity and falls are seen by the product's perception.
+	Cameras  bool          `yaml:"cameras"`
 	LLM      LLM           `yaml:"llm"`
 	Timeline []Step        `yaml:"timeline"`
 	Expect   []Expectation `yaml:"expect"`

@@ -205,6 +205,8 @@ func Parse(file string, data []byte) (*Scenario, error) {
 			p.decode(v, &s.Duration)
 		case "layout":
 			p.decode(v, &s.Layout)
+		case "cameras":
+			p.decode(v, &s.Cameras)
 		case "llm":
 			p.decode(v, &s.LLM)
 		case "timeline":
@@ -212,7 +214,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		case "expect":
 			p.expectations(v, s)
 		default:
-			p.errorf(k.Line, "unknown field %q (expected name, description, seed, start, speed, duration, layout, llm, timeline, expect)", k.Value)
+			p.errorf(k.Line, "unknown field %q (expected name, description, seed, start, speed, duration, layout, cameras, llm, timeline, expect)", k.Value)
 		}
 	}
 	p.validate(s, lines)

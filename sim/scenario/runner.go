@@ -130,7 +130,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	stack, err := harness.Start(ctx, harness.Options{
 		Binary: opts.Binary, Speed: 0, Start: sc.Start, Layout: sc.Layout, Seed: sc.Seed,
-		LogLevel: opts.LogLevel, Output: opts.Output,
+		LogLevel: opts.LogLevel, Output: opts.Output, Cameras: sc.Cameras,
 	})
 	if err != nil {
 		return Report{}, fmt.Errorf("scenario %s: starting the stack: %w", sc.Name, err)
