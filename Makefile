@@ -25,6 +25,8 @@ lint: ## gofmt and go vet must be clean
 	@out=$$(find . -name '*.go' -not -path './.git/*' | xargs gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# Every service but perception ships in a static image: keep the no-cgo build working.
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/soms
 
 bench: deps ## benchmarks with memory figures
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./...

@@ -1,11 +1,11 @@
+//go:build cgo
+
 package perception
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -16,9 +16,6 @@ import (
 
 // This file is the only place that touches ONNX Runtime (cgo through
 // onnxruntime_go).
-
-// BuiltinSynthetic names the generated test model instead of a file.
-const BuiltinSynthetic = "builtin:synthetic"
 
 // ONNX Runtime keeps one environment per process; onnxruntime_go mirrors that
 // with package state, so initialisation is guarded here once for the process.
@@ -48,56 +45,6 @@ func initRuntime(lib string) error {
 	}
 	ortEnv.lib = lib
 	return nil
-}
-
-// FindRuntimeLibrary resolves ONNXRUNTIME_LIB: an explicit path is used as is;
-// empty looks for the library onnxruntime.sh installs under .soms/cache in the
-// working directory or its parents, then falls back to the dynamic loader's
-// search path (libonnxruntime.so).
-func FindRuntimeLibrary(explicit string) string {
-	if explicit != "" {
-		return explicit
-	}
-	if p := findCached(filepath.Join("onnxruntime", "*", "libonnxruntime.so")); p != "" {
-		return p
-	}
-	return "libonnxruntime.so"
-}
-
-// findCached looks for pattern under .soms/cache in the working directory
-// and each parent, then beside the running binary (bin/soms → .soms/cache),
-// newest version directory first.
-func findCached(pattern string) string {
-	var starts []string
-	if dir, err := os.Getwd(); err == nil {
-		starts = append(starts, dir)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		for {
-			matches, _ := filepath.Glob(filepath.Join(dir, ".soms", "cache", pattern))
-			if len(matches) > 0 {
-				sort.Sort(sort.Reverse(sort.StringSlice(matches)))
-				return matches[0]
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	return ""
-}
-
-// EngineConfig says which model to run where.
-type EngineConfig struct {
-	Library  string // ONNX Runtime shared library
-	Model    string // .onnx path or BuiltinSynthetic
-	Provider string // cpu, cuda or rocm
-	Threads  int    // intra-op threads; 0 lets ONNX Runtime choose
 }
 
 // Engine runs one YOLO model. Run is not safe for concurrent use; a camera

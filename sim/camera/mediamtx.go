@@ -11,12 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/somsgo/soms/internal/cachedir"
 	"github.com/somsgo/soms/internal/clock"
 )
 
@@ -31,26 +31,8 @@ func FindMediamtx(explicit string) (string, error) {
 		}
 		return explicit, nil
 	}
-	var starts []string // the working directory, then beside the running binary
-	if dir, err := os.Getwd(); err == nil {
-		starts = append(starts, dir)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		for {
-			matches, _ := filepath.Glob(filepath.Join(dir, ".soms", "cache", "mediamtx", "*", "mediamtx"))
-			if len(matches) > 0 {
-				sort.Sort(sort.Reverse(sort.StringSlice(matches)))
-				return matches[0], nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
+	if p := cachedir.Find(cachedir.Mediamtx); p != "" {
+		return p, nil
 	}
 	if p, err := exec.LookPath("mediamtx"); err == nil {
 		return p, nil

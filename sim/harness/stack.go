@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,11 +23,10 @@ import (
 
 	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/cachedir"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/topic"
-	"github.com/somsgo/soms/services/perception"
-	"github.com/somsgo/soms/sim/camera"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -194,12 +194,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		procs: map[string]*proc{}, failed: make(chan error, 16),
 	}
 	if opts.Cameras {
-		if s.mediamtx, err = camera.FindMediamtx(""); err != nil {
-			return nil, fmt.Errorf("virtual cameras need mediamtx: %w (run infra/scripts/mediamtx.sh or make deps)", err)
+		// Resolved here: the services run in Dir, away from the checkout.
+		if s.mediamtx = cachedir.Find(cachedir.Mediamtx); s.mediamtx == "" {
+			if s.mediamtx, err = exec.LookPath("mediamtx"); err != nil {
+				return nil, errors.New("virtual cameras need mediamtx: run infra/scripts/mediamtx.sh (make deps does)")
+			}
 		}
-		s.ortLib = perception.FindRuntimeLibrary("")
-		if _, statErr := os.Stat(s.ortLib); statErr != nil {
-			return nil, fmt.Errorf("perception needs the ONNX Runtime library (%s not found): run infra/scripts/onnxruntime.sh or make deps", s.ortLib)
+		if s.ortLib = cachedir.Find(cachedir.ONNXRuntime); s.ortLib == "" {
+			return nil, errors.New("perception needs the ONNX Runtime library: run infra/scripts/onnxruntime.sh (make deps does)")
 		}
 	}
 	if opts.Dir == "" {

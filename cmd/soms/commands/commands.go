@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/somsgo/soms/internal/healthprobe"
 	"github.com/somsgo/soms/services/backend"
 	"github.com/somsgo/soms/services/brain"
 	"github.com/somsgo/soms/services/perception"
@@ -54,6 +55,13 @@ func All() []Command {
 		service("mockllm", "simulator: OpenAI-compatible mock LLM", mockllm.Run),
 		service("voicevox-sim", "simulator: VOICEVOX-compatible engine speaking with espeak-ng", voicevox.Run),
 		service("camera", "simulator: virtual cameras (mediamtx + rendered scenes over RTSP)", camera.Run),
+		{
+			Name: "healthcheck", Summary: "probe http(s)://…/readyz or tcp://host:port; exit 0 when healthy (container healthchecks)",
+			NewConfig: func() any { return new(healthprobe.Config) },
+			Run: func(ctx context.Context, cfg any, args []string, stdout io.Writer) error {
+				return healthprobe.Run(ctx, *cfg.(*healthprobe.Config), args, stdout)
+			},
+		},
 		{
 			Name: "sim", Summary: "run the whole virtual office natively (Mosquitto, PostgreSQL, every service)",
 			NewConfig: func() any { return new(harness.Config) },
