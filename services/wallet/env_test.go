@@ -3,6 +3,7 @@ package wallet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -129,3 +130,5 @@ func (e *env) do(t testing.TB, method, path, tok, body string, hdr ...string) (i
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
 }
+
+func errorAs(err error, target **api.APIError) bool { return errors.As(err, target) }
