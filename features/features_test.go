@@ -17,7 +17,7 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/somsgo/soms/sim/harness"
+	"github.com/somsgo/soms/internal/clock"
 )
 
 var (
@@ -25,9 +25,9 @@ var (
 	verbose = flag.Bool("godog.logs", false, "stream the services' logs while running")
 )
 
-// sys is the stack the whole suite runs against; each scenario gets fresh
+// sys is the system the whole suite runs against; each scenario gets fresh
 // services and an empty database through Reset.
-var sys *harness.Stack
+var sys system
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -41,19 +41,15 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer cleanup()
-	opts := harness.Options{Binary: bin, Speed: defaultSpeed, Start: officeMorning, Layout: "builtin:office", Seed: 1, Cameras: true}
-	if *verbose {
-		opts.Output = os.Stdout
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	began := time.Now()
-	sys, err = harness.Start(ctx, opts)
+	sys, err = startSystem(ctx, bin, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed})
 	cancel()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "acceptance suite: the native stack did not start:", err)
+		fmt.Fprintln(os.Stderr, "acceptance suite: the system did not start:", err)
 		return 1
 	}
-	fmt.Printf("acceptance suite: native stack up in %.1fs\n", time.Since(began).Seconds())
+	fmt.Printf("acceptance suite: system up in %.1fs\n", time.Since(began).Seconds())
 	defer func() {
 		if err := sys.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "acceptance suite: stopping the stack:", err)
@@ -104,7 +100,7 @@ func initializeScenario(sc *godog.ScenarioContext) {
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		if err != nil {
 			fmt.Printf("\n--- scenario %q failed; recent service logs:\n", s.Name)
-			for _, name := range harness.Services() {
+			for _, name := range sys.Services() {
 				for _, line := range sys.Logs(name, 25) {
 					fmt.Printf("%-8s| %s\n", name, line)
 				}

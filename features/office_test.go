@@ -24,7 +24,7 @@ var officeMorning = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*
 
 // office is one scenario's view of the running system.
 type office struct {
-	sys  *harness.Stack
+	sys  system
 	dash *dashboard.Client
 	http *http.Client
 	mqtt *recorder
@@ -33,7 +33,7 @@ type office struct {
 func (o *office) reset(ctx context.Context) error {
 	o.dash = dashboard.NewClient(o.sys.URL(harness.Backend), "")
 	o.http = &http.Client{Timeout: 10 * time.Second}
-	if err := o.sys.RestartServices(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
+	if err := o.sys.Reset(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
 		return err
 	}
 	o.mqtt.close()
@@ -69,7 +69,9 @@ func (o *office) ventilationTaskStaysOnce(ctx context.Context, minutes int, zone
 }
 
 func (o *office) clockRunsAt(ctx context.Context, speed int) error {
-	return o.call(ctx, http.MethodPut, o.sys.URL(harness.PortControl)+"/clock", map[string]any{"speed": speed}, nil)
+	st := o.sys.Clock().State()
+	st.Speed = float64(speed)
+	return o.sys.SetClock(ctx, st)
 }
 
 func (o *office) zoneOccupiedBy(ctx context.Context, zone string, people int) error {
@@ -149,8 +151,8 @@ func (o *office) noTaskFor(ctx context.Context, minutes int, zone string) error 
 // within polls cond until it holds or d of simulated time has passed. A wall
 // deadline guards against a paused clock.
 func (o *office) within(ctx context.Context, d time.Duration, cond func() (bool, error)) error {
-	deadline := o.sys.Clock.Now().Add(d)
-	speed := o.sys.Clock.State().Speed
+	deadline := o.sys.Clock().Now().Add(d)
+	speed := o.sys.Clock().State().Speed
 	wallCap := 2 * time.Minute
 	if speed > 0 {
 		wallCap = time.Duration(float64(d)/speed)*3 + 30*time.Second
@@ -164,7 +166,7 @@ func (o *office) within(ctx context.Context, d time.Duration, cond func() (bool,
 		if ok {
 			return nil
 		}
-		if !o.sys.Clock.Now().Before(deadline) {
+		if !o.sys.Clock().Now().Before(deadline) {
 			return timedOut{d}
 		}
 		if time.Now().After(wallDeadline) {
