@@ -64,7 +64,7 @@ func (l *Ledger) Demurrage(ctx context.Context, at time.Time) (api.Demurrage, er
 			if id == "" {
 				continue // cannot happen while the period row is ours; never charge twice
 			}
-			if _, err := appendLegs(ctx, tx, id, created, []leg{{c.user, -c.amount}, {api.BurnID, c.amount}}); err != nil {
+			if _, err := appendLegs(ctx, tx, id, created, []leg{{c.user, -c.amount}, {api.BurnID, c.amount}}, false); err != nil {
 				return err
 			}
 			d.Charged++

@@ -94,35 +94,38 @@ type txRow struct {
 // rollback), so exactly one of them proceeds. It returns the new id, or ""
 // when the reference was already used.
 func claim(ctx context.Context, tx pgx.Tx, t txRow) (string, time.Time, error) {
-	var id string
-	var at time.Time
-	err := tx.QueryRow(ctx, `INSERT INTO wallet.transactions (kind, reference_id, amount, fee, from_account, to_account, description, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (reference_id) DO NOTHING RETURNING id::text, created_at`,
-		t.kind, t.ref, t.amount, t.fee, t.from, t.to, t.desc, t.at).Scan(&id, &at)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", time.Time{}, nil
-	}
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("record transaction: %w", err)
-	}
-	return id, at, nil
+	b := &pgx.Batch{}
+	t.queueClaim(b)
+	res := tx.SendBatch(ctx, b)
+	defer res.Close()
+	return readClaim(res)
 }
 
-// appendLegs writes the legs of transaction id in lock order and returns
-// them with their balance_after.
-func appendLegs(ctx context.Context, tx pgx.Tx, id string, at time.Time, legs []leg) ([]api.Entry, error) {
+// batcher is a transaction or a connection in a pipelined transaction.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// appendLegs writes the legs of transaction id in lock order in one round
+// trip and returns them with their balance_after. With commit, COMMIT rides
+// in the same batch, so the hot system accounts (issuer, burn) stay locked
+// only while the server executes it.
+func appendLegs(ctx context.Context, q batcher, id string, at time.Time, legs []leg, commit bool) ([]api.Entry, error) {
 	lockOrder(legs)
 	b := &pgx.Batch{}
 	for _, lg := range legs {
 		b.Queue(`INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
 			VALUES ($1, $2, $3, 0, $4) RETURNING id, balance_after`, id, lg.account, lg.amount, at)
 	}
-	res := tx.SendBatch(ctx, b)
+	if commit {
+		b.Queue("COMMIT")
+	}
+	res := q.SendBatch(ctx, b)
+	defer res.Close()
 	out := make([]api.Entry, 0, len(legs))
 	for _, lg := range legs {
 		e := api.Entry{TransactionID: id, UserID: lg.account, Amount: lg.amount, CreatedAt: at}
 		if err := res.QueryRow().Scan(&e.ID, &e.BalanceAfter); err != nil {
-			_ = res.Close()
 			if isConstraint(err, "balance_non_negative") {
 				return nil, fmt.Errorf("%w: account %d cannot pay %d", ErrInsufficient, lg.account, -lg.amount)
 			}
@@ -130,10 +133,56 @@ func appendLegs(ctx context.Context, tx pgx.Tx, id string, at time.Time, legs []
 		}
 		out = append(out, e)
 	}
+	if commit {
+		if _, err := res.Exec(); err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+	}
 	if err := res.Close(); err != nil {
 		return nil, fmt.Errorf("append legs: %w", err)
 	}
 	return out, nil
+}
+
+// pipelined runs f on one connection for a transaction that f opens with
+// BEGIN inside its first batch and closes with COMMIT inside its last: two
+// round trips for a whole write. Whatever f leaves open is rolled back.
+func (l *Ledger) pipelined(ctx context.Context, f func(*pgxpool.Conn) error) error {
+	conn, err := l.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("database connection: %w", err)
+	}
+	defer func() {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_, _ = conn.Exec(rctx, "ROLLBACK") // if this fails the pool discards the connection
+			cancel()
+		}
+		conn.Release()
+	}()
+	return f(conn)
+}
+
+const claimSQL = `INSERT INTO wallet.transactions (kind, reference_id, amount, fee, from_account, to_account, description, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (reference_id) DO NOTHING RETURNING id::text, created_at`
+
+func (t txRow) queueClaim(b *pgx.Batch) {
+	b.Queue(claimSQL, t.kind, t.ref, t.amount, t.fee, t.from, t.to, t.desc, t.at)
+}
+
+// readClaim reads a queued claim: the new id, or "" when the reference was
+// already used.
+func readClaim(res pgx.BatchResults) (string, time.Time, error) {
+	var id string
+	var at time.Time
+	err := res.QueryRow().Scan(&id, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("record transaction: %w", err)
+	}
+	return id, at, nil
 }
 
 func isConstraint(err error, name string) bool {
@@ -192,19 +241,31 @@ func (l *Ledger) PayTaskReward(ctx context.Context, r api.TaskReward) (api.Trans
 	t := txRow{kind: api.KindTaskReward, ref: TaskReference(r.TaskID), desc: r.Description,
 		amount: r.Amount, from: api.IssuerID, to: r.UserID, at: now}
 	var out api.Transaction
-	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO wallet.accounts (id, kind, created_at, updated_at) VALUES ($1, 'person', $2, $2)
-			ON CONFLICT (id) DO NOTHING`, r.UserID, now); err != nil {
+	err := l.pipelined(ctx, func(conn *pgxpool.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(`INSERT INTO wallet.accounts (id, kind, created_at, updated_at) VALUES ($1, 'person', $2, $2)
+			ON CONFLICT (id) DO NOTHING`, r.UserID, now)
+		t.queueClaim(b)
+		res := conn.SendBatch(ctx, b)
+		defer res.Close()
+		if _, err := res.Exec(); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if _, err := res.Exec(); err != nil {
 			return fmt.Errorf("open wallet: %w", err)
 		}
-		id, at, err := claim(ctx, tx, t)
+		id, at, err := readClaim(res)
 		if err != nil {
 			return err
+		}
+		if err := res.Close(); err != nil {
+			return fmt.Errorf("claim: %w", err)
 		}
 		if id == "" {
 			return errDuplicate
 		}
-		legs, err := appendLegs(ctx, tx, id, at, []leg{{r.UserID, r.Amount}, {api.IssuerID, -r.Amount}})
+		legs, err := appendLegs(ctx, conn, id, at, []leg{{r.UserID, r.Amount}, {api.IssuerID, -r.Amount}}, true)
 		if err != nil {
 			return err
 		}
@@ -278,15 +339,6 @@ func (l *Ledger) Transfer(ctx context.Context, in api.Transfer) (api.Transaction
 	if len(in.IdempotencyKey) > 200 {
 		f["idempotency_key"] = "must be at most 200 bytes"
 	}
-	if len(f) == 0 {
-		circ, err := l.Circulating(ctx)
-		if err != nil {
-			return api.Transaction{}, err
-		}
-		if m := l.rules.MinTransferFor(circ); in.Amount < m {
-			f["amount"] = fmt.Sprintf("below the minimum transfer of %d milli-units", m)
-		}
-	}
 	if len(f) > 0 {
 		return api.Transaction{}, f
 	}
@@ -300,15 +352,27 @@ func (l *Ledger) Transfer(ctx context.Context, in api.Transfer) (api.Transaction
 		t.ref = "p2p:auto:" + randomKey()
 	}
 	var out api.Transaction
-	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		// Lock both people first (ascending id), which also tells unknown
-		// wallets apart and reads the sender's balance under the lock.
-		rows, err := tx.Query(ctx, `SELECT id, balance FROM wallet.accounts WHERE id = ANY($1) AND kind = 'person'
+	err := l.pipelined(ctx, func(conn *pgxpool.Conn) error {
+		// One round trip: lock both people (ascending id, the global lock
+		// order), read the circulating supply for the minimum, and claim the
+		// reference. A missing wallet makes the claim fail (foreign key);
+		// the lock query tells which one it was.
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(`SELECT id, balance FROM wallet.accounts WHERE id = ANY($1) AND kind = 'person'
 			ORDER BY id FOR UPDATE`, []int64{in.FromUserID, in.ToUserID})
+		b.Queue(`SELECT -coalesce(sum(balance), 0) FROM wallet.accounts WHERE id IN (0, -1)`)
+		t.queueClaim(b)
+		res := conn.SendBatch(ctx, b)
+		defer res.Close()
+		if _, err := res.Exec(); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		bal := map[int64]int64{}
+		rows, err := res.Query()
 		if err != nil {
 			return fmt.Errorf("lock wallets: %w", err)
 		}
-		bal := map[int64]int64{}
 		for rows.Next() {
 			var id, b int64
 			if err := rows.Scan(&id, &b); err != nil {
@@ -321,23 +385,33 @@ func (l *Ledger) Transfer(ctx context.Context, in api.Transfer) (api.Transaction
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("lock wallets: %w", err)
 		}
+		var circ int64
+		if err := res.QueryRow().Scan(&circ); err != nil {
+			return fmt.Errorf("circulating supply: %w", err)
+		}
 		for _, u := range []int64{in.FromUserID, in.ToUserID} {
 			if _, ok := bal[u]; !ok {
 				return fmt.Errorf("%w: no wallet for user %d", ErrNotFound, u)
 			}
 		}
-		id, at, err := claim(ctx, tx, t)
+		id, at, err := readClaim(res)
 		if err != nil {
 			return err
 		}
+		if err := res.Close(); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
 		if id == "" {
-			return errDuplicate
+			return errDuplicate // a retry is answered even if the rules changed since
+		}
+		if m := l.rules.MinTransferFor(circ); in.Amount < m {
+			return FieldErrors{"amount": fmt.Sprintf("below the minimum transfer of %d milli-units", m)}
 		}
 		if have := bal[in.FromUserID]; have < in.Amount {
 			return fmt.Errorf("%w: user %d has %d milli-units, the transfer needs %d", ErrInsufficient, in.FromUserID, have, in.Amount)
 		}
-		legs, err := appendLegs(ctx, tx, id, at, []leg{
-			{in.FromUserID, -in.Amount}, {in.ToUserID, in.Amount - fee}, {api.BurnID, fee}})
+		legs, err := appendLegs(ctx, conn, id, at, []leg{
+			{in.FromUserID, -in.Amount}, {in.ToUserID, in.Amount - fee}, {api.BurnID, fee}}, true)
 		if err != nil {
 			return err
 		}
