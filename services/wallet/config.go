@@ -2,7 +2,7 @@
 // (milli-units) in the "wallet" schema. People earn task rewards issued by the
 // system wallet (user 0), transfer to each other with a burned fee, and lose
 // a little to demurrage above an exemption. Every write is idempotent by its
-// reference_id and runs in one database transaction; see docs in README.md.
+// reference_id and runs in one database transaction; see README.md.
 package wallet
 
 import (
