@@ -15,8 +15,8 @@ deps: ## install missing Debian packages (apt-get, as root) and Go modules
 build: ## build the one binary
 	$(GO) build -o $(BIN) ./cmd/soms
 
-sim: deps build ## run the virtual office; Ctrl-C stops it (SOMS_SIM_SPEED=60 make sim runs faster)
-	./$(BIN) sim
+sim: deps build ## run the virtual office; Ctrl-C stops it (SOMS_SIM_SPEED=60 make sim runs faster; SCENARIO=scenarios/x.yaml runs a scenario)
+	@if [ -n "$(SCENARIO)" ]; then ./$(BIN) scenario run $(SCENARIO); else ./$(BIN) sim; fi
 
 test: deps lint ## everything CI runs: vet, gofmt, unit + integration + acceptance tests
 	$(GO) test -count=1 -timeout 20m ./...

@@ -20,15 +20,11 @@ import (
 // registered its variables come from the env tags in the package's source;
 // once registered, config.Describe of its real Config decides. Remove an
 // entry when its command lands in commands.All().
-var pending = map[string]string{
-	"wallet": "services/wallet",
-}
+var pending = map[string]string{}
 
 // pendingFallback lists what a pending command whose package does not exist
 // yet is expected to read (the wallet's documented interface).
-var pendingFallback = map[string][]string{
-	"wallet": {"WALLET_ADDR", "DATABASE_URL", "INTERNAL_SERVICE_TOKEN"},
-}
+var pendingFallback = map[string][]string{}
 
 // external lists the variables of programs not built here: official images
 // and the wrapper scripts this repository mounts into them.

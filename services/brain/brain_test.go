@@ -256,6 +256,8 @@ func TestGuards(t *testing.T) {
 	r.ingest(t, "office/meeting_room/sensor/env_02/co2", `{"value":1400}`)
 	r.b.world.SuppressForTask("meeting_room", "換気 environment")
 	r.b.remember(action{at: t0.Add(-10 * time.Minute), tool: "create_task", summary: "title=コーヒー豆の補充"})
+	r.b.remember(action{at: t0.Add(-5 * time.Minute), tool: "send_device_command", success: true,
+		summary: summarize("send_device_command", map[string]any{"agent_id": "hvac_01", "tool_name": "set_temperature", "arguments": `{"temperature": 24}`})})
 	g := newCycleGuard([]dashboard.Task{{ID: 3, Title: "会議室の換気をしてください"}})
 	g.accept("speak", map[string]any{"message": "hello"})
 	tests := []struct {
@@ -272,6 +274,8 @@ func TestGuards(t *testing.T) {
 		{"overlaps an active task", "create_task", map[string]any{"title": "換気をしてください", "description": "d"}, "active task #3"},
 		{"attempted recently", "create_task", map[string]any{"title": "コーヒー豆の補充", "description": "d"}, "last 30 minutes"},
 		{"fresh task", "create_task", map[string]any{"title": "ホワイトボードの清掃", "description": "d"}, ""},
+		{"device command repeated", "send_device_command", map[string]any{"agent_id": "hvac_01", "tool_name": "set_temperature", "arguments": map[string]any{"temperature": 24.0}}, "last 10 minutes"},
+		{"different set point", "send_device_command", map[string]any{"agent_id": "hvac_01", "tool_name": "set_temperature", "arguments": `{"temperature":23}`}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,10 +6,15 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/services/brain/sanitizer"
 )
 
-// recentCreateWindow is how long a create_task attempt blocks a similar title.
-const recentCreateWindow = 30 * time.Minute
+// recentCreateWindow is how long a create_task attempt blocks a similar title;
+// deviceRepeatWindow how long a successful device command blocks itself.
+const (
+	recentCreateWindow = 30 * time.Minute
+	deviceRepeatWindow = 10 * time.Minute
+)
 
 // deviceInvestigation words mark tasks about unknown devices, which the brain
 // must not hand to people (untrusted devices are not shown to the LLM).
@@ -38,6 +43,17 @@ func (b *brain) check(g *cycleGuard, tool string, args map[string]any) string {
 	}
 	if tool == "speak" && g.spoke {
 		return "only one speak per cycle"
+	}
+	if tool == "send_device_command" {
+		// The same command that already worked needs time to take effect;
+		// repeating it every cycle only floods the device.
+		sum := summarize(tool, args)
+		for _, a := range b.actionsSince(b.clock.Now().Add(-deviceRepeatWindow)) {
+			if a.tool == tool && a.success && a.summary == sum {
+				return "the same device command succeeded in the last 10 minutes"
+			}
+		}
+		return ""
 	}
 	if tool != "create_task" {
 		return ""
@@ -115,6 +131,12 @@ func summarize(tool string, args map[string]any) string {
 			z = "all"
 		}
 		return "zone=" + z
+	}
+	if tool == "send_device_command" {
+		// Agent, tool and the decoded arguments: the same command in any
+		// argument encoding reads the same.
+		a, _ := json.Marshal(sanitizer.DeviceArgs(args["arguments"]))
+		return str(args["agent_id"]) + "." + str(args["tool_name"]) + string(a)
 	}
 	b, _ := json.Marshal(args)
 	s := []rune(string(b))

@@ -49,13 +49,14 @@ const (
 	Perception  = "perception"
 	Voice       = "voice"
 	VoicevoxSim = "voicevox-sim"
+	Wallet      = "wallet"
 )
 
 // wellKnownPorts are used for an interactive run when free; they match the
 // original SOMS (PostgreSQL is moved off 5432 to leave a system server alone).
 var wellKnownPorts = map[string]int{
 	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090, PortRTSP: 8554,
-	Camera: 8015, Perception: 8019, Voice: 8002, VoicevoxSim: 50021,
+	Camera: 8015, Perception: 8019, Voice: 8002, VoicevoxSim: 50021, Wallet: 8003,
 	Backend: 8000, MockLLM: 8001, Edge: 8010, Brain: 8080,
 }
 
@@ -100,8 +101,11 @@ type service struct {
 // services are started in this order; all are waited for together.
 var services = []service{
 	{MockLLM, "MOCKLLM_ADDR", nil, false},
-	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
+	{Wallet, "WALLET_ADDR", func(s *Stack) []string {
 		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token}
+	}, false},
+	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
+		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token, "WALLET_SERVICE_URL=" + s.URL(Wallet)}
 	}, false},
 	{Edge, "EDGE_ADDR", func(s *Stack) []string {
 		return []string{

@@ -14,10 +14,12 @@ import (
 	"github.com/somsgo/soms/services/brain"
 	"github.com/somsgo/soms/services/perception"
 	voicesvc "github.com/somsgo/soms/services/voice"
+	"github.com/somsgo/soms/services/wallet"
 	"github.com/somsgo/soms/sim/camera"
 	"github.com/somsgo/soms/sim/edge"
 	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
+	"github.com/somsgo/soms/sim/scenario"
 	"github.com/somsgo/soms/sim/voicevox"
 )
 
@@ -50,11 +52,19 @@ func All() []Command {
 		service("brain", "cognitive loop: world model, LLM tools, decisions", brain.Run),
 		service("backend", "dashboard API: tasks for people", backend.Run),
 		service("edge", "simulator: virtual edge devices and office physics", edge.Run),
+		service("wallet", "wallet: double-entry ledger of credits (task rewards, transfers, demurrage)", wallet.Run),
 		service("voice", "voice: announcement texts (LLM) and speech (VOICEVOX), audio files", voicesvc.Run),
 		service("perception", "camera streams → YOLO11 on ONNX Runtime → occupancy/activity/fall on MQTT", perception.Run),
 		service("mockllm", "simulator: OpenAI-compatible mock LLM", mockllm.Run),
 		service("voicevox-sim", "simulator: VOICEVOX-compatible engine speaking with espeak-ng", voicevox.Run),
 		service("camera", "simulator: virtual cameras (mediamtx + rendered scenes over RTSP)", camera.Run),
+		{
+			Name: "scenario", Summary: "run or validate QA scenario files: scenario run|validate FILE...",
+			NewConfig: func() any { return new(scenario.Config) },
+			Run: func(ctx context.Context, cfg any, args []string, stdout io.Writer) error {
+				return scenario.Command(ctx, *cfg.(*scenario.Config), args, stdout)
+			},
+		},
 		{
 			Name: "healthcheck", Summary: "probe http(s)://…/readyz or tcp://host:port; exit 0 when healthy (container healthchecks)",
 			NewConfig: func() any { return new(healthprobe.Config) },
