@@ -40,6 +40,7 @@ const (
 	tamperHumDelta     = 20.0
 	tamperMaxGap       = 30 * time.Second
 	tamperCooldown     = 300 * time.Second
+	tamperGapSlack     = 5 * time.Second // a device reporting every 30 s arrives a little late
 	counterWindow      = 300 * time.Second
 	doorChangeWindow   = time.Hour
 	spatialFresh       = 30 * time.Second
@@ -193,29 +194,50 @@ func (m *Model) detectLocked(z *zone, prevPeople int) {
 
 // checkTamperLocked flags a physically implausible jump of the fused
 // temperature or humidity between two readings at most 30 s apart.
-func (m *Model) checkTamperLocked(z *zone, c *channel, prev *sample, now time.Time) {
-	var limit float64
-	switch c.name {
-	case "temperature":
-		limit = tamperTempDelta
-	case "humidity":
-		limit = tamperHumDelta
-	default:
-		return
-	}
-	if prev == nil || len(c.history) == 0 {
-		return
+// It reports whether it raised (or was cooling down from) an event.
+func (m *Model) checkTamperLocked(z *zone, c *channel, prev *sample, now time.Time) bool {
+	limit := tamperLimit(c.name)
+	if limit == 0 || prev == nil || len(c.history) == 0 {
+		return false
 	}
 	cur := c.history[len(c.history)-1]
 	dt := cur.at.Sub(prev.at)
 	if dt <= 0 || dt > tamperMaxGap {
-		return
+		return false
 	}
 	if d := cur.value - prev.value; math.Abs(d) >= limit {
 		m.emitLocked(z.id, EventTamper, SeverityWarning, map[string]any{
 			"channel": c.name, "change": d, "duration_sec": dt.Seconds(), "value": cur.value,
 		}, tamperCooldown)
+		return true
 	}
+	return false
+}
+
+// checkDeviceTamperLocked flags one device whose own consecutive readings
+// jump implausibly (the reference compared fused values only, which hides a
+// tampered sensor among healthy ones).
+func (m *Model) checkDeviceTamperLocked(z *zone, ch, device string, prev reading, v float64, now time.Time) {
+	limit := tamperLimit(ch)
+	dt := now.Sub(prev.at)
+	if limit == 0 || dt <= 0 || dt > tamperMaxGap+tamperGapSlack {
+		return
+	}
+	if d := v - prev.value; math.Abs(d) >= limit {
+		m.emitLocked(z.id, EventTamper, SeverityWarning, map[string]any{
+			"channel": ch, "device_id": device, "change": d, "duration_sec": dt.Seconds(), "value": v,
+		}, tamperCooldown)
+	}
+}
+
+func tamperLimit(ch string) float64 {
+	switch ch {
+	case "temperature":
+		return tamperTempDelta
+	case "humidity":
+		return tamperHumDelta
+	}
+	return 0
 }
 
 // motionCount is the number of motion/vibration detections in the last 5 min.

@@ -34,10 +34,16 @@ func TestEventDetection(t *testing.T) {
 			{0, "office/main/sensor/env_01/temperature", `{"value":22}`},
 			{10 * time.Second, "office/main/sensor/env_01/temperature", `{"value":28}`},
 		}, []string{EventTamper, EventTempSpike}},
-		{"no tamper when readings are 31 s apart", []msg{
+		{"no tamper when readings are 40 s apart", []msg{
 			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
-			{31 * time.Second, "office/main/sensor/env_01/humidity", `{"value":65}`},
+			{40 * time.Second, "office/main/sensor/env_01/humidity", `{"value":65}`},
 		}, nil},
+		{"one of two sensors tampered", []msg{
+			{0, "office/main/sensor/env_01/temperature", `{"value":22}`},
+			{0, "office/main/sensor/leaf_env/temperature", `{"value":22}`},
+			{30 * time.Second, "office/main/sensor/leaf_env/temperature", `{"value":22}`},
+			{time.Second, "office/main/sensor/env_01/temperature", `{"value":30}`},
+		}, []string{EventTamper, EventTempSpike}},
 		{"humidity tamper at exactly 20 %", []msg{
 			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
 			{5 * time.Second, "office/main/sensor/env_01/humidity", `{"value":60}`},

@@ -254,8 +254,13 @@ func (m *Model) applyLocked(z *zone, device, ch string, v float64) {
 			p := c.history[n-1]
 			prev = &p
 		}
+		own, hadOwn := c.devices[device]
 		c.add(device, v, now)
-		m.checkTamperLocked(z, c, prev, now)
+		if !m.checkTamperLocked(z, c, prev, now) && hadOwn {
+			// Fusion dilutes one device's jump among its neighbours, so a
+			// tampered sensor is also judged against its own last reading.
+			m.checkDeviceTamperLocked(z, c.name, device, own, v, now)
+		}
 	case ch == "presence":
 		z.presence[device+"/"+ch] = presence{on: v != 0, at: now}
 	case ch == "motion" || ch == "vibration":
