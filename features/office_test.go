@@ -28,11 +28,15 @@ type office struct {
 	dash *dashboard.Client
 	http *http.Client
 	mqtt *recorder
+	// people and task carry a scenario's accounts and the task it handles.
+	people map[string]*person
+	task   *dashboard.Task
 }
 
 func (o *office) reset(ctx context.Context) error {
 	o.dash = dashboard.NewClient(o.sys.URL(harness.Backend), "")
 	o.http = &http.Client{Timeout: 10 * time.Second}
+	o.people, o.task = map[string]*person{}, nil
 	if err := o.sys.Reset(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
 		return err
 	}
@@ -54,6 +58,7 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	o.registerPerception(sc)
 	o.registerVoice(sc)
 	o.registerLLM(sc)
+	o.registerEconomy(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task

@@ -29,6 +29,9 @@ type system interface {
 	Failed() <-chan error
 	Logs(name string, n int) []string
 	Services() []string
+	// Token is the internal service token (what services send as
+	// X-Service-Token).
+	Token() string
 	Stop() error
 }
 
@@ -78,6 +81,7 @@ func (n native) Failed() <-chan error                               { return n.s
 func (n native) Logs(name string, k int) []string                   { return n.s.Logs(name, k) }
 func (n native) Services() []string                                 { return harness.Services() }
 func (n native) Stop() error                                        { return n.s.Stop() }
+func (n native) Token() string                                      { return n.s.Token }
 
 // composed adapts the compose driver; it keeps a local mirror of the clock it
 // publishes.
