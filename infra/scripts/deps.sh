@@ -14,6 +14,8 @@ declare -A need=(
   [initdb]=postgresql
   [npm]=npm # onnxruntime.sh and mediamtx.sh take files from npm packages
   [espeak-ng]=espeak-ng # the simulated VOICEVOX engine speaks with it
+  [chromium]=chromium # the dashboard's browser tests (services/frontend) drive headless Chromium
+  [chromedriver]=chromium-driver
 )
 
 have() {
@@ -51,7 +53,7 @@ if ((${#missing[@]})); then
   rm -f "$log"
   say "installed ${missing[*]}"
 else
-  say "Debian packages present (mosquitto, postgresql, espeak-ng)"
+  say "Debian packages present (mosquitto, postgresql, espeak-ng, chromium)"
 fi
 
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then

@@ -1,0 +1,91 @@
+package frontend
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+
+	"github.com/somsgo/soms/internal/httpx"
+)
+
+// route forwards every request under prefix to target, with strip removed
+// from the front of the path ("" keeps the path as it is).
+type route struct {
+	prefix string
+	strip  string
+	// name and envVar explain an unconfigured route.
+	name, envVar string
+	proxy        http.Handler // nil: not configured
+}
+
+// matches reports whether path is prefix itself or below it.
+func (rt *route) matches(path string) bool {
+	return path == rt.prefix || strings.HasPrefix(path, rt.prefix+"/")
+}
+
+// routes builds the proxy table, most specific prefix first. The first four
+// mirror infra/nginx/default.conf; the rest exist only here.
+func routes(cfg Config, log *slog.Logger) ([]*route, error) {
+	table := []struct {
+		prefix, strip, name, envVar, raw string
+	}{
+		{"/api/voice", "", "voice service", "VOICE_URL", cfg.VoiceURL},
+		{"/api/wallet", "/api/wallet", "wallet", "WALLET_URL", cfg.WalletURL},
+		{"/api/brain", "/api/brain", "brain", "BRAIN_URL", cfg.BrainURL},
+		{"/api/sim/edge", "/api/sim/edge", "simulator's edge control API", "EDGE_URL", cfg.EdgeURL},
+		{"/api/sim/mockllm", "/api/sim/mockllm", "simulator's mock LLM", "MOCKLLM_URL", cfg.MockLLMURL},
+		{"/api/sim/camera", "/api/sim/camera", "simulator's virtual cameras", "CAMERA_URL", cfg.CameraURL},
+		// The harness serves GET/PUT /clock: /api/sim/clock → /clock.
+		{"/api/sim/clock", "/api/sim", "simulator's clock (harness control API)", "HARNESS_URL", cfg.HarnessURL},
+		{"/api/sim", "", "simulator", "EDGE_URL, MOCKLLM_URL, CAMERA_URL, HARNESS_URL", ""},
+		{"/api", "/api", "backend", "BACKEND_URL", cfg.BackendURL},
+		{"/audio", "", "voice service", "VOICE_URL", cfg.VoiceURL},
+	}
+	out := make([]*route, 0, len(table))
+	for _, t := range table {
+		rt := &route{prefix: t.prefix, strip: t.strip, name: t.name, envVar: t.envVar}
+		if t.raw != "" {
+			target, err := url.Parse(t.raw)
+			if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+				return nil, fmt.Errorf("%s=%q: want an http(s) base URL such as http://127.0.0.1:8000", t.envVar, t.raw)
+			}
+			rt.proxy = newProxy(target, rt.strip, t.name, log)
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+// newProxy forwards to target. FlushInterval −1 writes every chunk through
+// at once, so Server-Sent Events reach the browser as they are sent (nginx:
+// proxy_buffering off); upgrades (WebSocket) are handled by ReverseProxy.
+func newProxy(target *url.URL, strip, name string, log *slog.Logger) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			if strip != "" {
+				u := pr.Out.URL
+				u.Path = ensureSlash(strings.TrimPrefix(u.Path, strip))
+				if u.RawPath != "" {
+					u.RawPath = ensureSlash(strings.TrimPrefix(u.RawPath, strip))
+				}
+			}
+			pr.SetURL(target)
+			pr.SetXForwarded()
+		},
+		FlushInterval: -1,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			log.Warn("upstream unreachable", "upstream", name, "path", r.URL.Path, "err", err)
+			httpx.Error(w, http.StatusBadGateway, name+" unreachable")
+		},
+	}
+}
+
+func ensureSlash(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return "/" + p
+	}
+	return p
+}
