@@ -2,7 +2,7 @@
 // everyone else (the backend refuses the user list to non-admins anyway).
 
 import { api } from './api.js';
-import { h, replace } from './dom.js';
+import { h, replace, changed } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 let users = [];
@@ -10,13 +10,13 @@ let decisions = [];
 
 export async function loadUsers() {
   users = (await api('/api/users/')) || [];
-  renderAdmin();
+  if (changed('users', users)) renderAdmin();
   return users;
 }
 
 export async function loadDecisions() {
   decisions = (await api('/api/brain/decisions?limit=20')) || [];
-  renderAdmin();
+  if (changed('decisions', decisions)) renderAdmin();
 }
 
 export function renderAdmin() {

@@ -1,7 +1,7 @@
 // Device status from heartbeats: online, stale, offline or sleeping, battery.
 
 import { api } from './api.js';
-import { h, replace, num } from './dom.js';
+import { h, replace, num, changed } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 let devices = [];
@@ -9,6 +9,7 @@ let summary = {};
 
 export async function loadDevices() {
   const d = (await api('/api/devices/status')) || {};
+  if (!changed('devices', d)) return;
   devices = d.devices || [];
   summary = d.summary || {};
   devices.sort((a, b) => (a.zone || '').localeCompare(b.zone || '') || a.device_id.localeCompare(b.device_id));

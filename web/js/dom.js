@@ -51,6 +51,16 @@ export function credits(milli) {
   return v.toLocaleString(undefined, { maximumFractionDigits: 3 });
 }
 
+// changed reports whether data differs from the last data seen under key,
+// so polling re-renders only on news (focus and reading position survive).
+const lastSeen = new Map();
+export function changed(key, data) {
+  const s = JSON.stringify(data);
+  if (lastSeen.get(key) === s) return false;
+  lastSeen.set(key, s);
+  return true;
+}
+
 export function num(v, digits = 0) {
   if (v === undefined || v === null || Number.isNaN(Number(v))) return '–';
   return Number(v).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -41,6 +41,7 @@ const refresh = {
   edge: quiet('sim', loadEdgeZones),
   admin: quiet('admin', async () => {
     setNames(await loadUsers());
+    renderWallet(); // the leaderboard can name people now
     if (info.brain) await loadDecisions();
   }),
 };

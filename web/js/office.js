@@ -2,7 +2,7 @@
 // the last hour's CO₂ and temperature as small line charts.
 
 import { api } from './api.js';
-import { h, replace, num } from './dom.js';
+import { h, replace, num, changed } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 let zones = [];
@@ -69,8 +69,10 @@ export function renderOffice() {
 }
 
 export async function loadZones() {
-  zones = (await api('/api/sensors/zones')) || [];
-  zones.sort((a, b) => a.zone.localeCompare(b.zone));
+  const next = (await api('/api/sensors/zones')) || [];
+  next.sort((a, b) => a.zone.localeCompare(b.zone));
+  if (!changed('zones', next) && zones.length) return;
+  zones = next;
   renderOffice();
 }
 
@@ -81,7 +83,7 @@ export async function loadTrends() {
       trends.set(`${z.zone}/${ch}`, s.points || []);
     } catch { /* a zone without that channel */ }
   })));
-  renderOffice();
+  if (changed('trends', [...trends])) renderOffice();
 }
 
 export function zoneNames() { return zones.map((z) => z.zone); }

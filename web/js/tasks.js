@@ -3,7 +3,7 @@
 // playful unit names the voice service speaks.
 
 import { api, session } from './api.js';
-import { h, replace, announce } from './dom.js';
+import { h, replace, announce, changed } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 // The voice service's RewardUnits (services/voice/text.go).
@@ -113,7 +113,7 @@ export async function loadTasks() {
     }
   }
   known = ids;
-  renderTasks();
+  if (changed('tasks', [tasks, session.user && session.user.id])) renderTasks();
 }
 
 export function onTasksChange(fn) { onChange = fn; }

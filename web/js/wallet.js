@@ -2,7 +2,7 @@
 // read through /api/wallet/. Amounts are milli-units; shown as credits.
 
 import { api, session, APIError } from './api.js';
-import { h, replace, credits } from './dom.js';
+import { h, replace, credits, changed } from './dom.js';
 import { t, formatTime } from './i18n.js';
 
 let state = { wallet: null, history: [], board: [] };
@@ -31,7 +31,7 @@ export async function loadWallet() {
     state.history = [];
   }
   state.board = (await board) || [];
-  renderWallet();
+  if (changed('wallet', [state, me && me.id, [...names]])) renderWallet();
 }
 
 export function renderWallet() {
