@@ -81,7 +81,15 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	b := newBrowser(t, ctx, chrome, artifacts)
 	b.run("open the dashboard", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	b.run("the event stream is live through the proxy", chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)))
 	b.shot("01-start")
+
+	// What the office said plays from /audio/ through the proxy.
+	b.runFor("an announcement with audio", 30*time.Second, chromedp.WaitVisible(chromedp.CSS(`#voice-list audio`)))
+	src := value(b, "audio source", chromedp.AttributeValue(chromedp.CSS(`#voice-list audio`), "src"))
+	if ctype := fetchType(t, strings.TrimSuffix(base, "/")+src.Value); ctype != "audio/wav" {
+		t.Errorf("announcement audio %s: Content-Type %q, want audio/wav", src.Value, ctype)
+	}
 
 	// A person registers.
 	b.run("register",
@@ -285,6 +293,21 @@ func walletBalance(t *testing.T, stack *harness.Stack, user int) int64 {
 		t.Fatalf("wallet %d: HTTP %d %v", user, resp.StatusCode, err)
 	}
 	return w.Balance
+}
+
+// fetchType GETs url and returns its Content-Type (failing on non-200).
+func fetchType(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	return resp.Header.Get("Content-Type")
 }
 
 func setSpeed(t *testing.T, stack *harness.Stack, speed float64) {

@@ -10,7 +10,7 @@ import { loadWallet, renderWallet, setNames } from './wallet.js';
 import { loadVoice, addVoice, renderVoice } from './voice.js';
 import { loadDevices, renderDevices } from './devices.js';
 import { loadCameras, renderCameras } from './cameras.js';
-import { setSimInfo, loadClock, loadEdgeZones, renderSim, simClock } from './sim.js';
+import { setSimInfo, loadClock, loadEdgeZones, renderSim, simNow, simPaused } from './sim.js';
 import { loadUsers, loadDecisions, renderAdmin } from './admin.js';
 
 let info = { brain: false, sim: {}, reports: [] };
@@ -155,8 +155,13 @@ function every(ms, fn) {
 
 function tickClock() {
   const el = document.getElementById('clock');
-  const c = simClock();
-  el.textContent = c ? `${t('clock')}: ${formatTime(c.sim_time, true)}${c.paused ? ` (${t('paused')})` : ''}` : `${t('clock')}: ${formatTime(new Date().toISOString(), true)}`;
+  if (info.sim?.clock) {
+    // A simulation: show its clock, not the wall's.
+    const now = simNow();
+    el.textContent = `${t('clock')}: ${now ? formatTime(now.toISOString(), true) : '–'}${simPaused() ? ` (${t('paused')})` : ''}`;
+    return;
+  }
+  el.textContent = `${t('clock')}: ${formatTime(new Date().toISOString(), true)}`;
 }
 
 function rerender() {

@@ -11,16 +11,26 @@ let edgeZones = [];
 let info = { sim: {}, reports: [] };
 
 export function setSimInfo(i) { info = i; }
-export function simClock() { return clock; }
+let fetchedAt = 0;
+
+// simNow is the simulated time now: the last reading moved on at its speed
+// (the clock is polled every few seconds; the header ticks every second).
+export function simNow() {
+  if (!clock) return null;
+  return new Date(new Date(clock.sim_time).getTime() + clock.speed * (Date.now() - fetchedAt));
+}
+export function simPaused() { return !!clock?.paused; }
 
 export async function loadClock() {
   clock = await api('/api/sim/clock');
+  fetchedAt = Date.now();
   if (clock.speed > 0) lastSpeed = clock.speed;
   renderClock();
 }
 
 async function setSpeed(speed) {
   clock = await api('/api/sim/clock', { method: 'PUT', body: { speed } });
+  fetchedAt = Date.now();
   if (clock.speed > 0) lastSpeed = clock.speed;
   renderClock();
 }
