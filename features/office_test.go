@@ -31,6 +31,7 @@ type office struct {
 	// people and task carry a scenario's accounts and the task it handles.
 	people map[string]*person
 	task   *dashboard.Task
+	answer string
 }
 
 func (o *office) reset(ctx context.Context) error {
@@ -59,6 +60,7 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	o.registerVoice(sc)
 	o.registerLLM(sc)
 	o.registerEconomy(sc)
+	o.registerOfficeLife(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task
