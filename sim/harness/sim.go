@@ -66,6 +66,7 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 	}()
 	fmt.Fprintf(out, `
 SOMS virtual office is up (started in %.1fs)
+  web dashboard   %s/
   dashboard API   %s/tasks/  (OpenAPI %s/docs)
   wallet          %s/wallets/leaderboard
   brain           %s/world/zones
@@ -77,7 +78,7 @@ SOMS virtual office is up (started in %.1fs)
   PostgreSQL      %s
 Simulated time starts %s at %gx. Press Ctrl-C to stop.
 
-`, time.Since(began).Seconds(), s.URL(Backend), s.URL(Backend), s.URL(Wallet), s.URL(Brain), s.URL(MockLLM), s.URL(Voice), s.URL(VoicevoxSim), s.URL(Edge), s.URL(PortControl),
+`, time.Since(began).Seconds(), s.URL(Frontend), s.URL(Backend), s.URL(Backend), s.URL(Wallet), s.URL(Brain), s.URL(MockLLM), s.URL(Voice), s.URL(VoicevoxSim), s.URL(Edge), s.URL(PortControl),
 		cameraLines(s), s.Ports[PortMQTT], mosqconf.UserSim, s.broker.Password(mosqconf.UserSim), s.DatabaseURL(),
 		start.Format("2006-01-02 15:04 MST"), cfg.Speed)
 

@@ -50,13 +50,14 @@ const (
 	Voice       = "voice"
 	VoicevoxSim = "voicevox-sim"
 	Wallet      = "wallet"
+	Frontend    = "frontend"
 )
 
 // wellKnownPorts are used for an interactive run when free; they match the
 // original SOMS (PostgreSQL is moved off 5432 to leave a system server alone).
 var wellKnownPorts = map[string]int{
 	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090, PortRTSP: 8554,
-	Camera: 8015, Perception: 8019, Voice: 8002, VoicevoxSim: 50021, Wallet: 8003,
+	Camera: 8015, Perception: 8019, Voice: 8002, VoicevoxSim: 50021, Wallet: 8003, Frontend: 8088,
 	Backend: 8000, MockLLM: 8001, Edge: 8010, Brain: 8080,
 }
 
@@ -142,6 +143,17 @@ var services = []service{
 			"DATABASE_URL=" + s.DatabaseURL(), "VOICE_SERVICE_URL=" + s.URL(Voice),
 		}
 	}, false},
+	{Frontend, "FRONTEND_ADDR", func(s *Stack) []string {
+		env := []string{
+			"BACKEND_URL=" + s.URL(Backend), "VOICE_URL=" + s.URL(Voice), "WALLET_URL=" + s.URL(Wallet),
+			"BRAIN_URL=" + s.URL(Brain), "EDGE_URL=" + s.URL(Edge), "MOCKLLM_URL=" + s.URL(MockLLM),
+			"HARNESS_URL=" + s.URL(PortControl), "FRONTEND_REPORTS_DIR=" + s.reportsDir,
+		}
+		if s.opts.Cameras {
+			env = append(env, "CAMERA_URL="+s.URL(Camera))
+		}
+		return env
+	}, false},
 }
 
 // Stack is a running native SOMS.
@@ -158,8 +170,11 @@ type Stack struct {
 	// mediamtx and ortLib are resolved by the harness, whose working
 	// directory is the checkout (the services run in Dir).
 	mediamtx, ortLib string
-	out              *lineWriter
-	bus              *bus.Client
+	// reportsDir is where scenario reports are written (the checkout's
+	// reports/), served by the dashboard.
+	reportsDir string
+	out        *lineWriter
+	bus        *bus.Client
 
 	broker      *Broker
 	postgres    *Postgres
@@ -196,6 +211,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s := &Stack{
 		opts: opts, out: &lineWriter{out: out}, Token: secret(),
 		procs: map[string]*proc{}, failed: make(chan error, 16),
+	}
+	if s.reportsDir, err = filepath.Abs("reports"); err != nil {
+		return nil, err
 	}
 	if opts.Cameras {
 		// Resolved here: the services run in Dir, away from the checkout.

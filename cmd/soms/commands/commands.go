@@ -12,6 +12,7 @@ import (
 	"github.com/somsgo/soms/internal/healthprobe"
 	"github.com/somsgo/soms/services/backend"
 	"github.com/somsgo/soms/services/brain"
+	"github.com/somsgo/soms/services/frontend"
 	"github.com/somsgo/soms/services/perception"
 	voicesvc "github.com/somsgo/soms/services/voice"
 	"github.com/somsgo/soms/services/wallet"
@@ -52,6 +53,7 @@ func All() []Command {
 		service("brain", "cognitive loop: world model, LLM tools, decisions", brain.Run),
 		service("backend", "dashboard API: tasks for people", backend.Run),
 		service("edge", "simulator: virtual edge devices and office physics", edge.Run),
+		service("frontend", "web dashboard and reverse proxy", frontend.Run),
 		service("wallet", "wallet: double-entry ledger of credits (task rewards, transfers, demurrage)", wallet.Run),
 		service("voice", "voice: announcement texts (LLM) and speech (VOICEVOX), audio files", voicesvc.Run),
 		service("perception", "camera streams → YOLO11 on ONNX Runtime → occupancy/activity/fall on MQTT", perception.Run),
