@@ -99,9 +99,13 @@ func (o *office) llmToldWithin(ctx context.Context, minutes int, text string) er
 	})
 }
 
-// decisionLogFailure waits for a failed tool call in the brain's decision log
-// (GET /decisions) whose result contains text.
 func (o *office) decisionLogFailure(ctx context.Context, minutes int, tool, text string) error {
+	return o.decisionLogHas(ctx, minutes, tool, false, text)
+}
+
+// decisionLogHas waits for a tool call with the given outcome in the brain's
+// decision log (GET /decisions) whose result contains text.
+func (o *office) decisionLogHas(ctx context.Context, minutes int, tool string, success bool, text string) error {
 	var seen []string
 	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
 		var ds []struct {
@@ -118,7 +122,7 @@ func (o *office) decisionLogFailure(ctx context.Context, minutes int, tool, text
 		for _, d := range ds {
 			for _, c := range d.ToolCalls {
 				seen = append(seen, c.Tool+": "+c.Result)
-				if c.Tool == tool && !c.Success && strings.Contains(c.Result, text) {
+				if c.Tool == tool && c.Success == success && strings.Contains(c.Result, text) {
 					return true, nil
 				}
 			}

@@ -334,31 +334,5 @@ func (o *office) brainAnswered(context.Context) error {
 }
 
 func (o *office) decisionLogSuccess(ctx context.Context, minutes int, tool, text string) error {
-	var seen []string
-	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		var ds []struct {
-			ToolCalls []struct {
-				Tool    string `json:"tool"`
-				Success bool   `json:"success"`
-				Result  string `json:"result"`
-			} `json:"tool_calls"`
-		}
-		if err := o.call(ctx, http.MethodGet, o.sys.URL(harness.Brain)+"/decisions?limit=100", nil, &ds); err != nil {
-			return false, err
-		}
-		seen = seen[:0]
-		for _, d := range ds {
-			for _, c := range d.ToolCalls {
-				seen = append(seen, c.Tool+": "+c.Result)
-				if c.Tool == tool && c.Success && strings.Contains(c.Result, text) {
-					return true, nil
-				}
-			}
-		}
-		return false, nil
-	})
-	if errTimedOut(err) {
-		return fmt.Errorf("%w; decision log has %q", err, seen)
-	}
-	return err
+	return o.decisionLogHas(ctx, minutes, tool, true, text)
 }
