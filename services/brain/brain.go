@@ -69,6 +69,7 @@ type brain struct {
 	mu        sync.Mutex
 	actions   []action
 	lastCycle time.Time
+	tared     map[string]time.Time // shelf → last successful tare
 }
 
 // parts are the collaborators a brain is built from; zero values get defaults

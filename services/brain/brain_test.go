@@ -704,3 +704,31 @@ func TestChitchatSpeaksToQuietZones(t *testing.T) {
 		t.Fatal("chit-chat within 5 minutes of the last speak")
 	}
 }
+
+func TestShelfCalibration(t *testing.T) {
+	r := newRig(t, rigOpts{mqtt: true})
+	ctx := context.Background()
+	r.device(t, "shelf_01", func(q mcp.Request) (any, bool) {
+		switch q.Params.Name {
+		case "tare":
+			return map[string]any{"id": q.ID, "result": map[string]any{"status": "ok", "offset": 50}}, true
+		case "calibrate":
+			return map[string]any{"id": q.ID, "result": map[string]any{"status": "ok", "scale": 1.02}}, true
+		}
+		return nil, false
+	})
+	if res := r.b.execute(ctx, call("calibrate_shelf", `{"device_id":"shelf_01","step":"set_known_weight","known_weight_g":500}`)); res.Success || !strings.Contains(res.Error, "tare first") {
+		t.Fatalf("weight before tare: %+v", res)
+	}
+	if res := r.b.execute(ctx, call("calibrate_shelf", `{"device_id":"shelf_01","step":"tare"}`)); !res.Success {
+		t.Fatalf("tare: %+v", res)
+	}
+	r.clock.Advance(11 * time.Minute)
+	if res := r.b.execute(ctx, call("calibrate_shelf", `{"device_id":"shelf_01","step":"set_known_weight","known_weight_g":500}`)); res.Success {
+		t.Fatal("a tare older than 10 minutes was accepted")
+	}
+	_ = r.b.execute(ctx, call("calibrate_shelf", `{"device_id":"shelf_01","step":"tare"}`))
+	if res := r.b.execute(ctx, call("calibrate_shelf", `{"device_id":"shelf_01","step":"set_known_weight","known_weight_g":500}`)); !res.Success || !strings.Contains(res.Result, "scale 1.0200") {
+		t.Fatalf("calibration: %+v", res)
+	}
+}

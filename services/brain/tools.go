@@ -52,6 +52,15 @@ var toolSchemas = []llm.Tool{
 		},
 		"required": ["message"]
 	}`),
+	function("calibrate_shelf", "重量棚センサーを校正する。まず tare（空の状態で零点調整）、次に既知の重さを載せて set_known_weight。", `{
+		"type": "object",
+		"properties": {
+			"device_id": {"type": "string", "description": "棚デバイスID（例: shelf_01）"},
+			"step": {"type": "string", "enum": ["tare", "set_known_weight"]},
+			"known_weight_g": {"type": "number", "description": "set_known_weight で載せた重さ (g)"}
+		},
+		"required": ["device_id", "step"]
+	}`),
 	function("get_zone_status", "ゾーンの現在の状態（在室、温度、湿度、CO2など）を取得する。", `{
 		"type": "object",
 		"properties": {"zone_id": {"type": "string", "description": "ゾーンID"}},
@@ -111,6 +120,8 @@ func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolR
 		return b.sendDeviceCommand(ctx, args)
 	case "speak":
 		return b.speak(ctx, args)
+	case "calibrate_shelf":
+		return b.calibrateShelf(ctx, args)
 	case "get_zone_status":
 		id := str(args["zone_id"])
 		z, found := b.world.Zone(id)

@@ -81,6 +81,8 @@ func (s *Sanitizer) Check(tool string, args map[string]any) error {
 		return s.checkDevice(args)
 	case "speak":
 		return s.checkSpeak(args)
+	case "calibrate_shelf":
+		return checkCalibration(args)
 	}
 	if slices.Contains(readOnly, tool) {
 		return nil
@@ -177,6 +179,25 @@ func (s *Sanitizer) checkSpeak(args map[string]any) error {
 		if wait := s.limits.SpeakCooldown - s.clock.Now().Sub(last); wait > 0 {
 			return reject(tool, "zone %s spoke %ds ago; wait %ds", key, int((s.limits.SpeakCooldown - wait).Seconds()), int(math.Ceil(wait.Seconds())))
 		}
+	}
+	return nil
+}
+
+// checkCalibration checks a shelf calibration step. Shelves are not on the
+// device allow-list: calibration is its own, narrowly scoped tool.
+func checkCalibration(args map[string]any) error {
+	const tool = "calibrate_shelf"
+	if id, _ := args["device_id"].(string); strings.TrimSpace(id) == "" {
+		return reject(tool, "device_id is required")
+	}
+	switch args["step"] {
+	case "tare":
+	case "set_known_weight":
+		if w, ok := Number(args["known_weight_g"]); !ok || w <= 0 {
+			return reject(tool, "set_known_weight needs a positive known_weight_g")
+		}
+	default:
+		return reject(tool, "step must be tare or set_known_weight")
 	}
 	return nil
 }

@@ -56,6 +56,12 @@ func TestCheckBoundaries(t *testing.T) {
 		{"title too long", "create_task", task(map[string]any{"title": strings.Repeat("あ", 101)}), "title longer"},
 		{"empty speak", "speak", map[string]any{"message": "  "}, "empty"},
 		{"speak", "speak", map[string]any{"message": "こんにちは", "zone": "main"}, ""},
+		{"tare", "calibrate_shelf", map[string]any{"device_id": "shelf_01", "step": "tare"}, ""},
+		{"known weight", "calibrate_shelf", map[string]any{"device_id": "shelf_01", "step": "set_known_weight", "known_weight_g": 500.0}, ""},
+		{"known weight missing", "calibrate_shelf", map[string]any{"device_id": "shelf_01", "step": "set_known_weight"}, "positive known_weight_g"},
+		{"known weight zero", "calibrate_shelf", map[string]any{"device_id": "shelf_01", "step": "set_known_weight", "known_weight_g": 0.0}, "positive known_weight_g"},
+		{"unknown step", "calibrate_shelf", map[string]any{"device_id": "shelf_01", "step": "zero"}, "step must be"},
+		{"no shelf", "calibrate_shelf", map[string]any{"step": "tare"}, "device_id"},
 		{"read-only tool", "get_zone_status", map[string]any{"zone_id": "main"}, ""},
 		{"unknown tool", "trigger_display_event", map[string]any{}, "unknown tool"},
 	}
