@@ -15,7 +15,7 @@ Feature: The office speaks
   Scenario: The brain talks to people in a zone
     Given the LLM answers prompts matching "高温" by calling "speak" with:
       """
-      {"message": "暑くなってきました。水分補給をしましょう", "zone": "main", "tone": "caring"}
+      {"message": "暑くなってきました。水分補給をしましょう", "zone": "kitchen", "tone": "caring"}
       """
-    When the temperature in "main" rises to 29 °C
-    Then within 5 simulated minutes the office says "水分補給" in "main" with audio
+    When the temperature in "kitchen" rises to 29 °C
+    Then within 5 simulated minutes the office says "水分補給" in "kitchen" with audio

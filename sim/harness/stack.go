@@ -97,52 +97,55 @@ type service struct {
 	env     func(s *Stack) []string
 	// cameras marks the services that run only with Options.Cameras.
 	cameras bool
+	// late services start once the others are ready: they act on them at
+	// once (the brain's first cycle talks to the backend and voice).
+	late bool
 }
 
 // services are started in this order; all are waited for together.
 var services = []service{
-	{MockLLM, "MOCKLLM_ADDR", nil, false},
+	{MockLLM, "MOCKLLM_ADDR", nil, false, false},
 	{Wallet, "WALLET_ADDR", func(s *Stack) []string {
 		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token}
-	}, false},
+	}, false, false},
 	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
 		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token, "WALLET_SERVICE_URL=" + s.URL(Wallet)}
-	}, false},
+	}, false, false},
 	{Edge, "EDGE_ADDR", func(s *Stack) []string {
 		return []string{
 			"EDGE_LAYOUT=" + s.opts.Layout, "SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
 			// Scenes (soms/sim/scene/+) are simulator topics: only the sim account may write them.
 			"EDGE_SCENE_MQTT_USER=" + mosqconf.UserSim, "EDGE_SCENE_MQTT_PASS=" + s.broker.Password(mosqconf.UserSim),
 		}
-	}, false},
+	}, false, false},
 	{Camera, "CAMERA_ADDR", func(s *Stack) []string {
 		return []string{
 			"CAMERA_RTSP_PORT=" + strconv.Itoa(s.Ports[PortRTSP]), "CAMERA_MEDIAMTX=" + s.mediamtx,
 			"SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
 		}
-	}, true},
+	}, true, false},
 	{Perception, "PERCEPTION_ADDR", func(s *Stack) []string {
 		rtsp := "rtsp://127.0.0.1:" + strconv.Itoa(s.Ports[PortRTSP]) + "/"
 		return []string{
 			"PERCEPTION_MODEL=builtin:synthetic", "ONNXRUNTIME_LIB=" + s.ortLib,
 			"PERCEPTION_CAMERAS=cam_main@main=" + rtsp + "cam_main,cam_meeting@meeting_room=" + rtsp + "cam_meeting,cam_kitchen@kitchen=" + rtsp + "cam_kitchen",
 		}
-	}, true},
-	{VoicevoxSim, "VOICEVOX_SIM_ADDR", nil, false},
+	}, true, false},
+	{VoicevoxSim, "VOICEVOX_SIM_ADDR", nil, false, false},
 	{Voice, "VOICE_ADDR", func(s *Stack) []string {
 		return []string{
 			"VOICEVOX_URL=" + s.URL(VoicevoxSim), "LLM_API_URL=" + s.URL(MockLLM) + "/v1", "LLM_MODEL=mock-qwen",
 			"VOICE_AUDIO_DIR=" + filepath.Join(s.Dir, "voice"), "INTERNAL_SERVICE_TOKEN=" + s.Token,
 			"VOICE_REJECTION_STOCK=5", "VOICE_ACCEPTANCE_STOCK=5",
 		}
-	}, false},
+	}, false, false},
 	{Brain, "BRAIN_ADDR", func(s *Stack) []string {
 		return []string{
 			"LLM_API_URL=" + s.URL(MockLLM) + "/v1", "LLM_MODEL=mock-qwen",
 			"DASHBOARD_API_URL=" + s.URL(Backend), "INTERNAL_SERVICE_TOKEN=" + s.Token,
 			"DATABASE_URL=" + s.DatabaseURL(), "VOICE_SERVICE_URL=" + s.URL(Voice),
 		}
-	}, false},
+	}, false, true},
 	{Frontend, "FRONTEND_ADDR", func(s *Stack) []string {
 		env := []string{
 			"BACKEND_URL=" + s.URL(Backend), "VOICE_URL=" + s.URL(Voice), "WALLET_URL=" + s.URL(Wallet),
@@ -153,7 +156,7 @@ var services = []service{
 			env = append(env, "CAMERA_URL="+s.URL(Camera))
 		}
 		return env
-	}, false},
+	}, false, true},
 }
 
 // Stack is a running native SOMS.
@@ -320,7 +323,23 @@ func (s *Stack) active() []service {
 }
 
 func (s *Stack) startServices(ctx context.Context) error {
+	var early, late []service
 	for _, svc := range s.active() {
+		if svc.late {
+			late = append(late, svc)
+		} else {
+			early = append(early, svc)
+		}
+	}
+	if err := s.startGroup(ctx, early); err != nil {
+		return err
+	}
+	return s.startGroup(ctx, late)
+}
+
+// startGroup starts services together and waits until all are ready.
+func (s *Stack) startGroup(ctx context.Context, group []service) error {
+	for _, svc := range group {
 		env := append(baseEnv(),
 			svc.addrVar+"=127.0.0.1:"+strconv.Itoa(s.Ports[svc.name]),
 			"MQTT_BROKER=127.0.0.1", "MQTT_PORT="+strconv.Itoa(s.Ports[PortMQTT]),
@@ -340,7 +359,7 @@ func (s *Stack) startServices(ctx context.Context) error {
 		s.mu.Unlock()
 		go s.watch(p)
 	}
-	for _, svc := range s.active() {
+	for _, svc := range group {
 		if err := s.waitReady(ctx, svc.name); err != nil {
 			return err
 		}
