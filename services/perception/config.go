@@ -21,11 +21,12 @@ import (
 
 // Config is read from the environment; see `soms env perception`.
 type Config struct {
-	Common  service.Common
-	Addr    string   `env:"PERCEPTION_ADDR" default:":8019" doc:"HTTP listen address (health, metrics, GET /cameras)"`
-	Cameras []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=rtsp://host:port/path, comma-separated"`
-	Model   string   `env:"PERCEPTION_MODEL" default:"/models/yolo11s.onnx" doc:"YOLO11 detect model exported to ONNX (yolo export model=yolo11s.pt format=onnx), or builtin:synthetic for the generated test model that sees the virtual camera's figures"`
-	Library string   `env:"ONNXRUNTIME_LIB" doc:"ONNX Runtime shared library (default: the one infra/scripts/onnxruntime.sh installs under .soms/cache, then libonnxruntime.so on the loader path)"`
+	Common    service.Common
+	Addr      string   `env:"PERCEPTION_ADDR" default:":8019" doc:"HTTP listen address (health, metrics, GET /cameras)"`
+	Cameras   []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=rtsp://host:port/path, comma-separated"`
+	Model     string   `env:"PERCEPTION_MODEL" default:"/models/yolo11s.onnx" doc:"YOLO11 detect or pose model exported to ONNX (yolo export model=yolo11s.pt format=onnx, or yolo11s-pose.pt), or builtin:synthetic / builtin:synthetic-pose for the generated test models that see the virtual camera's figures"`
+	ModelKind string   `env:"PERCEPTION_MODEL_KIND" default:"auto" doc:"how to read the model's output: detect ([1,4+classes,N]), pose ([1,56,N]: box, person score, 17 keypoints), or auto (the export's metadata task, else pose when the output has 56 channels)"`
+	Library   string   `env:"ONNXRUNTIME_LIB" doc:"ONNX Runtime shared library (default: the one infra/scripts/onnxruntime.sh installs under .soms/cache, then libonnxruntime.so on the loader path)"`
 
 	Provider string `env:"PERCEPTION_PROVIDER" default:"cpu" doc:"execution provider: cpu, cuda or rocm (needs a GPU build of ONNX Runtime)"`
 	Threads  int    `env:"PERCEPTION_THREADS" default:"0" doc:"ONNX Runtime intra-op threads (0: one per core)"`
@@ -85,6 +86,11 @@ func (c Config) validate() error {
 	}
 	if c.IoU <= 0 || c.IoU >= 1 {
 		bad = append(bad, fmt.Sprintf("PERCEPTION_IOU=%g: want 0 < x < 1", c.IoU))
+	}
+	switch c.ModelKind {
+	case KindAuto, KindDetect, KindPose:
+	default:
+		bad = append(bad, fmt.Sprintf("PERCEPTION_MODEL_KIND=%q: want auto, detect or pose", c.ModelKind))
 	}
 	switch c.Provider {
 	case "cpu", "cuda", "rocm":

@@ -40,6 +40,9 @@ type Detection struct {
 	Class      int
 	Confidence float64
 	Box        Box // frame pixels after Unletterbox; model pixels straight from DecodeYOLO
+	// Keypoints are the 17 COCO keypoints of a pose model's person (nil
+	// from a detect model), in the same pixels as Box.
+	Keypoints []Keypoint
 }
 
 // ClassPerson is COCO's class 0.
@@ -125,5 +128,9 @@ func Unletterbox(dets []Detection, l Letterbox) {
 		b := &dets[i].Box
 		b.X1, b.Y1 = l.ToSource(b.X1, b.Y1)
 		b.X2, b.Y2 = l.ToSource(b.X2, b.Y2)
+		for k := range dets[i].Keypoints {
+			kp := &dets[i].Keypoints[k]
+			kp.X, kp.Y = l.ToSource(kp.X, kp.Y)
+		}
 	}
 }

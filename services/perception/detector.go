@@ -70,7 +70,12 @@ func (d *Detector) Detect(img image.Image) (Result, error) {
 		return res, err
 	}
 	t2 := d.wall.Now()
-	dets, err := DecodeYOLO(out, d.engine.OutShape, d.minConf, nil)
+	var dets []Detection
+	if d.engine.Kind == KindPose {
+		dets, err = DecodeYOLOPose(out, d.engine.OutShape, d.minConf)
+	} else {
+		dets, err = DecodeYOLO(out, d.engine.OutShape, d.minConf, nil)
+	}
 	if err != nil {
 		return res, err
 	}

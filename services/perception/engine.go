@@ -54,7 +54,8 @@ type Engine struct {
 	input    *ort.Tensor[float32]
 	output   *ort.Tensor[float32]
 	Size     int     // square input side
-	OutShape []int64 // [1, 4+C, N]
+	OutShape []int64 // [1, 4+C, N] (detect) or [1, 56, N] (pose)
+	Kind     string  // KindDetect or KindPose
 	Provider string
 }
 
@@ -64,12 +65,18 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 		return nil, err
 	}
 	var data []byte
-	if c.Model == BuiltinSynthetic {
+	switch c.Model {
+	case BuiltinSynthetic:
 		var err error
 		if data, err = modelgen.PersonDetector(modelgen.DefaultOptions()); err != nil {
 			return nil, err
 		}
-	} else {
+	case BuiltinSyntheticPose:
+		var err error
+		if data, err = modelgen.PoseEstimator(modelgen.DefaultOptions()); err != nil {
+			return nil, err
+		}
+	default:
 		var err error
 		if data, err = os.ReadFile(c.Model); err != nil {
 			return nil, fmt.Errorf("model: %w (export one with `yolo export model=yolo11s.pt format=onnx` and set PERCEPTION_MODEL, or use %s)", err, BuiltinSynthetic)
@@ -111,7 +118,26 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 		e.Close()
 		return nil, fmt.Errorf("model %s on %s: %w", c.Model, c.Provider, err)
 	}
+	if e.Kind, err = ResolveKind(c.Kind, metadataTask(e.session), e.OutShape); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("model %s: %w", c.Model, err)
+	}
 	return e, nil
+}
+
+// metadataTask is the "task" an Ultralytics export records in its metadata
+// (detect, pose, …), or "" when the model has none.
+func metadataTask(s *ort.AdvancedSession) string {
+	md, err := s.GetModelMetadata()
+	if err != nil {
+		return ""
+	}
+	defer md.Destroy()
+	task, ok, err := md.LookupCustomMetadataMap("task")
+	if err != nil || !ok {
+		return ""
+	}
+	return task
 }
 
 func sessionOptions(c EngineConfig) (*ort.SessionOptions, error) {

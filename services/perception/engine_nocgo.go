@@ -12,6 +12,7 @@ var errNoCgo = errors.New("perception needs ONNX Runtime through cgo: this binar
 type Engine struct {
 	Size     int
 	OutShape []int64
+	Kind     string
 	Provider string
 }
 

@@ -125,11 +125,11 @@ func (p *pipeline) loadModel(ctx context.Context) error {
 	lib := FindRuntimeLibrary(p.cfg.Library)
 	backoff := time.Second
 	for {
-		e, err := NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads})
+		e, err := NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads, Kind: p.cfg.ModelKind})
 		if err == nil {
 			p.det.Store(NewDetector(e, p.cfg.Confidence, p.cfg.IoU))
 			p.setModelErr(nil)
-			p.log.Info("model loaded", "model", p.cfg.Model, "library", lib, "provider", p.cfg.Provider, "input", e.Size, "output", e.OutShape)
+			p.log.Info("model loaded", "model", p.cfg.Model, "library", lib, "provider", p.cfg.Provider, "input", e.Size, "output", e.OutShape, "kind", e.Kind)
 			<-ctx.Done()
 			p.det.Store(nil)
 			e.Close()

@@ -75,6 +75,43 @@ func PersonDetector(o Options) ([]byte, error) {
 	C := int64(o.Classes)
 
 	b := &builder{}
+	f := b.figures(S, o.BackboneGFLOPs)
+
+	// 4. YOLO layout.
+	five := b.op("Concat", []string{f.cx, f.cy, f.w, f.h, f.score}, nodeAttrs(ai("axis", 1)))
+	five = b.op("Reshape", []string{five, b.initInt(shape(3), int64s(1, 5, cells))}, nil)
+	parts := []string{five}
+	if C > 1 {
+		parts = append(parts, b.zeros(int64s(1, C-1, cells)))
+	}
+	head := b.op("Concat", parts, nodeAttrs(ai("axis", 1)))
+	out := "output0"
+	b.nodes = append(b.nodes, node{op: "Concat", name: "output", inputs: []string{head, b.zeros(int64s(1, 4+C, extra))}, outputs: []string{out}, attrs: nodeAttrs(ai("axis", 2))})
+
+	n := cells + extra
+	meta := map[string]string{
+		"task":   "detect",
+		"imgsz":  fmt.Sprintf("[%d, %d]", S, S),
+		"stride": "32",
+		"names":  classNames(o.Classes),
+		"author": "soms modelgen (synthetic person detector for the virtual camera)",
+	}
+	doc := "Synthetic YOLO11-compatible person detector keyed to the SOMS virtual camera's figures; not a trained model."
+	return model("soms_synthetic_person", doc, 17, b.nodes, b.inits,
+		valueInfo("images", shape(1, 3, S, S)), valueInfo(out, shape(1, 4+C, n)),
+		meta, []string{"author", "task", "stride", "imgsz", "names"}), nil
+}
+
+// figureOutputs are the per-cell maps [1,1,G,G] of the figure finder: box
+// centre and size in input pixels, and the detection score (non-zero only at
+// a figure's anchor cell).
+type figureOutputs struct{ cx, cy, w, h, score string }
+
+// figures builds steps 1–3 (colour key, anchors, extents) shared by the
+// detect and pose models.
+func (b *builder) figures(S int64, backboneGFLOPs float64) figureOutputs {
+	G := S / stride
+	cells := G * G
 	// 1. colour key → occupied cells.
 	key := b.op("Conv", []string{"images", b.init(shape(1, 3, 1, 1), floats(1, -2, 1)), b.init(shape(1), floats(-keyThreshold))}, nil)
 	key = b.op("Mul", []string{key, b.scalar(20)}, nil)
@@ -103,8 +140,8 @@ func PersonDetector(o Options) ([]byte, error) {
 	up, down := b.runs(vband, G, 2)
 
 	score := b.op("Mul", []string{b.op("Mul", []string{b.op("Mul", []string{peak, conf}, nil), hband}, nil), vband}, nil)
-	if o.BackboneGFLOPs > 0 {
-		score = b.op("Add", []string{score, b.backbone(S, o.BackboneGFLOPs)}, nil)
+	if backboneGFLOPs > 0 {
+		score = b.op("Add", []string{score, b.backbone(S, backboneGFLOPs)}, nil)
 	}
 
 	xs := make([]float32, cells)
@@ -126,32 +163,10 @@ func PersonDetector(o Options) ([]byte, error) {
 		v := b.op("Sub", []string{b.op("Add", []string{lo, hi}, nil), b.scalar(1)}, nil)
 		return b.op("Mul", []string{b.op("Relu", []string{v}, nil), b.scalar(stride)}, nil)
 	}
-	cx, cy := center(gx, left, right), center(gy, up, down)
-	w, h := extent(left, right), extent(up, down)
-
-	// 4. YOLO layout.
-	five := b.op("Concat", []string{cx, cy, w, h, score}, nodeAttrs(ai("axis", 1)))
-	five = b.op("Reshape", []string{five, b.initInt(shape(3), int64s(1, 5, cells))}, nil)
-	parts := []string{five}
-	if C > 1 {
-		parts = append(parts, b.zeros(int64s(1, C-1, cells)))
+	return figureOutputs{
+		cx: center(gx, left, right), cy: center(gy, up, down),
+		w: extent(left, right), h: extent(up, down), score: score,
 	}
-	head := b.op("Concat", parts, nodeAttrs(ai("axis", 1)))
-	out := "output0"
-	b.nodes = append(b.nodes, node{op: "Concat", name: "output", inputs: []string{head, b.zeros(int64s(1, 4+C, extra))}, outputs: []string{out}, attrs: nodeAttrs(ai("axis", 2))})
-
-	n := cells + extra
-	meta := map[string]string{
-		"task":   "detect",
-		"imgsz":  fmt.Sprintf("[%d, %d]", S, S),
-		"stride": "32",
-		"names":  classNames(o.Classes),
-		"author": "soms modelgen (synthetic person detector for the virtual camera)",
-	}
-	doc := "Synthetic YOLO11-compatible person detector keyed to the SOMS virtual camera's figures; not a trained model."
-	return model("soms_synthetic_person", doc, 17, b.nodes, b.inits,
-		valueInfo("images", shape(1, 3, S, S)), valueInfo(out, shape(1, 4+C, n)),
-		meta, []string{"author", "task", "stride", "imgsz", "names"}), nil
 }
 
 // classNames is the Ultralytics metadata dict literal: {0: 'person', 1: 'class1', ...}.

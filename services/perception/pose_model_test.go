@@ -1,0 +1,109 @@
+package perception
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/somsgo/soms/sim/scene"
+)
+
+var (
+	testPoseOnce sync.Once
+	testPose     *Detector
+	testPoseErr  error
+)
+
+// syntheticPoseDetector loads the generated pose model once per test binary.
+func syntheticPoseDetector(t testing.TB) *Detector {
+	t.Helper()
+	syntheticDetector(t) // the runtime, loaded once
+	testPoseOnce.Do(func() {
+		var e *Engine
+		e, testPoseErr = NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSyntheticPose, Threads: 2})
+		if testPoseErr == nil {
+			testPose = NewDetector(e, 0.5, 0.45)
+		}
+	})
+	if testPoseErr != nil {
+		t.Fatalf("loading %s: %v", BuiltinSyntheticPose, testPoseErr)
+	}
+	return testPose
+}
+
+func TestSyntheticPoseModelContract(t *testing.T) {
+	d := syntheticPoseDetector(t)
+	if d.engine.Kind != KindPose || d.engine.Size != 640 || len(d.engine.OutShape) != 3 || d.engine.OutShape[1] != PoseChannels || d.engine.OutShape[2] != 8400 {
+		t.Fatalf("kind %q size %d output %v; want pose, 640, [1 56 8400]", d.engine.Kind, d.engine.Size, d.engine.OutShape)
+	}
+	// the detect model is still read as detect (its metadata says so)
+	if det := syntheticDetector(t); det.engine.Kind != KindDetect {
+		t.Fatalf("synthetic detect model read as %q", det.engine.Kind)
+	}
+}
+
+// TestSyntheticPoseClassifies renders the virtual camera's figures and checks
+// that the pose model's keypoints, decoded and mapped back to the frame, give
+// the posture the scene asked for, lie inside their box, and that only the
+// fallen figures have a horizontal torso.
+func TestSyntheticPoseClassifies(t *testing.T) {
+	d := syntheticPoseDetector(t)
+	p := func(id string, x, y float64, post scene.Posture) scene.Person {
+		return scene.Person{ID: id, X: x, Y: y, Posture: post, Motion: 0.3}
+	}
+	want := map[scene.Posture]string{scene.Standing: PostureStanding, scene.Walking: PostureStanding,
+		scene.Sitting: PostureSitting, scene.Fallen: PostureLying}
+	tests := []struct {
+		name   string
+		people []scene.Person
+	}{
+		{"standing near", []scene.Person{p("a", 0.5, 0.9, scene.Standing)}},
+		{"standing far", []scene.Person{p("a", 0.3, 0.05, scene.Standing)}},
+		{"walking", []scene.Person{p("a", 0.7, 0.5, scene.Walking)}},
+		{"sitting", []scene.Person{p("a", 0.4, 0.6, scene.Sitting)}},
+		{"sitting far", []scene.Person{p("a", 0.6, 0.1, scene.Sitting)}},
+		{"fallen", []scene.Person{p("a", 0.5, 0.7, scene.Fallen)}},
+		{"fallen far", []scene.Person{p("a", 0.4, 0.1, scene.Fallen)}},
+		{"one of each", []scene.Person{p("a", 0.12, 0.5, scene.Standing), p("b", 0.4, 0.8, scene.Sitting), p("c", 0.75, 0.6, scene.Fallen)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := d.DetectJPEG(cameraJPEG(t, scene.Zone{Zone: "z", People: tt.people}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Persons) != len(tt.people) {
+				t.Fatalf("%d persons, want %d: %+v", len(r.Persons), len(tt.people), r.Persons)
+			}
+			got := map[string]int{}
+			for _, det := range r.Persons {
+				if len(det.Keypoints) != NumKeypoints {
+					t.Fatalf("%d keypoints", len(det.Keypoints))
+				}
+				for k, kp := range det.Keypoints {
+					if kp.X < det.Box.X1-1 || kp.X > det.Box.X2+1 || kp.Y < det.Box.Y1-1 || kp.Y > det.Box.Y2+1 {
+						t.Errorf("keypoint %d (%g,%g) outside its box %+v", k, kp.X, kp.Y, det.Box)
+					}
+				}
+				post, ok := Posture(det.Keypoints)
+				if !ok {
+					t.Fatalf("no posture from %+v", det.Keypoints)
+				}
+				got[post]++
+				angle, _ := TorsoAngle(det.Keypoints)
+				if (post == PostureLying) != (angle > 60) {
+					t.Errorf("%s with torso at %.0f°", post, angle)
+				}
+			}
+			wantN := map[string]int{}
+			for _, pp := range tt.people {
+				wantN[want[pp.Posture]]++
+			}
+			for k, n := range wantN {
+				if got[k] != n {
+					t.Errorf("postures %v, want %v", got, wantN)
+					break
+				}
+			}
+		})
+	}
+}
