@@ -18,11 +18,15 @@ import (
 //     10 min, 60 s for 1 h, 300 s for 4 h): ≥ 1200 s static, ≥ 600 s
 //     mostly_static, else changing.
 //
-// The original builds signatures from pose keypoints. A detect model gives
-// boxes, so the signature here is the main (largest) person's box — centre,
-// width and height over the frame diagonal — and displacement is that of box
-// corners. A person who sits still keeps a steady box; standing up, lying
-// down or walking changes it.
+// With a pose model the signature is the original's: the main (largest)
+// person's keypoints minus the hip midpoint over the shoulder width (same
+// posture: mean squared distance < 0.05), and displacement is the mean
+// movement of the keypoints seen in both frames. A detect model gives boxes,
+// so there — and for a person whose shoulders and hips are not both visible —
+// the signature is the main person's box (centre, width and height over the
+// frame diagonal; same posture: RMS distance < 0.01) and displacement is
+// that of box corners. A person who sits still keeps a steady box; standing
+// up, lying down or walking changes it.
 
 // Activity classes and posture states.
 const (
@@ -39,7 +43,8 @@ const (
 
 const (
 	rawWindow      = 60 * time.Second
-	postureMatch   = 0.01 // RMS signature distance below which the posture is the same
+	postureMatch   = 0.01 // RMS box-signature distance below which the posture is the same
+	poseMatch      = 0.05 // the original's keypoint-signature distance for the same posture
 	staticAfter    = 1200 * time.Second
 	mostlyStaticAt = 600 * time.Second
 )
@@ -54,9 +59,11 @@ var tierSpecs = [3]struct{ res, keep time.Duration }{
 // sample is one analysed frame as the activity monitor keeps it.
 type sample struct {
 	at     time.Time
-	ok     bool // a person was in view
-	sig    [4]float64
+	ok     bool      // a person was in view
+	sig    []float64 // box signature (4 values) or keypoint signature (34)
+	pose   bool      // sig is a keypoint signature
 	boxes  []Box
+	kps    [][]Keypoint // per box; nil entries from a detect model
 	diag   float64
 	people int
 }
@@ -110,21 +117,40 @@ func (b *postureBuffer) pushTier(i int, s sample) {
 // consolidate averages the signatures of the samples with a person in view;
 // the entry is dated at the bucket's first sample, so a posture held through
 // a bucket counts from its start.
+//
+// Samples of the other signature kind than the bucket's first are left out,
+// and keypoint signatures average each keypoint over the samples that saw it.
 func consolidate(ss []sample) sample {
 	e := sample{at: ss[0].at}
 	n := 0
+	var counts []int
 	for _, s := range ss {
 		if !s.ok {
 			continue
 		}
-		for k := range e.sig {
+		if e.sig == nil {
+			e.sig, e.pose = make([]float64, len(s.sig)), s.pose
+			counts = make([]int, len(s.sig))
+		}
+		if s.pose != e.pose || len(s.sig) != len(e.sig) {
+			continue
+		}
+		for k := 0; k+1 < len(s.sig); k += 2 {
+			if s.pose && s.sig[k] == 0 && s.sig[k+1] == 0 {
+				continue // keypoint unseen in this sample
+			}
 			e.sig[k] += s.sig[k]
+			e.sig[k+1] += s.sig[k+1]
+			counts[k]++
 		}
 		n++
 	}
 	if n > 0 && n*2 >= len(ss) { // a bucket mostly without anyone is "nobody"
-		for k := range e.sig {
-			e.sig[k] /= float64(n)
+		for k := 0; k+1 < len(e.sig); k += 2 {
+			if counts[k] > 0 {
+				e.sig[k] /= float64(counts[k])
+				e.sig[k+1] /= float64(counts[k])
+			}
 		}
 		e.ok = true
 	}
@@ -149,7 +175,7 @@ func (b *postureBuffer) postureDuration() (time.Duration, string) {
 			if !e.at.Before(oldest) {
 				continue // the newest sample itself, or covered by a finer level
 			}
-			if !e.ok || sigDistance(e.sig, newest.sig) >= postureMatch {
+			if !e.ok || !samePosture(e, newest) {
 				return false
 			}
 			oldest = e.at
@@ -189,7 +215,11 @@ func (b *postureBuffer) activityLevel() float64 {
 			continue
 		}
 		for _, p := range pairs {
-			disp += cornerDisplacement(a.boxes[p[0]], c.boxes[p[1]])
+			if d, ok := keypointDisplacement(a.kpsAt(p[0]), c.kpsAt(p[1])); ok {
+				disp += d
+			} else {
+				disp += cornerDisplacement(a.boxes[p[0]], c.boxes[p[1]])
+			}
 		}
 		sum += disp / float64(len(pairs)) / c.diag / dt
 		n++
@@ -218,12 +248,48 @@ func cornerDisplacement(a, b Box) float64 {
 	return (d(a.X1, a.Y1, b.X1, b.Y1) + d(a.X2, a.Y1, b.X2, b.Y1) + d(a.X1, a.Y2, b.X1, b.Y2) + d(a.X2, a.Y2, b.X2, b.Y2)) / 4
 }
 
-func sigDistance(a, b [4]float64) float64 {
+func (s sample) kpsAt(i int) []Keypoint {
+	if i < len(s.kps) {
+		return s.kps[i]
+	}
+	return nil
+}
+
+// keypointDisplacement is the mean movement of the keypoints visible in both
+// skeletons; ok is false when they share none.
+func keypointDisplacement(a, b []Keypoint) (float64, bool) {
+	var sum float64
+	n := 0
+	for i := range min(len(a), len(b)) {
+		if visible(a, i) && visible(b, i) {
+			sum += math.Hypot(b[i].X-a[i].X, b[i].Y-a[i].Y)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
+}
+
+// samePosture compares two signatures of one kind; a box and a keypoint
+// signature never match.
+func samePosture(a, b sample) bool {
+	if a.pose != b.pose || len(a.sig) != len(b.sig) {
+		return false
+	}
+	if a.pose {
+		return poseSigDistance(a.sig, b.sig) < poseMatch
+	}
+	return sigDistance(a.sig, b.sig) < postureMatch
+}
+
+func sigDistance(a, b []float64) float64 {
 	var s float64
 	for k := range a {
 		s += (a[k] - b[k]) * (a[k] - b[k])
 	}
-	return math.Sqrt(s / 4)
+	return math.Sqrt(s / float64(max(1, len(a))))
 }
 
 // matchBoxes pairs boxes of consecutive frames greedily by centre distance,
@@ -276,17 +342,22 @@ type activityMonitor struct {
 func (m *activityMonitor) observe(r Result, now time.Time) ActivityMsg {
 	diag := math.Hypot(float64(r.Width), float64(r.Height))
 	s := sample{at: now, diag: diag, people: len(r.Persons)}
-	var main Box
+	var main Detection
 	for _, p := range r.Persons {
 		s.boxes = append(s.boxes, p.Box)
-		if p.Box.Area() > main.Area() {
-			main = p.Box
+		s.kps = append(s.kps, p.Keypoints)
+		if p.Box.Area() > main.Box.Area() {
+			main = p
 		}
 	}
 	if len(r.Persons) > 0 && diag > 0 {
-		cx, cy := main.Center()
 		s.ok = true
-		s.sig = [4]float64{cx / diag, cy / diag, main.W() / diag, main.H() / diag}
+		if sig, ok := PoseSignature(main.Keypoints); ok {
+			s.sig, s.pose = sig, true
+		} else {
+			cx, cy := main.Box.Center()
+			s.sig = []float64{cx / diag, cy / diag, main.Box.W() / diag, main.Box.H() / diag}
+		}
 	}
 	m.buf.push(s)
 	level := m.buf.activityLevel()

@@ -25,6 +25,10 @@ import (
 //	− 0.25 · IoU with that furniture
 //
 // so a person lying on the floor scores 0.85–1.0, one sitting or standing 0.
+//
+// A pose model's person with a visible torso (both shoulders and hips) is
+// scored with the original's keypoint terms instead (PoseFallScore), and is
+// "upright" when the torso is within 30° of vertical rather than by box aspect.
 
 // FallState is a tracked person's fall state.
 type FallState string
@@ -63,6 +67,68 @@ func FallScore(b Box, furniture []Box, wasUpright bool) float64 {
 		score -= 0.25 * IoU(b, f)
 	}
 	return round(math.Max(0, math.Min(1, score)), 3)
+}
+
+// PoseFallScore is the original's keypoint score:
+//
+//	0.35 · torso angle from vertical, 60° → 90° mapping 0 → 1
+//	0.25 if the head is not above the hips (by more than a quarter torso)
+//	0.15 if the box is wider than tall
+//	0.15 if the same person was upright moments ago and no longer is
+//	0.10 if ankles and shoulders are at nearly one height (under half a torso apart)
+//	− 0.40 if the hip midpoint lies inside a chair, couch, bed or bench
+//	− 0.25 · IoU with that furniture
+//
+// ok is false without both shoulders and hips; callers then use FallScore.
+func PoseFallScore(b Box, kps []Keypoint, furniture []Box, wasUpright bool) (float64, bool) {
+	angle, ok := TorsoAngle(kps)
+	if !ok {
+		return 0, false
+	}
+	hx, hy, sx, sy, _ := torso(kps)
+	torsoLen := math.Hypot(sx-hx, sy-hy)
+	score := 0.35 * math.Max(0, math.Min(1, (angle-60)/30))
+	for _, h := range []int{KpNose, KpLeftEye, KpRightEye, KpLeftEar, KpRightEar} {
+		if visible(kps, h) {
+			if kps[h].Y >= hy-0.25*torsoLen {
+				score += 0.25
+			}
+			break
+		}
+	}
+	if b.W() > b.H() {
+		score += 0.15
+	}
+	if wasUpright && angle > 30 {
+		score += 0.15
+	}
+	var ay float64
+	n := 0
+	for _, a := range []int{KpLeftAnkle, KpRightAnkle} {
+		if visible(kps, a) {
+			ay += kps[a].Y
+			n++
+		}
+	}
+	if n > 0 && math.Abs(ay/float64(n)-sy) < 0.5*torsoLen {
+		score += 0.10
+	}
+	for _, f := range furniture {
+		if hx >= f.X1 && hx <= f.X2 && hy >= f.Y1 && hy <= f.Y2 {
+			score -= 0.40
+		}
+		score -= 0.25 * IoU(b, f)
+	}
+	return round(math.Max(0, math.Min(1, score)), 3), true
+}
+
+// upright says a person stands or sits straight: torso within 30° of
+// vertical when keypoints show it, else a box clearly taller than wide.
+func upright(det Detection) bool {
+	if a, ok := TorsoAngle(det.Keypoints); ok {
+		return a < 30
+	}
+	return det.Box.H() > 0 && det.Box.W()/det.Box.H() < 0.8
 }
 
 type fallTrack struct {
@@ -119,28 +185,32 @@ func (d *fallDetector) observe(r Result, now time.Time) []FallMsg {
 		matched[pr[1]] = d.tracks[pr[0]]
 	}
 	var alerts []FallMsg
-	for j, b := range cur {
+	for j, det := range r.Persons {
 		t := matched[j]
 		if t == nil {
 			d.next++
 			t = &fallTrack{id: "t" + strconv.Itoa(d.next), state: FallNormal}
 			d.tracks = append(d.tracks, t)
 		}
-		t.box, t.lastSeen = b, now
-		if m, ok := d.step(t, b, furniture, now); ok {
+		t.box, t.lastSeen = det.Box, now
+		if m, ok := d.step(t, det, furniture, now); ok {
 			alerts = append(alerts, m)
 		}
 	}
 	return alerts
 }
 
-func (d *fallDetector) step(t *fallTrack, b Box, furniture []Box, now time.Time) (FallMsg, bool) {
+func (d *fallDetector) step(t *fallTrack, det Detection, furniture []Box, now time.Time) (FallMsg, bool) {
+	b := det.Box
 	t.sinceUpright++
 	wasUpright := !t.lastUpright.IsZero() && (now.Sub(t.lastUpright) <= 2*time.Second || t.sinceUpright <= 2)
-	if b.H() > 0 && b.W()/b.H() < 0.8 {
+	if upright(det) {
 		t.lastUpright, t.sinceUpright = now, 0
 	}
-	t.score = FallScore(b, furniture, wasUpright)
+	var ok bool
+	if t.score, ok = PoseFallScore(b, det.Keypoints, furniture, wasUpright); !ok {
+		t.score = FallScore(b, furniture, wasUpright)
+	}
 	above := t.score >= d.threshold
 	switch t.state {
 	case FallNormal, FallSuspicious:

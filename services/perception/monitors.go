@@ -46,11 +46,17 @@ type SpatialMsg struct {
 	Objects   []SpatialObject `json:"objects,omitempty"`
 }
 
-// SpatialPerson is one person in a spatial message.
+// SpatialPerson is one person in a spatial message. A pose model adds the
+// original pose item's keypoints (17 × [x, y] frame pixels) and keypoint_conf
+// (17 visibilities), and the posture read from them; with a detect model the
+// fields are absent and the payload is exactly the original's.
 type SpatialPerson struct {
-	CenterPx   [2]float64 `json:"center_px"`
-	BBoxPx     [4]float64 `json:"bbox_px"`
-	Confidence float64    `json:"confidence"`
+	CenterPx     [2]float64   `json:"center_px"`
+	BBoxPx       [4]float64   `json:"bbox_px"`
+	Confidence   float64      `json:"confidence"`
+	Keypoints    [][2]float64 `json:"keypoints,omitempty"`
+	KeypointConf []float64    `json:"keypoint_conf,omitempty"`
+	Posture      string       `json:"posture,omitempty"`
 }
 
 // SpatialObject is one non-person detection in a spatial message.
@@ -91,7 +97,15 @@ func Spatial(zone, camera string, r Result, withObjects bool, now time.Time) Spa
 	m := SpatialMsg{Zone: zone, CameraID: camera, Timestamp: Timestamp(now), ImageSize: [2]int{r.Width, r.Height}, Persons: []SpatialPerson{}}
 	for _, p := range r.Persons {
 		cx, cy := p.Box.Center()
-		m.Persons = append(m.Persons, SpatialPerson{CenterPx: [2]float64{round(cx, 1), round(cy, 1)}, BBoxPx: bbox(p.Box), Confidence: round(p.Confidence, 3)})
+		sp := SpatialPerson{CenterPx: [2]float64{round(cx, 1), round(cy, 1)}, BBoxPx: bbox(p.Box), Confidence: round(p.Confidence, 3)}
+		if len(p.Keypoints) > 0 {
+			for _, k := range p.Keypoints {
+				sp.Keypoints = append(sp.Keypoints, [2]float64{round(k.X, 1), round(k.Y, 1)})
+				sp.KeypointConf = append(sp.KeypointConf, round(k.Conf, 3))
+			}
+			sp.Posture, _ = Posture(p.Keypoints)
+		}
+		m.Persons = append(m.Persons, sp)
 	}
 	if withObjects {
 		m.Objects = []SpatialObject{}

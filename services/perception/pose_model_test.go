@@ -93,6 +93,11 @@ func TestSyntheticPoseClassifies(t *testing.T) {
 				if (post == PostureLying) != (angle > 60) {
 					t.Errorf("%s with torso at %.0f°", post, angle)
 				}
+				// a fall candidate from the keypoints alone: only lying figures
+				score, _ := PoseFallScore(det.Box, det.Keypoints, nil, false)
+				if (post == PostureLying) != (score >= 0.5) {
+					t.Errorf("%s scores %g as a fall", post, score)
+				}
 			}
 			wantN := map[string]int{}
 			for _, pp := range tt.people {
