@@ -19,6 +19,7 @@ import (
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/camera"
+	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -53,37 +54,8 @@ func TestCameraToOccupancy(t *testing.T) {
 	defer cancel()
 
 	const zone = "it_room"
-	rtspPort, camPort, percPort := freePort(t), freePort(t), freePort(t)
-
-	var camCfg camera.Config
-	loadDefaults(t, &camCfg, map[string]string{"LOG_LEVEL": "warn"})
+	camPort := startCameraAndPerception(t, ctx, cancel, broker, zone, func(c *Config) { c.Model = BuiltinSynthetic })
 	sim := broker.Config(mosqconf.UserSim)
-	camCfg.Common.MQTT = sim
-	camCfg.Addr = "127.0.0.1:" + strconv.Itoa(camPort)
-	camCfg.RTSPPort = rtspPort
-	camCfg.Cameras = []string{"cam_it@" + zone}
-	camCfg.Transition = 500 * time.Millisecond
-	camDone := make(chan error, 1)
-	go func() { camDone <- camera.Run(ctx, camCfg) }()
-
-	var pCfg Config
-	loadDefaults(t, &pCfg, map[string]string{"LOG_LEVEL": "warn"})
-	pCfg.Common.MQTT = broker.Config(mosqconf.UserService)
-	pCfg.Addr = "127.0.0.1:" + strconv.Itoa(percPort)
-	pCfg.Cameras = []string{fmt.Sprintf("cam_it@%s=rtsp://127.0.0.1:%d/cam_it", zone, rtspPort)}
-	pCfg.Model = BuiltinSynthetic
-	pCfg.OccupancyInterval = 300 * time.Millisecond
-	pCfg.ActivityInterval = 300 * time.Millisecond
-	percDone := make(chan error, 1)
-	go func() { percDone <- Run(ctx, pCfg) }()
-	t.Cleanup(func() {
-		cancel()
-		for _, ch := range []chan error{camDone, percDone} {
-			if err := <-ch; err != nil {
-				t.Errorf("service stopped with: %v", err)
-			}
-		}
-	})
 
 	counts := make(chan int, 256)
 	mon := bus.New(broker.Config(mosqconf.UserMonitor), "perception-test", logging.Discard(), nil)
@@ -159,4 +131,42 @@ func waitCount(t *testing.T, ctx context.Context, counts <-chan int, want int) {
 			t.Fatalf("no steady person_count %d; saw %v", want, seen)
 		}
 	}
+}
+
+// startCameraAndPerception starts the virtual camera (with its mediamtx) for
+// one zone and perception reading it, both on broker; tweak sets perception's
+// model and settings. It returns the camera's control API port; both services
+// are stopped (cancel) and checked at cleanup.
+func startCameraAndPerception(t *testing.T, ctx context.Context, cancel context.CancelFunc, broker *harness.Broker, zone string, tweak func(*Config)) int {
+	t.Helper()
+	rtspPort, camPort, percPort := freePort(t), freePort(t), freePort(t)
+	var camCfg camera.Config
+	loadDefaults(t, &camCfg, map[string]string{"LOG_LEVEL": "warn"})
+	camCfg.Common.MQTT = broker.Config(mosqconf.UserSim)
+	camCfg.Addr = "127.0.0.1:" + strconv.Itoa(camPort)
+	camCfg.RTSPPort = rtspPort
+	camCfg.Cameras = []string{"cam_it@" + zone}
+	camCfg.Transition = 500 * time.Millisecond
+	camDone := make(chan error, 1)
+	go func() { camDone <- camera.Run(ctx, camCfg) }()
+
+	var pCfg Config
+	loadDefaults(t, &pCfg, map[string]string{"LOG_LEVEL": "warn"})
+	pCfg.Common.MQTT = broker.Config(mosqconf.UserService)
+	pCfg.Addr = "127.0.0.1:" + strconv.Itoa(percPort)
+	pCfg.Cameras = []string{fmt.Sprintf("cam_it@%s=rtsp://127.0.0.1:%d/cam_it", zone, rtspPort)}
+	pCfg.OccupancyInterval = 300 * time.Millisecond
+	pCfg.ActivityInterval = 300 * time.Millisecond
+	tweak(&pCfg)
+	percDone := make(chan error, 1)
+	go func() { percDone <- Run(ctx, pCfg) }()
+	t.Cleanup(func() {
+		cancel()
+		for _, ch := range []chan error{camDone, percDone} {
+			if err := <-ch; err != nil {
+				t.Errorf("service stopped with: %v", err)
+			}
+		}
+	})
+	return camPort
 }

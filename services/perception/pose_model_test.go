@@ -1,9 +1,12 @@
 package perception
 
 import (
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/somsgo/soms/services/perception/modelgen"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -108,6 +111,55 @@ func TestSyntheticPoseClassifies(t *testing.T) {
 					t.Errorf("postures %v, want %v", got, wantN)
 					break
 				}
+			}
+		})
+	}
+}
+
+// TestPoseModelFile loads the pose model from a file, as a mounted
+// yolo11s-pose export is: auto reads its metadata task, an explicit kind
+// overrides it, and asking for pose from a detect model is refused.
+func TestPoseModelFile(t *testing.T) {
+	syntheticDetector(t) // runtime loaded
+	dir := t.TempDir()
+	write := func(name string, gen func(modelgen.Options) ([]byte, error)) string {
+		data, err := gen(modelgen.Options{Size: 320, Classes: 80})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	posePath, detPath := write("pose.onnx", modelgen.PoseEstimator), write("detect.onnx", modelgen.PersonDetector)
+	n := int64(40*40 + 20*20 + 10*10)
+	tests := []struct {
+		name, model, kind, want string
+		channels                int64
+	}{
+		{"pose, auto", posePath, KindAuto, KindPose, PoseChannels},
+		{"pose, explicit", posePath, KindPose, KindPose, PoseChannels},
+		{"detect, auto", detPath, "", KindDetect, 84},
+		{"detect read as pose", detPath, KindPose, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: tt.model, Kind: tt.kind})
+			if tt.want == "" {
+				if err == nil {
+					e.Close()
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if e.Kind != tt.want || e.Size != 320 || e.OutShape[1] != tt.channels || e.OutShape[2] != n {
+				t.Fatalf("kind %q size %d output %v", e.Kind, e.Size, e.OutShape)
 			}
 		})
 	}

@@ -3,6 +3,7 @@
 // file rather than PERCEPTION_MODEL=builtin:synthetic:
 //
 //	go run ./services/perception/modelgen/cmd/modelgen -o .soms/models/synthetic.onnx
+//	go run ./services/perception/modelgen/cmd/modelgen -pose -o .soms/models/synthetic-pose.onnx
 package main
 
 import (
@@ -17,9 +18,14 @@ import (
 func main() {
 	out := flag.String("o", "synthetic-yolo11.onnx", "output file")
 	size := flag.Int("size", 640, "input size (multiple of 32)")
-	classes := flag.Int("classes", 80, "class scores per anchor")
+	classes := flag.Int("classes", 80, "class scores per anchor (detect model)")
+	pose := flag.Bool("pose", false, "write the pose model (YOLO11 pose contract, output [1,56,N]) instead of the detect model")
 	flag.Parse()
-	data, err := modelgen.PersonDetector(modelgen.Options{Size: *size, Classes: *classes})
+	gen := modelgen.PersonDetector
+	if *pose {
+		gen = modelgen.PoseEstimator
+	}
+	data, err := gen(modelgen.Options{Size: *size, Classes: *classes})
 	if err == nil && filepath.Dir(*out) != "." {
 		err = os.MkdirAll(filepath.Dir(*out), 0o755)
 	}
