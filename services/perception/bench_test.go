@@ -24,6 +24,7 @@ import (
 // YOLO11s (21.5 GFLOPs, the original SOMS's model), what real exports cost.
 func BenchmarkPipeline(b *testing.B) {
 	b.Run("synthetic", func(b *testing.B) { benchPipeline(b, syntheticDetector(b)) })
+	b.Run("synthetic-pose", func(b *testing.B) { benchPipeline(b, syntheticPoseDetector(b)) })
 	b.Run("yolo11n-compute", func(b *testing.B) { benchBackbone(b, 6.5) })
 	b.Run("yolo11s-compute", func(b *testing.B) { benchBackbone(b, 21.5) })
 }

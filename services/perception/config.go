@@ -1,8 +1,9 @@
 // Package perception turns camera streams into the office's occupancy and
 // activity: per camera an RTSP client (gortsplib, MJPEG) with reconnect and
-// back-off, JPEG decode, letterbox to the model's input, a YOLO11 detect model
-// on ONNX Runtime (CPU, CUDA or ROCm), output decoding, confidence filter and
-// NMS, then the original SOMS monitors — occupancy, activity (motion level,
+// back-off, JPEG decode, letterbox to the model's input, a YOLO11 detect or
+// pose model on ONNX Runtime (CPU, CUDA or ROCm), output decoding (boxes, and
+// 17 keypoints from a pose model), confidence filter and NMS, then the
+// original SOMS monitors — occupancy, activity (motion level,
 // posture duration over a tiered buffer) and fall candidates — publishing the
 // original topics and payloads on MQTT.
 //

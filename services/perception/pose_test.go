@@ -216,3 +216,21 @@ func TestPoseSignature(t *testing.T) {
 		t.Error("signature without a torso")
 	}
 }
+
+func TestModelKindValidation(t *testing.T) {
+	var base Config
+	loadDefaults(t, &base, map[string]string{})
+	if base.ModelKind != KindAuto {
+		t.Fatalf("default PERCEPTION_MODEL_KIND %q, want auto", base.ModelKind)
+	}
+	for _, tt := range []struct {
+		kind string
+		ok   bool
+	}{{KindAuto, true}, {KindDetect, true}, {KindPose, true}, {"segment", false}, {"", false}} {
+		c := base
+		c.ModelKind = tt.kind
+		if err := c.validate(); (err == nil) != tt.ok {
+			t.Errorf("kind %q: validate() = %v", tt.kind, err)
+		}
+	}
+}
