@@ -32,6 +32,11 @@ type Config struct {
 	Transition  time.Duration `env:"CAMERA_TRANSITION" default:"2s" doc:"how long people take to walk in or out of view (simulated time; 0: appear at once)"`
 	FollowScene bool          `env:"CAMERA_FOLLOW_SCENE" default:"true" doc:"follow the virtual edge's scenes on soms/sim/scene/{zone} (MQTT user sim); false: control API only"`
 	Seed        uint64        `env:"SOMS_SIM_SEED" default:"1" doc:"seed of people's looks and animation phases"`
+
+	HLS        bool   `env:"CAMERA_HLS" default:"false" doc:"also serve each camera as H.264 over HLS for browsers: mediamtx's HLS server plus one ffmpeg transcoder per camera (needs ffmpeg and the camera's own mediamtx)"`
+	HLSPort    int    `env:"CAMERA_HLS_PORT" default:"8888" doc:"HLS port of the mediamtx server this process starts (CAMERA_HLS=true)"`
+	HLSVariant string `env:"CAMERA_HLS_VARIANT" default:"lowLatency" doc:"mediamtx HLS variant: lowLatency, fmp4 or mpegts"`
+	FFmpeg     string `env:"CAMERA_FFMPEG" doc:"ffmpeg binary for CAMERA_HLS (default: ffmpeg on PATH)"`
 }
 
 // Camera is one configured camera.
@@ -70,6 +75,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("CAMERA_FPS=%g: want 0 < fps <= 60", c.FPS)
 	case c.Quality < 1 || c.Quality > 100:
 		return fmt.Errorf("CAMERA_JPEG_QUALITY=%d: want 1..100", c.Quality)
+	case c.HLS && c.RTSPServer != "":
+		return fmt.Errorf("CAMERA_HLS=true needs the camera's own mediamtx: leave CAMERA_RTSP_SERVER empty")
+	case c.HLS && (c.HLSPort <= 0 || c.HLSPort > 65535 || c.HLSPort == c.RTSPPort):
+		return fmt.Errorf("CAMERA_HLS_PORT=%d: want a free port other than CAMERA_RTSP_PORT", c.HLSPort)
+	case c.HLS && c.HLSVariant != "lowLatency" && c.HLSVariant != "fmp4" && c.HLSVariant != "mpegts":
+		return fmt.Errorf("CAMERA_HLS_VARIANT=%q: want lowLatency, fmp4 or mpegts", c.HLSVariant)
 	}
 	return nil
 }

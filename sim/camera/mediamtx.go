@@ -42,8 +42,14 @@ func FindMediamtx(explicit string) (string, error) {
 
 // mediamtxConfig is a minimal server: RTSP over TCP only (no UDP ports that
 // could collide with other services), every other protocol and API off, any
-// path accepted for publishing and reading.
-func mediamtxConfig(port int) string {
+// path accepted for publishing and reading. hls adds the HLS server (browsers
+// play H.264 from it; the transcoders publish the *_h264 paths). Muxers run
+// always so a browser's first request finds segments ready.
+func mediamtxConfig(port int, hls *hlsConfig) string {
+	hlsConf := "hls: no\n"
+	if hls != nil {
+		hlsConf = fmt.Sprintf("hls: yes\nhlsAddress: :%d\nhlsVariant: %s\nhlsAlwaysRemux: yes\nhlsSegmentDuration: 1s\nhlsPartDuration: 200ms\nhlsAllowOrigin: '*'\n", hls.port, hls.variant)
+	}
 	return fmt.Sprintf(`# written by the SOMS virtual camera
 logLevel: info
 logDestinations: [stdout]
@@ -55,12 +61,11 @@ rtsp: yes
 rtspTransports: [tcp]
 rtspAddress: :%d
 rtmp: no
-hls: no
-webrtc: no
+%swebrtc: no
 srt: no
 paths:
   all_others:
-`, port)
+`, port, hlsConf)
 }
 
 // mediamtx supervises the RTSP server child process, restarting it with
@@ -68,6 +73,7 @@ paths:
 type mediamtx struct {
 	bin  string
 	port int
+	hls  *hlsConfig // nil: RTSP only
 	dir  string
 	log  *slog.Logger
 	up   atomic.Bool
@@ -76,7 +82,7 @@ type mediamtx struct {
 // run keeps mediamtx running until ctx is done.
 func (m *mediamtx) run(ctx context.Context) error {
 	conf := filepath.Join(m.dir, "mediamtx.yml")
-	if err := os.WriteFile(conf, []byte(mediamtxConfig(m.port)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(mediamtxConfig(m.port, m.hls)), 0o644); err != nil {
 		return fmt.Errorf("mediamtx config: %w", err)
 	}
 	backoff := time.Second
@@ -125,6 +131,12 @@ func (m *mediamtx) once(ctx context.Context, conf string) error {
 	if err := waitPort(ctx, m.port, waitErr); err != nil {
 		_ = cmd.Process.Kill()
 		return err
+	}
+	if m.hls != nil {
+		if err := waitPort(ctx, m.hls.port, waitErr); err != nil {
+			_ = cmd.Process.Kill()
+			return err
+		}
 	}
 	m.up.Store(true)
 	m.log.Info("mediamtx serving RTSP", "port", m.port, "pid", cmd.Process.Pid)

@@ -32,11 +32,17 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	var srv *mediamtx
+	var ffmpeg string
 	base := strings.TrimRight(cfg.RTSPServer, "/")
 	if base == "" {
 		bin, err := FindMediamtx(cfg.Mediamtx)
 		if err != nil {
 			return err
+		}
+		if cfg.HLS {
+			if ffmpeg, err = FindFFmpeg(cfg.FFmpeg); err != nil {
+				return err
+			}
 		}
 		dir, err := os.MkdirTemp("", "soms-camera-")
 		if err != nil {
@@ -44,6 +50,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		defer os.RemoveAll(dir)
 		srv = &mediamtx{bin: bin, port: cfg.RTSPPort, dir: dir}
+		if cfg.HLS {
+			srv.hls = &hlsConfig{port: cfg.HLSPort, variant: cfg.HLSVariant}
+		}
 		base = "rtsp://127.0.0.1:" + strconv.Itoa(cfg.RTSPPort)
 	} else if u, err := url.Parse(base); err != nil || u.Scheme != "rtsp" || u.Host == "" {
 		return fmt.Errorf("CAMERA_RTSP_SERVER=%q: want rtsp://host:port", cfg.RTSPServer)
@@ -57,6 +66,10 @@ func Run(ctx context.Context, cfg Config) error {
 	s := &server{log: kit.Log, feeds: map[string]*feed{}, lastSeq: map[string]uint64{}}
 	for _, c := range cams {
 		f := newFeed(c, base+"/"+c.Path, cfg, kit.Clock, kit.Log)
+		if ffmpeg != "" {
+			f.hls = hlsURL(cfg.HLSPort, c.Path)
+			f.transcoder = &transcoder{bin: ffmpeg, src: f.url, dst: f.url + hlsSuffix, log: f.log}
+		}
 		s.feeds[c.ID] = f
 		s.order = append(s.order, c.ID)
 	}
@@ -72,6 +85,9 @@ func Run(ctx context.Context, cfg Config) error {
 		})
 	}
 	kit.HTTP.AddCheck("publishers", s.ready)
+	if ffmpeg != "" {
+		kit.HTTP.AddCheck("transcoders", s.transcoding)
+	}
 	s.routes(kit.HTTP.Router)
 
 	return kit.Run(ctx, cfg.Addr, func(ctx context.Context) error {
@@ -87,6 +103,9 @@ func Run(ctx context.Context, cfg Config) error {
 		for _, id := range s.order {
 			f := s.feeds[id]
 			g.Go(func() error { return f.run(ctx, serverUp) })
+			if f.transcoder != nil {
+				g.Go(func() error { return f.transcoder.run(ctx, f.live.Load) })
+			}
 		}
 		return g.Wait()
 	})
@@ -110,6 +129,20 @@ func (s *server) ready(context.Context) error {
 	}
 	if len(down) > 0 {
 		return fmt.Errorf("not publishing yet: %s", strings.Join(down, ", "))
+	}
+	return nil
+}
+
+// transcoding is ready when every camera's ffmpeg is running.
+func (s *server) transcoding(context.Context) error {
+	var down []string
+	for _, id := range s.order {
+		if tr := s.feeds[id].transcoder; tr != nil && !tr.running.Load() {
+			down = append(down, id)
+		}
+	}
+	if len(down) > 0 {
+		return fmt.Errorf("no ffmpeg transcoder running for: %s", strings.Join(down, ", "))
 	}
 	return nil
 }
@@ -167,13 +200,14 @@ func (s *server) routes(r chi.Router) {
 type CameraStatus struct {
 	Camera
 	URL        string `json:"url"`
+	HLS        string `json:"hls,omitempty"` // H.264 playlist (CAMERA_HLS=true)
 	Publishing bool   `json:"publishing"`
 	Frames     uint64 `json:"frames"`
 	People     int    `json:"people"`
 }
 
 func (s *server) status(f *feed) CameraStatus {
-	return CameraStatus{Camera: f.Camera, URL: f.url, Publishing: f.live.Load(), Frames: f.frames.Load(), People: f.scene().Count()}
+	return CameraStatus{Camera: f.Camera, URL: f.url, HLS: f.hls, Publishing: f.live.Load(), Frames: f.frames.Load(), People: f.scene().Count()}
 }
 
 func (s *server) list(w http.ResponseWriter, _ *http.Request) {

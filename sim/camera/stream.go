@@ -22,11 +22,13 @@ import (
 // feed is one camera: its scene, its latest frame and its RTSP publisher.
 type feed struct {
 	Camera
-	url     string
-	cfg     Config
-	clock   clock.Clock // scene time: walking in and out follows the simulated clock
-	log     *slog.Logger
-	started time.Time
+	url        string
+	cfg        Config
+	clock      clock.Clock // scene time: walking in and out follows the simulated clock
+	log        *slog.Logger
+	started    time.Time
+	hls        string      // HLS playlist URL; "" when CAMERA_HLS is off
+	transcoder *transcoder // nil when CAMERA_HLS is off
 
 	mu     sync.Mutex
 	stage  *stage

@@ -1,0 +1,208 @@
+package camera
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/somsgo/soms/internal/config"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestHLSNeedsFFmpeg(t *testing.T) {
+	_, err := FindFFmpeg(t.TempDir() + "/no-ffmpeg")
+	if err == nil || !strings.Contains(err.Error(), "CAMERA_FFMPEG") {
+		t.Fatalf("FindFFmpeg(missing) = %v", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	_, err = FindFFmpeg("")
+	if err == nil || !strings.Contains(err.Error(), "Debian package ffmpeg") {
+		t.Fatalf("FindFFmpeg without ffmpeg on PATH = %v, want the package named", err)
+	}
+}
+
+func TestHLSConfigValidation(t *testing.T) {
+	base := Config{Width: 640, Height: 480, FPS: 5, Quality: 80, RTSPPort: 8554, HLS: true, HLSPort: 8888, HLSVariant: "lowLatency"}
+	tests := []struct {
+		name    string
+		edit    func(*Config)
+		wantErr string
+	}{
+		{"ok", func(*Config) {}, ""},
+		{"external server", func(c *Config) { c.RTSPServer = "rtsp://h:1" }, "CAMERA_RTSP_SERVER"},
+		{"same port", func(c *Config) { c.HLSPort = 8554 }, "CAMERA_HLS_PORT"},
+		{"variant", func(c *Config) { c.HLSVariant = "dash" }, "CAMERA_HLS_VARIANT"},
+		{"off ignores HLS fields", func(c *Config) { c.HLS = false; c.HLSVariant = "dash" }, ""},
+	}
+	for _, tt := range tests {
+		c := base
+		tt.edit(&c)
+		err := c.validate()
+		if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%s: validate() = %v, want %q", tt.name, err, tt.wantErr)
+		}
+	}
+}
+
+// TestHLSServesH264 runs the camera with CAMERA_HLS=true for real: mediamtx
+// with its HLS server, the MJPEG publisher and an ffmpeg transcoder. The
+// playlist GET /cameras names must declare H.264 (avc1), and its init
+// section and a segment must arrive over HTTP.
+func TestHLSServesH264(t *testing.T) {
+	if _, err := FindMediamtx(""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindFFmpeg(""); err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	if err := config.Load(&cfg, func(k string) (string, bool) {
+		v, ok := map[string]string{"LOG_LEVEL": "warn"}[k]
+		return v, ok
+	}); err != nil {
+		t.Fatal(err)
+	}
+	apiPort := freePort(t)
+	cfg.Addr = "127.0.0.1:" + strconv.Itoa(apiPort)
+	cfg.RTSPPort, cfg.HLSPort = freePort(t), freePort(t)
+	cfg.Cameras = []string{"cam_hls@main"}
+	cfg.FollowScene = false
+	cfg.Width, cfg.Height = 320, 240
+	cfg.HLS = true
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("camera stopped with: %v", err)
+		}
+	})
+
+	// GET /cameras reports the playlist.
+	var cams []CameraStatus
+	waitFor(ctx, t, "GET /cameras", func() bool {
+		resp, err := http.Get("http://" + cfg.Addr + "/cameras")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return json.NewDecoder(resp.Body).Decode(&cams) == nil
+	})
+	want := "http://127.0.0.1:" + strconv.Itoa(cfg.HLSPort) + "/cam_hls_h264/index.m3u8"
+	if len(cams) != 1 || cams[0].HLS != want {
+		t.Fatalf("GET /cameras = %+v, want hls %s", cams, want)
+	}
+
+	started := time.Now()
+	var index string
+	waitFor(ctx, t, "HLS playlist", func() bool {
+		code, body := get(t, cams[0].HLS)
+		index = string(body)
+		return code == http.StatusOK
+	})
+	t.Logf("playlist after %s", time.Since(started).Round(time.Millisecond))
+	if !strings.Contains(index, `CODECS="avc1.`) {
+		t.Fatalf("multivariant playlist does not declare H.264:\n%s", index)
+	}
+	media := resolve(t, cams[0].HLS, firstURI(index))
+	code, body := get(t, media)
+	if code != http.StatusOK {
+		t.Fatalf("media playlist %s: %d %s", media, code, body)
+	}
+	mediaPl := string(body)
+	// fMP4 variants: the init section holds the avc1 sample entry.
+	if i := strings.Index(mediaPl, `#EXT-X-MAP:URI="`); i >= 0 {
+		rest := mediaPl[i+len(`#EXT-X-MAP:URI="`):]
+		code, init := get(t, resolve(t, media, rest[:strings.IndexByte(rest, '"')]))
+		if code != http.StatusOK || !strings.Contains(string(init), "avc1") || !strings.Contains(string(init), "avcC") {
+			t.Fatalf("init section: %d, %d bytes without avc1/avcC", code, len(init))
+		}
+	}
+	seg := lastURI(mediaPl) // LL-HLS starts with gap entries; the newest segment is real
+	if seg == "" {
+		t.Fatalf("media playlist lists no segment:\n%s", mediaPl)
+	}
+	code, segment := get(t, resolve(t, media, seg))
+	if code != http.StatusOK || len(segment) < 500 {
+		t.Fatalf("segment %s: %d, %d bytes", seg, code, len(segment))
+	}
+}
+
+// firstURI is the first line of a playlist that is not a tag.
+func firstURI(pl string) string {
+	sc := bufio.NewScanner(strings.NewReader(pl))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			return l
+		}
+	}
+	return ""
+}
+
+// lastURI is the last line of a playlist that is not a tag.
+func lastURI(pl string) string {
+	var last string
+	for _, l := range strings.Split(pl, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			last = l
+		}
+	}
+	return last
+}
+
+func resolve(t *testing.T, base, ref string) string {
+	t.Helper()
+	b, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.ResolveReference(r).String()
+}
+
+func get(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// waitFor polls cond (a network condition with no event to await) until it
+// holds or ctx ends.
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %v", what, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
