@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed index.html app.css favicon.svg js
+//go:embed index.html app.css favicon.svg js vendor
 var files embed.FS
 
 // FS is the dashboard's files, index.html at the root.

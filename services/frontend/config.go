@@ -20,6 +20,7 @@ type Config struct {
 	EdgeURL    string `env:"EDGE_URL" doc:"simulator: virtual edge control API, proxied at /api/sim/edge/; empty: not proxied (production)"`
 	MockLLMURL string `env:"MOCKLLM_URL" doc:"simulator: mock LLM control API, proxied at /api/sim/mockllm/; empty: not proxied"`
 	CameraURL  string `env:"CAMERA_URL" doc:"simulator: virtual cameras (snapshot.jpg), proxied at /api/sim/camera/; empty: not proxied"`
+	HLSURL     string `env:"HLS_URL" doc:"simulator: the cameras' HLS server (soms camera with CAMERA_HLS=true, e.g. http://127.0.0.1:8888), proxied at /api/sim/hls/; empty: the dashboard shows snapshots"`
 	HarnessURL string `env:"HARNESS_URL" doc:"simulator: harness control API (GET/PUT /clock), proxied at /api/sim/clock; empty: not proxied"`
 
 	ReportsDir string `env:"FRONTEND_REPORTS_DIR" default:"reports" doc:"scenario reports (soms scenario run) served at /reports/; a missing directory lists none"`

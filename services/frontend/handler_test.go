@@ -42,7 +42,7 @@ func TestProxyRoutes(t *testing.T) {
 	cfg := Config{
 		BackendURL: echo(t, "backend").URL, VoiceURL: echo(t, "voice").URL, WalletURL: echo(t, "wallet").URL,
 		BrainURL: echo(t, "brain").URL, EdgeURL: echo(t, "edge").URL, MockLLMURL: echo(t, "mockllm").URL,
-		CameraURL: echo(t, "camera").URL, HarnessURL: echo(t, "harness").URL,
+		CameraURL: echo(t, "camera").URL, HarnessURL: echo(t, "harness").URL, HLSURL: echo(t, "hls").URL,
 	}
 	fe := newFrontend(t, cfg)
 	cases := []struct {
@@ -60,6 +60,7 @@ func TestProxyRoutes(t *testing.T) {
 		{"GET", "/api/sim/mockllm/control/requests", "mockllm", "/control/requests"},
 		{"GET", "/api/sim/camera/cameras/cam_main/snapshot.jpg", "camera", "/cameras/cam_main/snapshot.jpg"},
 		{"PUT", "/api/sim/clock", "harness", "/clock"},
+		{"GET", "/api/sim/hls/cam_main_h264/index.m3u8", "hls", "/cam_main_h264/index.m3u8"},
 		// A prefix must end at a path segment.
 		{"GET", "/api/voiceless", "backend", "/voiceless"},
 		{"GET", "/api/wallet", "wallet", "/"},
@@ -193,6 +194,7 @@ func TestStaticInfoAndReports(t *testing.T) {
 		{"/tasks/board", "text/html", `id="tasks-open"`, 200}, // single-page fallback
 		{"/js/main.js", "javascript", "EventSource", 200},
 		{"/app.css", "text/css", "--accent", 200},
+		{"/vendor/hls.light.min.js", "javascript", "Apache License", 200},
 		{"/embed.go", "text/html", "<!doctype html>", 200}, // not embedded: the page, not the source
 		{"/reports/office-day/report.html", "text/html", "office day", 200},
 		{"/reports/../handler.go", "", "", 404},
@@ -208,7 +210,7 @@ func TestStaticInfoAndReports(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &info); status != 200 || err != nil {
 		t.Fatalf("frontend.json: HTTP %d %v", status, err)
 	}
-	if info.Brain || !info.Sim["edge"] || info.Sim["clock"] || info.Sim["camera"] {
+	if info.Brain || !info.Sim["edge"] || info.Sim["clock"] || info.Sim["camera"] || info.Sim["hls"] {
 		t.Errorf("frontend.json flags %+v", info)
 	}
 	if len(info.Reports) != 1 || info.Reports[0].URL != "/reports/office-day/report.html" {

@@ -38,9 +38,11 @@ func routes(cfg Config, log *slog.Logger) ([]*route, error) {
 		{"/api/sim/edge", "/api/sim/edge", "simulator's edge control API", "EDGE_URL", cfg.EdgeURL},
 		{"/api/sim/mockllm", "/api/sim/mockllm", "simulator's mock LLM", "MOCKLLM_URL", cfg.MockLLMURL},
 		{"/api/sim/camera", "/api/sim/camera", "simulator's virtual cameras", "CAMERA_URL", cfg.CameraURL},
+		// mediamtx's HLS server: /api/sim/hls/cam_main_h264/index.m3u8 → /cam_main_h264/index.m3u8.
+		{"/api/sim/hls", "/api/sim/hls", "simulator's camera HLS server", "HLS_URL", cfg.HLSURL},
 		// The harness serves GET/PUT /clock: /api/sim/clock → /clock.
 		{"/api/sim/clock", "/api/sim", "simulator's clock (harness control API)", "HARNESS_URL", cfg.HarnessURL},
-		{"/api/sim", "", "simulator", "EDGE_URL, MOCKLLM_URL, CAMERA_URL, HARNESS_URL", ""},
+		{"/api/sim", "", "simulator", "EDGE_URL, MOCKLLM_URL, CAMERA_URL, HLS_URL, HARNESS_URL", ""},
 		{"/api", "/api", "backend", "BACKEND_URL", cfg.BackendURL},
 		{"/audio", "", "voice service", "VOICE_URL", cfg.VoiceURL},
 	}

@@ -21,6 +21,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	kit.HTTP.Router.Handle("/*", h)
 	kit.Log.Info("dashboard", "backend", cfg.BackendURL, "voice", cfg.VoiceURL, "wallet", cfg.WalletURL,
-		"brain", cfg.BrainURL, "edge", cfg.EdgeURL, "mockllm", cfg.MockLLMURL, "camera", cfg.CameraURL, "harness", cfg.HarnessURL)
+		"brain", cfg.BrainURL, "edge", cfg.EdgeURL, "mockllm", cfg.MockLLMURL, "camera", cfg.CameraURL, "hls", cfg.HLSURL, "harness", cfg.HarnessURL)
 	return kit.Run(ctx, cfg.Addr)
 }
