@@ -1,6 +1,9 @@
-// Camera live view: the virtual cameras' latest frames (snapshot.jpg),
-// refreshed every two seconds while the page is visible. mediamtx in the
-// simulator serves RTSP only, which browsers cannot play.
+// Camera live view. When the frontend proxies the cameras' HLS server
+// (/frontend.json sim.hls, soms camera with CAMERA_HLS=true) each camera
+// plays its H.264 stream in a <video> with hls.js (web/vendor, loaded only
+// then) or the browser's own HLS. Otherwise, and until the video has a
+// frame, or after HLS fails, the view shows the latest snapshot.jpg,
+// refreshed every two seconds while the page is visible.
 
 import { api } from './api.js';
 import { h, replace } from './dom.js';
@@ -8,6 +11,13 @@ import { t } from './i18n.js';
 
 let cameras = [];
 let timer = null;
+let hlsOn = false;
+let hlsLib = null; // promise of window.Hls or null
+// players survive re-renders (language switch, reload of the list) so video keeps playing.
+const players = new Map(); // camera id → { fig, img, video, caption, hls, src }
+
+// setCameraHLS says whether /api/sim/hls is proxied (frontend.json sim.hls).
+export function setCameraHLS(on) { hlsOn = !!on; }
 
 export async function loadCameras() {
   cameras = (await api('/api/sim/camera/cameras')) || [];
@@ -20,9 +30,17 @@ function snapshotURL(id) {
   return `/api/sim/camera/cameras/${encodeURIComponent(id)}/snapshot.jpg?t=${Date.now()}`;
 }
 
+// The camera reports http://host:port/{id}_h264/index.m3u8; the browser
+// reaches the same path through the frontend's proxy.
+function hlsSource(c) {
+  if (!hlsOn || !c.hls) return '';
+  try { return '/api/sim/hls' + new URL(c.hls).pathname; } catch { return ''; }
+}
+
 function refresh() {
   if (document.hidden) return;
   for (const img of document.querySelectorAll('#camera-list img[data-camera]')) {
+    if (img.hidden) continue; // the video is playing
     // Swap only once the next frame has loaded, so the view never blanks.
     const next = new Image();
     next.onload = () => { img.src = next.src; };
@@ -30,13 +48,88 @@ function refresh() {
   }
 }
 
+function loadHlsLib() {
+  if (window.Hls) return Promise.resolve(window.Hls);
+  hlsLib ??= new Promise((resolve) => {
+    const s = document.createElement('script');
+    s.src = '/vendor/hls.light.min.js';
+    s.onload = () => resolve(window.Hls || null);
+    s.onerror = () => resolve(null);
+    document.head.append(s);
+  });
+  return hlsLib;
+}
+
+// fallback returns a camera to snapshots.
+function fallback(p, why) {
+  p.hls?.destroy();
+  p.hls = null;
+  p.video.dataset.hls = 'failed';
+  p.video.title = why;
+  p.video.hidden = true;
+  p.img.hidden = false;
+}
+
+async function startHLS(p, src) {
+  const { video } = p;
+  video.dataset.hls = 'loading';
+  // The snapshot stays until the video has a frame to show.
+  video.addEventListener('loadeddata', () => {
+    if (video.dataset.hls === 'failed') return;
+    video.dataset.hls = 'playing';
+    video.hidden = false;
+    p.img.hidden = true;
+  }, { once: true });
+  const Hls = await loadHlsLib();
+  if (Hls?.isSupported()) {
+    const hls = new Hls({ lowLatencyMode: true, backBufferLength: 10 });
+    hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) fallback(p, `HLS: ${d.type} ${d.details}`); });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+    p.hls = hls;
+  } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    video.addEventListener('error', () => fallback(p, 'HLS playback failed'), { once: true });
+    video.src = src;
+  } else {
+    fallback(p, 'this browser cannot play HLS');
+    return;
+  }
+  video.play().catch(() => {}); // muted autoplay; a refusal leaves the snapshot
+}
+
+function player(c) {
+  let p = players.get(c.id);
+  const src = hlsSource(c);
+  if (p && p.src === src) return p;
+  if (p) fallback(p, 'stream changed');
+  const img = h('img', { src: snapshotURL(c.id), dataset: { camera: c.id }, width: 320, height: 240 });
+  const video = h('video', { dataset: { camera: c.id, hls: 'off' }, muted: true, autoplay: true, playsinline: true, width: 320, height: 240, hidden: true });
+  video.muted = true; // the attribute alone does not allow autoplay everywhere
+  const caption = h('figcaption');
+  p = { fig: h('figure', { class: 'camera' }, img, video, caption), img, video, caption, hls: null, src };
+  players.set(c.id, p);
+  if (src) startHLS(p, src);
+  return p;
+}
+
 export function renderCameras() {
   const root = document.getElementById('camera-list');
+  for (const [id, p] of players) {
+    if (!cameras.some((c) => c.id === id)) { p.hls?.destroy(); players.delete(id); }
+  }
   if (!cameras.length) {
     replace(root, h('p', { class: 'empty', text: t('noCameras') }));
     return;
   }
-  replace(root, cameras.map((c) => h('figure', { class: 'camera' },
-    h('img', { src: snapshotURL(c.id), alt: t('cameraAlt', { id: c.id, zone: (c.zone || '').replace(/_/g, ' ') }), dataset: { camera: c.id }, width: 320, height: 240 }),
-    h('figcaption', { text: `${c.id} · ${(c.zone || '').replace(/_/g, ' ')} · ${t('people')}: ${c.people ?? '–'}` }))));
+  const figs = cameras.map((c) => {
+    const p = player(c);
+    const zone = (c.zone || '').replace(/_/g, ' ');
+    const alt = t('cameraAlt', { id: c.id, zone });
+    p.img.alt = alt;
+    p.video.setAttribute('aria-label', alt);
+    p.caption.textContent = `${c.id} · ${zone} · ${t('people')}: ${c.people ?? '–'}`;
+    return p.fig;
+  });
+  // Re-append only when the set changed: moving a playing <video> restarts it.
+  if (root.children.length !== figs.length || figs.some((f, i) => root.children[i] !== f)) replace(root, figs);
 }

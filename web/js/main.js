@@ -9,7 +9,7 @@ import { loadTasks, renderTasks, onTasksChange } from './tasks.js';
 import { loadWallet, renderWallet, setNames } from './wallet.js';
 import { loadVoice, addVoice, renderVoice } from './voice.js';
 import { loadDevices, renderDevices } from './devices.js';
-import { loadCameras, renderCameras } from './cameras.js';
+import { loadCameras, renderCameras, setCameraHLS } from './cameras.js';
 import { setSimInfo, loadClock, loadEdgeZones, renderSim, simNow, simPaused } from './sim.js';
 import { loadUsers, loadDecisions, renderAdmin } from './admin.js';
 
@@ -186,6 +186,7 @@ async function start() {
   document.getElementById('lang').textContent = t('langButton');
   info = await loadInfo();
   setSimInfo(info);
+  setCameraHLS(info.sim?.hls);
   await checkSession();
   renderAccount();
   showSections();
