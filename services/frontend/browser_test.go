@@ -55,9 +55,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	up := time.Now()
+	// The cameras also serve H.264 over HLS (CAMERA_HLS), which the dashboard plays.
+	hlsPort := freePort(t)
 	stack, err := harness.Start(ctx, harness.Options{
 		Binary: bin, Speed: 60, Start: officeMorning, Layout: "builtin:office", Seed: 1, Cameras: true,
-		Env: map[string][]string{harness.Backend: {"BACKEND_ADMIN_USER=" + adminUser, "BACKEND_ADMIN_PASSWORD=" + adminPass}},
+		Env: map[string][]string{
+			harness.Backend: {"BACKEND_ADMIN_USER=" + adminUser, "BACKEND_ADMIN_PASSWORD=" + adminPass},
+			harness.Camera:  {"CAMERA_HLS=true", "CAMERA_HLS_PORT=" + strconv.Itoa(hlsPort)},
+		},
 	})
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
@@ -77,7 +82,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	})
 	t.Logf("stack up in %.1fs", time.Since(up).Seconds())
-	base := startFrontend(t, ctx, stack)
+	base := startFrontend(t, ctx, stack, "http://127.0.0.1:"+strconv.Itoa(hlsPort))
 
 	b := newBrowser(t, ctx, chrome, artifacts)
 	b.run("open the dashboard", chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
@@ -163,10 +168,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.run("switch back to English", chromedp.Click(chromedp.CSS(`#lang`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))
 
 	// The camera view refreshes real frames.
-	b.runFor("camera frames", 30*time.Second, chromedp.WaitVisible(chromedp.CSS(`#camera-list img[data-camera]`)))
+	b.runFor("camera frames", 30*time.Second, chromedp.WaitReady(chromedp.CSS(`#camera-list img[data-camera]`)))
 	if !b.poll(`[...document.querySelectorAll('#camera-list img')].every(i => i.complete && i.naturalWidth > 0)`, 20*time.Second) {
 		t.Error("the camera snapshots did not load")
 	}
+	// …and plays the cameras' H.264 streams through /api/sim/hls/ with hls.js.
+	if !b.poll(`[...document.querySelectorAll('#camera-list video')].every(v => v.dataset.hls === 'playing' && v.readyState >= 2)`, 45*time.Second) {
+		states := value(b, "video states", chromedp.Evaluate[string](`[...document.querySelectorAll('#camera-list video')].map(v => v.dataset.camera + ':' + v.dataset.hls + ':' + v.readyState + ':' + v.title).join(' ')`))
+		t.Errorf("the camera videos did not play HLS: %v", states)
+	}
+	b.shot("05b-cameras")
 
 	// An administrator sees accounts and the brain's decisions.
 	b.run("sign out", chromedp.Click(chromedp.CSS(`#sign-out`)), chromedp.WaitVisible(chromedp.CSS(`#login-form`)))
@@ -236,7 +247,7 @@ func buildSoms(t *testing.T) string {
 }
 
 // startFrontend runs this package's service in-process in front of the stack.
-func startFrontend(t *testing.T, ctx context.Context, stack *harness.Stack) string {
+func startFrontend(t *testing.T, ctx context.Context, stack *harness.Stack, hlsURL string) string {
 	t.Helper()
 	var cfg frontend.Config
 	if err := config.Load(&cfg, func(string) (string, bool) { return "", false }); err != nil {
@@ -251,6 +262,7 @@ func startFrontend(t *testing.T, ctx context.Context, stack *harness.Stack) stri
 	cfg.BackendURL, cfg.VoiceURL, cfg.WalletURL = stack.URL(harness.Backend), stack.URL(harness.Voice), stack.URL(harness.Wallet)
 	cfg.BrainURL, cfg.EdgeURL, cfg.MockLLMURL = stack.URL(harness.Brain), stack.URL(harness.Edge), stack.URL(harness.MockLLM)
 	cfg.CameraURL, cfg.HarnessURL = stack.URL(harness.Camera), stack.URL(harness.PortControl)
+	cfg.HLSURL = hlsURL
 	cfg.ReportsDir = t.TempDir()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -296,6 +308,16 @@ func walletBalance(t *testing.T, stack *harness.Stack, user int) int64 {
 }
 
 // fetchType GETs url and returns its Content-Type (failing on non-200).
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 func fetchType(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
