@@ -16,6 +16,7 @@ declare -A need=(
   [espeak-ng]=espeak-ng # the simulated VOICEVOX engine speaks with it
   [chromium]=chromium # the dashboard's browser tests (services/frontend) drive headless Chromium
   [chromedriver]=chromium-driver
+  [ffmpeg]=ffmpeg # the virtual camera's H.264 transcoders (CAMERA_HLS) and the browser test's live view
 )
 
 have() {
@@ -53,7 +54,7 @@ if ((${#missing[@]})); then
   rm -f "$log"
   say "installed ${missing[*]}"
 else
-  say "Debian packages present (mosquitto, postgresql, espeak-ng, chromium)"
+  say "Debian packages present (mosquitto, postgresql, espeak-ng, chromium, ffmpeg)"
 fi
 
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
