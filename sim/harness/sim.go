@@ -23,6 +23,7 @@ type Config struct {
 	Seed       uint64  `env:"SOMS_SIM_SEED" default:"1" doc:"seed for reproducible sensor noise"`
 	FixedPorts bool    `env:"SOMS_SIM_FIXED_PORTS" default:"true" doc:"use the well-known ports (MQTT 1883, backend 8000, ...) when free"`
 	Cameras    bool    `env:"SOMS_SIM_CAMERAS" default:"true" doc:"run the virtual cameras (mediamtx, RTSP) and the perception service"`
+	CameraHLS  bool    `env:"SOMS_SIM_CAMERA_HLS" default:"true" doc:"also serve the cameras as H.264 HLS for the dashboard's live view (needs ffmpeg; one transcoder per camera)"`
 }
 
 // StartTime resolves the configured simulated start.
@@ -53,7 +54,7 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintln(out, "soms sim: starting Mosquitto, PostgreSQL and the services ...")
 	s, err := Start(ctx, Options{
 		Dir: cfg.DataDir, Speed: cfg.Speed, Start: start, Layout: cfg.Layout, Seed: cfg.Seed,
-		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out, Cameras: cfg.Cameras,
+		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out, Cameras: cfg.Cameras, CameraHLS: cfg.Cameras && cfg.CameraHLS,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,7 @@ const (
 	PortPostgres = "postgres"
 	PortControl  = "control"
 	PortRTSP     = "rtsp"
+	PortHLS      = "hls"
 )
 
 // Service names, as in `soms <service>`.
@@ -56,7 +57,7 @@ const (
 // wellKnownPorts are used for an interactive run when free; they match the
 // original SOMS (PostgreSQL is moved off 5432 to leave a system server alone).
 var wellKnownPorts = map[string]int{
-	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090, PortRTSP: 8554,
+	PortMQTT: 1883, PortPostgres: 5433, PortControl: 8090, PortRTSP: 8554, PortHLS: 8888,
 	Camera: 8015, Perception: 8019, Voice: 8002, VoicevoxSim: 50021, Wallet: 8003, Frontend: 8088,
 	Backend: 8000, MockLLM: 8001, Edge: 8010, Brain: 8080,
 }
@@ -88,6 +89,9 @@ type Options struct {
 	// Cameras adds the virtual cameras (mediamtx) and the perception service
 	// running the generated YOLO-contract model on them.
 	Cameras bool
+	// CameraHLS also serves the cameras as H.264 over HLS for the dashboard's
+	// live view (one ffmpeg per camera).
+	CameraHLS bool
 }
 
 // service describes how to run one `soms <name>` process.
@@ -119,10 +123,14 @@ var services = []service{
 		}
 	}, false, false},
 	{Camera, "CAMERA_ADDR", func(s *Stack) []string {
-		return []string{
+		env := []string{
 			"CAMERA_RTSP_PORT=" + strconv.Itoa(s.Ports[PortRTSP]), "CAMERA_MEDIAMTX=" + s.mediamtx,
 			"SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
 		}
+		if s.opts.CameraHLS {
+			env = append(env, "CAMERA_HLS=true", "CAMERA_HLS_PORT="+strconv.Itoa(s.Ports[PortHLS]))
+		}
+		return env
 	}, true, false},
 	{Perception, "PERCEPTION_ADDR", func(s *Stack) []string {
 		rtsp := "rtsp://127.0.0.1:" + strconv.Itoa(s.Ports[PortRTSP]) + "/"
@@ -154,6 +162,9 @@ var services = []service{
 		}
 		if s.opts.Cameras {
 			env = append(env, "CAMERA_URL="+s.URL(Camera))
+			if s.opts.CameraHLS {
+				env = append(env, "HLS_URL="+s.URL(PortHLS))
+			}
 		}
 		return env
 	}, false, true},
