@@ -732,3 +732,82 @@ func TestShelfCalibration(t *testing.T) {
 		t.Fatalf("calibration: %+v", res)
 	}
 }
+
+// Behaviour 2: an event triggers a cycle after the 3 s batching delay, never
+// sooner than 25 s after the previous cycle; without events a cycle runs
+// every 30 s. Times are read from the mock LLM's log, stamped with the same
+// simulated clock.
+func TestCycleTiming(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.setRules(t, []mockllm.Rule{{Name: "quiet", Match: `(?s).*`, Content: "問題ありません"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { _ = r.b.loop(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	cycles := func() []time.Time {
+		var at []time.Time
+		for _, q := range r.requests(t) {
+			at = append(at, q.At)
+		}
+		return at
+	}
+	waitCycles := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(cycles()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d cycles, want %d: %v", len(cycles()), n, cycles())
+			}
+			time.Sleep(5 * time.Millisecond) // polling the mock's log for an HTTP request the loop makes
+		}
+	}
+	block := func(n int) {
+		t.Helper()
+		bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer bcancel()
+		if err := r.clock.BlockUntil(bctx, n); err != nil {
+			t.Fatalf("loop not waiting on %d timers: %v", n, err)
+		}
+	}
+
+	// Advance stops just short of each deadline and checks the loop is still
+	// waiting there: a jump past a deadline would fire it late and hide an
+	// early cycle.
+	step := func(d time.Duration, timers int) {
+		t.Helper()
+		r.clock.Advance(d - 100*time.Millisecond)
+		block(timers)
+		r.clock.Advance(100 * time.Millisecond)
+	}
+	block(1) // the periodic timer
+	r.ingest(t, "office/main/sensor/env_01/co2", `{"value":2000}`)
+	block(2) // + the batching delay
+	step(3*time.Second, 2)
+	waitCycles(1)
+	if got := cycles()[0]; !got.Equal(t0.Add(3 * time.Second)) {
+		t.Fatalf("first cycle at %v, want 3 s after the event", got.Sub(t0))
+	}
+
+	// A second event right away: batched 3 s, then held to 25 s after the
+	// previous cycle.
+	r.ingest(t, "office/main/sensor/door_01/door", `{"value":false}`)
+	r.ingest(t, "office/main/sensor/door_01/door", `{"value":true}`)
+	block(2)
+	step(3*time.Second, 2)
+	block(2) // the spacing wait
+	step(22*time.Second, 2)
+	waitCycles(2)
+	if got := cycles()[1]; !got.Equal(t0.Add(28 * time.Second)) {
+		t.Fatalf("second cycle at %v, want 28 s (25 s after the first)", got.Sub(t0))
+	}
+
+	// No events: the next cycle comes 30 s after the last one.
+	block(1)
+	step(30*time.Second, 1)
+	waitCycles(3)
+	if got := cycles()[2]; !got.Equal(t0.Add(58 * time.Second)) {
+		t.Fatalf("periodic cycle at %v, want 58 s", got.Sub(t0))
+	}
+}
