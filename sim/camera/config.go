@@ -35,7 +35,7 @@ type Config struct {
 
 	HLS        bool   `env:"CAMERA_HLS" default:"false" doc:"also serve each camera as H.264 over HLS for browsers: mediamtx's HLS server plus one ffmpeg transcoder per camera (needs ffmpeg and the camera's own mediamtx)"`
 	HLSPort    int    `env:"CAMERA_HLS_PORT" default:"8888" doc:"HLS port of the mediamtx server this process starts (CAMERA_HLS=true)"`
-	HLSVariant string `env:"CAMERA_HLS_VARIANT" default:"lowLatency" doc:"mediamtx HLS variant: lowLatency, fmp4 or mpegts"`
+	HLSVariant string `env:"CAMERA_HLS_VARIANT" default:"fmp4" doc:"mediamtx HLS variant: fmp4 (robust, a few seconds behind), lowLatency or mpegts"`
 	FFmpeg     string `env:"CAMERA_FFMPEG" doc:"ffmpeg binary for CAMERA_HLS (default: ffmpeg on PATH)"`
 }
 

@@ -60,14 +60,23 @@ function loadHlsLib() {
   return hlsLib;
 }
 
-// fallback returns a camera to snapshots.
-function fallback(p, why) {
+// fallback returns a camera to snapshots. A network failure (the stream not
+// published yet, a transcoder restarting) retries with a growing pause, so a
+// camera that comes up late still goes live without a reload.
+function fallback(p, why, retry = false) {
   p.hls?.destroy();
   p.hls = null;
   p.video.dataset.hls = 'failed';
   p.video.title = why;
   p.video.hidden = true;
   p.img.hidden = false;
+  clearTimeout(p.retryTimer);
+  if (!retry || !p.src) return;
+  p.retries = (p.retries || 0) + 1;
+  const pause = Math.min(30000, 1000 * 2 ** Math.min(p.retries, 5));
+  p.retryTimer = setTimeout(() => {
+    if (players.get(p.video.dataset.camera) === p && !p.hls) startHLS(p, p.src);
+  }, pause);
 }
 
 async function startHLS(p, src) {
@@ -83,7 +92,15 @@ async function startHLS(p, src) {
   const Hls = await loadHlsLib();
   if (Hls?.isSupported()) {
     const hls = new Hls({ lowLatencyMode: true, backBufferLength: 10 });
-    hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) fallback(p, `HLS: ${d.type} ${d.details}`); });
+    hls.on(Hls.Events.ERROR, (_, d) => {
+      if (!d.fatal) return;
+      if (d.type === Hls.ErrorTypes.MEDIA_ERROR && !p.recovered) {
+        p.recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      fallback(p, `HLS: ${d.type} ${d.details}`, d.type === Hls.ErrorTypes.NETWORK_ERROR);
+    });
     hls.loadSource(src);
     hls.attachMedia(video);
     p.hls = hls;
@@ -115,7 +132,7 @@ function player(c) {
 export function renderCameras() {
   const root = document.getElementById('camera-list');
   for (const [id, p] of players) {
-    if (!cameras.some((c) => c.id === id)) { p.hls?.destroy(); players.delete(id); }
+    if (!cameras.some((c) => c.id === id)) { clearTimeout(p.retryTimer); p.hls?.destroy(); players.delete(id); }
   }
   if (!cameras.length) {
     replace(root, h('p', { class: 'empty', text: t('noCameras') }));
