@@ -40,7 +40,7 @@ const (
 	tamperHumDelta     = 20.0
 	tamperMaxGap       = 30 * time.Second
 	tamperCooldown     = 300 * time.Second
-	tamperGapSlack     = 5 * time.Second // a device reporting every 30 s arrives a little late
+	tamperGapSlack     = 30 * time.Second // one sensor: up to one late or lost 30 s report
 	counterWindow      = 300 * time.Second
 	doorChangeWindow   = time.Hour
 	spatialFresh       = 30 * time.Second
