@@ -18,8 +18,13 @@ build: ## build the one binary
 sim: deps build ## run the virtual office; Ctrl-C stops it (SOMS_SIM_SPEED=60 make sim runs faster; SCENARIO=scenarios/x.yaml runs a scenario)
 	@if [ -n "$(SCENARIO)" ]; then ./$(BIN) scenario run $(SCENARIO); else ./$(BIN) sim; fi
 
+# The two suites that run the whole stack (acceptance features, the browser
+# test) each load both cores; they run one after the other, after the rest.
+HEAVY := ./features ./services/frontend
+
 test: deps lint ## everything CI runs: vet, gofmt, unit + integration + acceptance tests
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/features$$' -e '/services/frontend$$')
+	$(GO) test -count=1 -timeout 20m -p 1 $(HEAVY)
 
 lint: ## gofmt and go vet must be clean
 	@out=$$(find . -name '*.go' -not -path './.git/*' | xargs gofmt -l); \

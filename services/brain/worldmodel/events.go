@@ -40,7 +40,7 @@ const (
 	tamperHumDelta     = 20.0
 	tamperMaxGap       = 30 * time.Second
 	tamperCooldown     = 300 * time.Second
-	tamperGapSlack     = 30 * time.Second // one sensor: up to one late or lost 30 s report
+	tamperGapSlack     = 270 * time.Second // one sensor: consecutive reports up to 5 min apart (late, lost or jittered by load at high simulated speed)
 	counterWindow      = 300 * time.Second
 	doorChangeWindow   = time.Hour
 	spatialFresh       = 30 * time.Second
