@@ -30,6 +30,7 @@ func (o *office) registerOfficeLife(sc *godog.ScenarioContext) {
 	sc.Step(`^within (\d+) simulated minutes an urgent task with urgency (\d) is listed for "([^"]+)"$`, o.urgentTaskWithin)
 	sc.Step(`^within (\d+) simulated minutes the office says something in "([^"]+)" containing "([^"]+)"$`, o.officeSaysTextWithin)
 	sc.Step(`^within (\d+) simulated minutes the brain notices "([^"]+)" in "([^"]+)"$`, o.brainNoticesWithin)
+	sc.Step(`^within (\d+) simulated minutes the brain knows the "([^"]+)" of "([^"]+)"$`, o.brainKnowsWithin)
 	sc.Step(`^within (\d+) simulated minutes the brain reports the device "([^"]+)" as "([^"]+)"$`, o.deviceStateWithin)
 	sc.Step(`^within (\d+) simulated minutes the brain is in "([^"]+)" mode$`, o.modeWithin)
 	sc.Step(`^the brain does not consult the LLM for (\d+) simulated minutes$`, o.noLLMFor)
@@ -335,4 +336,19 @@ func (o *office) brainAnswered(context.Context) error {
 
 func (o *office) decisionLogSuccess(ctx context.Context, minutes int, tool, text string) error {
 	return o.decisionLogHas(ctx, minutes, tool, true, text)
+}
+
+// brainKnowsWithin waits until the brain's world model has a value for a
+// zone's channel (GET /world/zones/{id}).
+func (o *office) brainKnowsWithin(ctx context.Context, minutes int, channel, zone string) error {
+	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
+		var z struct {
+			Channels map[string]any `json:"channels"`
+		}
+		if err := o.call(ctx, http.MethodGet, o.sys.URL(harness.Brain)+"/world/zones/"+zone, nil, &z); err != nil {
+			return false, nil // the zone appears with its first message
+		}
+		_, ok := z.Channels[channel]
+		return ok, nil
+	})
 }
