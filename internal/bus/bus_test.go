@@ -8,9 +8,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/testenv"
 )
 
@@ -40,8 +40,8 @@ func receive(t *testing.T, ch <-chan bus.Message, within time.Duration) (bus.Mes
 
 func TestPublishSubscribe(t *testing.T) {
 	b := testenv.Broker(t)
-	sub := connect(t, b.Config(mosqconf.UserService), "sub")
-	pub := connect(t, b.Config(mosqconf.UserService), "pub")
+	sub := connect(t, b.Config(mqttacl.UserService), "sub")
+	pub := connect(t, b.Config(mqttacl.UserService), "pub")
 	got := make(chan bus.Message, 4)
 	ctx := context.Background()
 	if err := sub.Subscribe(ctx, "office/#", 1, func(m bus.Message) { got <- m }); err != nil {
@@ -61,19 +61,19 @@ func TestPublishSubscribe(t *testing.T) {
 
 func TestACLKeepsServicesOffTheClock(t *testing.T) {
 	b := testenv.Broker(t)
-	watcher := connect(t, b.Config(mosqconf.UserMonitor), "watch")
+	watcher := connect(t, b.Config(mqttacl.UserMonitor), "watch")
 	got := make(chan bus.Message, 4)
 	ctx := context.Background()
 	if err := watcher.Subscribe(ctx, "soms/sim/#", 1, func(m bus.Message) { got <- m }); err != nil {
 		t.Fatal(err)
 	}
-	svc := connect(t, b.Config(mosqconf.UserService), "svc")
+	svc := connect(t, b.Config(mqttacl.UserService), "svc")
 	// The broker accepts the publish but drops it: soms may only read the clock.
 	_ = svc.Publish(ctx, "soms/sim/acl-test", 1, false, []byte(`{"speed":999}`))
 	if m, ok := receive(t, got, 500*time.Millisecond); ok {
 		t.Fatalf("service user wrote the clock topic: %s", m.Payload)
 	}
-	sim := connect(t, b.Config(mosqconf.UserSim), "sim")
+	sim := connect(t, b.Config(mqttacl.UserSim), "sim")
 	if err := sim.Publish(ctx, "soms/sim/acl-test", 1, false, []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestACLKeepsServicesOffTheClock(t *testing.T) {
 
 func TestWrongPasswordNeverConnects(t *testing.T) {
 	b := testenv.Broker(t)
-	cfg := b.Config(mosqconf.UserService)
+	cfg := b.Config(mqttacl.UserService)
 	cfg.Pass = "wrong"
 	c := bus.New(cfg, "intruder", logging.Discard(), nil)
 	defer c.Close()
@@ -100,14 +100,14 @@ func TestWrongPasswordNeverConnects(t *testing.T) {
 
 func TestResubscribesAfterBrokerRestart(t *testing.T) {
 	b := testenv.Broker(t)
-	sub := connect(t, b.Config(mosqconf.UserService), "resub")
+	sub := connect(t, b.Config(mqttacl.UserService), "resub")
 	got := make(chan bus.Message, 16)
 	ctx := context.Background()
 	if err := sub.Subscribe(ctx, "office/+/occupancy", 0, func(m bus.Message) { got <- m }); err != nil {
 		t.Fatal(err)
 	}
 	b = testenv.RestartBroker(t)
-	pub := connect(t, b.Config(mosqconf.UserService), "pub2")
+	pub := connect(t, b.Config(mqttacl.UserService), "pub2")
 	// The subscriber reconnects on its own; keep publishing until it is back.
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -16,14 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/sim/harness"
+	"github.com/somsgo/soms/internal/localinfra"
 )
 
 var (
 	mu       sync.Mutex
 	dir      string
-	broker   *harness.Broker
-	postgres *harness.Postgres
+	broker   *localinfra.Broker
+	postgres *localinfra.Postgres
 	dbSeq    atomic.Int64
 )
 
@@ -57,14 +57,14 @@ func workDir(t testing.TB) string {
 }
 
 // Broker returns the shared Mosquitto, starting it on first use.
-func Broker(t testing.TB) *harness.Broker {
+func Broker(t testing.TB) *localinfra.Broker {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
 	if broker == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		b, err := harness.StartBroker(ctx, filepath.Join(workDir(t), "mosquitto"), 0, nil)
+		b, err := localinfra.StartBroker(ctx, filepath.Join(workDir(t), "mosquitto"), 0, nil)
 		if err != nil {
 			t.Fatalf("integration test needs Mosquitto: %v", err)
 		}
@@ -75,7 +75,7 @@ func Broker(t testing.TB) *harness.Broker {
 
 // RestartBroker stops and restarts the shared broker on the same port, for
 // reconnection tests.
-func RestartBroker(t testing.TB) *harness.Broker {
+func RestartBroker(t testing.TB) *localinfra.Broker {
 	t.Helper()
 	b := Broker(t)
 	mu.Lock()
@@ -85,7 +85,7 @@ func RestartBroker(t testing.TB) *harness.Broker {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	nb, err := harness.StartBrokerWith(ctx, filepath.Join(workDir(t), "mosquitto"), b, nil)
+	nb, err := localinfra.StartBrokerWith(ctx, filepath.Join(workDir(t), "mosquitto"), b, nil)
 	if err != nil {
 		t.Fatalf("restarting Mosquitto: %v", err)
 	}
@@ -100,7 +100,7 @@ func Postgres(t testing.TB) string {
 	mu.Lock()
 	if postgres == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		p, err := harness.StartPostgres(ctx, filepath.Join(workDir(t), "postgres"), 0, nil)
+		p, err := localinfra.StartPostgres(ctx, filepath.Join(workDir(t), "postgres"), 0, nil)
 		cancel()
 		if err != nil {
 			mu.Unlock()

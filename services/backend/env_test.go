@@ -12,11 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/services/backend/migrations"
@@ -69,7 +69,7 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 func connectBus(t testing.TB, name string) *bus.Client {
 	t.Helper()
 	b := testenv.Broker(t)
-	c := bus.New(b.Config(mosqconf.UserService), name, logging.Discard(), prometheus.NewRegistry())
+	c := bus.New(b.Config(mqttacl.UserService), name, logging.Discard(), prometheus.NewRegistry())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.WaitConnected(ctx); err != nil {

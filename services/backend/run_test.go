@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/internal/testenv"
@@ -43,7 +43,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunServesAndIngests(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := Config{
-		Common: service.Common{MQTT: testenv.Broker(t).Config(mosqconf.UserService), Clock: "wall"},
+		Common: service.Common{MQTT: testenv.Broker(t).Config(mqttacl.UserService), Clock: "wall"},
 		DB:     pg.Config{URL: testenv.Postgres(t)},
 		Addr:   addr, ServiceToken: token, RegionID: "local",
 		JWTSecret: strings.Repeat("s", 32), TokenTTL: time.Hour,

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/scene"
@@ -39,10 +39,10 @@ func connect(t *testing.T, cfg bus.Config, name string) *bus.Client {
 // leaf comes back queued.
 func TestEdgeOverRealMosquitto(t *testing.T) {
 	b := testenv.Broker(t)
-	main := connect(t, b.Config(mosqconf.UserService), "edge-test")
-	simUser := connect(t, b.Config(mosqconf.UserSim), "edge-test-scene")
-	watcher := connect(t, b.Config(mosqconf.UserMonitor), "edge-test-watch")
-	brain := connect(t, b.Config(mosqconf.UserService), "edge-test-brain")
+	main := connect(t, b.Config(mqttacl.UserService), "edge-test")
+	simUser := connect(t, b.Config(mqttacl.UserSim), "edge-test-scene")
+	watcher := connect(t, b.Config(mqttacl.UserMonitor), "edge-test-watch")
+	brain := connect(t, b.Config(mqttacl.UserService), "edge-test-brain")
 
 	cfg := Config{Seed: 1, PhysicsStep: time.Second, ReportInterval: time.Second, HeartbeatInterval: time.Second, SwarmTick: 100 * time.Millisecond, MCPLatency: 10 * time.Millisecond}
 	layout := DefaultLayout()

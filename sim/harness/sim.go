@@ -7,9 +7,9 @@ import (
 	"sort"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/mqttacl"
 )
 
 // Config is `soms sim`'s environment; see `soms env sim`.
@@ -80,7 +80,7 @@ SOMS virtual office is up (started in %.1fs)
 Simulated time starts %s at %gx. Press Ctrl-C to stop.
 
 `, time.Since(began).Seconds(), s.URL(Frontend), s.URL(Backend), s.URL(Backend), s.URL(Wallet), s.URL(Brain), s.URL(MockLLM), s.URL(Voice), s.URL(VoicevoxSim), s.URL(Edge), s.URL(PortControl),
-		cameraLines(s), s.Ports[PortMQTT], mosqconf.UserSim, s.broker.Password(mosqconf.UserSim), s.DatabaseURL(),
+		cameraLines(s), s.Ports[PortMQTT], mqttacl.UserSim, s.broker.Password(mqttacl.UserSim), s.DatabaseURL(),
 		start.Format("2006-01-02 15:04 MST"), cfg.Speed)
 
 	client := dashboard.NewClient(s.URL(Backend), "")

@@ -21,11 +21,13 @@ import (
 	"syscall"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/cachedir"
+	"github.com/somsgo/soms/internal/childproc"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/localinfra"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/topic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -119,7 +121,7 @@ var services = []service{
 		return []string{
 			"EDGE_LAYOUT=" + s.opts.Layout, "SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
 			// Scenes (soms/sim/scene/+) are simulator topics: only the sim account may write them.
-			"EDGE_SCENE_MQTT_USER=" + mosqconf.UserSim, "EDGE_SCENE_MQTT_PASS=" + s.broker.Password(mosqconf.UserSim),
+			"EDGE_SCENE_MQTT_USER=" + mqttacl.UserSim, "EDGE_SCENE_MQTT_PASS=" + s.broker.Password(mqttacl.UserSim),
 		}
 	}, false, false},
 	{Camera, "CAMERA_ADDR", func(s *Stack) []string {
@@ -187,13 +189,13 @@ type Stack struct {
 	// reportsDir is where scenario reports are written (the checkout's
 	// reports/), served by the dashboard.
 	reportsDir string
-	out        *lineWriter
+	out        *childproc.Lines
 	bus        *bus.Client
 
-	broker      *Broker
-	postgres    *Postgres
+	broker      *localinfra.Broker
+	postgres    *localinfra.Postgres
 	mu          sync.Mutex
-	procs       map[string]*proc
+	procs       map[string]*childproc.Proc
 	failed      chan error
 	stopControl context.CancelFunc
 	controlDone chan struct{}
@@ -201,7 +203,7 @@ type Stack struct {
 
 // Start brings the stack up and returns once every service reports ready.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
-	if _, err := findPrograms(); err != nil {
+	if err := localinfra.CheckPrograms(); err != nil {
 		return nil, err
 	}
 	if opts.Binary == "" {
@@ -223,8 +225,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		out = io.Discard
 	}
 	s := &Stack{
-		opts: opts, out: &lineWriter{out: out}, Token: secret(),
-		procs: map[string]*proc{}, failed: make(chan error, 16),
+		opts: opts, out: childproc.NewLines(out), Token: localinfra.Secret(),
+		procs: map[string]*childproc.Proc{}, failed: make(chan error, 16),
 	}
 	if s.reportsDir, err = filepath.Abs("reports"); err != nil {
 		return nil, err
@@ -261,17 +263,17 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Ports, err = allocatePorts(opts.FixedPorts); err != nil {
 		return nil, err
 	}
-	if s.broker, err = StartBroker(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], s.out); err != nil {
+	if s.broker, err = localinfra.StartBroker(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], s.out); err != nil {
 		return nil, err
 	}
-	s.bus = bus.New(s.MQTT(mosqconf.UserSim), "harness", slog.New(slog.DiscardHandler), nil)
+	s.bus = bus.New(s.MQTT(mqttacl.UserSim), "harness", slog.New(slog.DiscardHandler), nil)
 	connectCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	err = s.bus.WaitConnected(connectCtx)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("harness cannot reach its Mosquitto: %w", err)
 	}
-	if s.postgres, err = StartPostgres(ctx, filepath.Join(s.Dir, "postgres"), s.Ports[PortPostgres], s.out); err != nil {
+	if s.postgres, err = localinfra.StartPostgres(ctx, filepath.Join(s.Dir, "postgres"), s.Ports[PortPostgres], s.out); err != nil {
 		return nil, err
 	}
 	if err := s.postgres.CreateDatabase(ctx, "soms", false); err != nil {
@@ -294,11 +296,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 func allocatePorts(fixed bool) (map[string]int, error) {
 	ports := map[string]int{}
 	for name, def := range wellKnownPorts {
-		if fixed && portFree(def) {
+		if fixed && childproc.PortFree(def) {
 			ports[name] = def
 			continue
 		}
-		p, err := freePort()
+		p, err := childproc.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -351,17 +353,17 @@ func (s *Stack) startServices(ctx context.Context) error {
 // startGroup starts services together and waits until all are ready.
 func (s *Stack) startGroup(ctx context.Context, group []service) error {
 	for _, svc := range group {
-		env := append(baseEnv(),
+		env := append(childproc.BaseEnv(),
 			svc.addrVar+"=127.0.0.1:"+strconv.Itoa(s.Ports[svc.name]),
 			"MQTT_BROKER=127.0.0.1", "MQTT_PORT="+strconv.Itoa(s.Ports[PortMQTT]),
-			"MQTT_USER="+mosqconf.UserService, "MQTT_PASS="+s.broker.Password(mosqconf.UserService),
+			"MQTT_USER="+mqttacl.UserService, "MQTT_PASS="+s.broker.Password(mqttacl.UserService),
 			"SOMS_CLOCK=sim", "LOG_LEVEL="+s.opts.LogLevel, "LOG_FORMAT=text",
 		)
 		if svc.env != nil {
 			env = append(env, svc.env(s)...)
 		}
 		env = append(env, s.opts.Env[svc.name]...)
-		p, err := startProc(procSpec{name: svc.name, path: s.opts.Binary, args: []string{svc.name}, env: env, dir: s.Dir}, s.out)
+		p, err := childproc.Start(childproc.Spec{Name: svc.name, Path: s.opts.Binary, Args: []string{svc.name}, Env: env, Dir: s.Dir}, s.out)
 		if err != nil {
 			return err
 		}
@@ -379,12 +381,12 @@ func (s *Stack) startGroup(ctx context.Context, group []service) error {
 }
 
 // watch reports a service that exits without being asked to.
-func (s *Stack) watch(p *proc) {
-	<-p.done
-	if p.unexpected() {
-		_, err := p.exited()
+func (s *Stack) watch(p *childproc.Proc) {
+	<-p.Done()
+	if p.Unexpected() {
+		_, err := p.Exited()
 		select {
-		case s.failed <- fmt.Errorf("%s exited unexpectedly (%v); last output:\n%s", p.name, err, strings.Join(p.logs.last(30), "\n")):
+		case s.failed <- fmt.Errorf("%s exited unexpectedly (%v); last output:\n%s", p.Name, err, strings.Join(p.Logs(30), "\n")):
 		default:
 		}
 	}
@@ -400,8 +402,8 @@ func (s *Stack) waitReady(ctx context.Context, name string) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	var last string
 	for {
-		if done, err := p.exited(); done {
-			return fmt.Errorf("%s exited during start-up (%v); last output:\n%s", name, err, strings.Join(p.logs.last(30), "\n"))
+		if done, err := p.Exited(); done {
+			return fmt.Errorf("%s exited during start-up (%v); last output:\n%s", name, err, strings.Join(p.Logs(30), "\n"))
 		}
 		resp, err := client.Get(url)
 		if err == nil {
@@ -415,7 +417,7 @@ func (s *Stack) waitReady(ctx context.Context, name string) error {
 			last = err.Error()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after 60s (%s); last output:\n%s", name, last, strings.Join(p.logs.last(30), "\n"))
+			return fmt.Errorf("%s not ready after 60s (%s); last output:\n%s", name, last, strings.Join(p.Logs(30), "\n"))
 		}
 		select {
 		case <-ctx.Done():
@@ -444,7 +446,7 @@ func (s *Stack) RestartServices(ctx context.Context, start clock.State) error {
 func (s *Stack) stopServices() error {
 	s.mu.Lock()
 	procs := s.procs
-	s.procs = map[string]*proc{}
+	s.procs = map[string]*childproc.Proc{}
 	s.mu.Unlock()
 	var errs []error
 	var wg sync.WaitGroup
@@ -453,7 +455,7 @@ func (s *Stack) stopServices() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.stop(syscall.SIGTERM, 10*time.Second); err != nil {
+			if err := p.Stop(syscall.SIGTERM, 10*time.Second); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -514,7 +516,7 @@ func (s *Stack) Logs(name string, n int) []string {
 	if p == nil {
 		return nil
 	}
-	return p.logs.last(n)
+	return p.Logs(n)
 }
 
 // Services lists the service names in start order.

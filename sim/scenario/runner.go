@@ -12,10 +12,10 @@ import (
 	"slices"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
@@ -157,9 +157,9 @@ func (r *run) progress(format string, args ...any) {
 func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 	sc, s := r.sc, r.stack
 	quiet := slog.New(slog.DiscardHandler)
-	r.pub = bus.New(s.MQTT(mosqconf.UserSim), "scenario", quiet, nil)
+	r.pub = bus.New(s.MQTT(mqttacl.UserSim), "scenario", quiet, nil)
 	defer r.pub.Close()
-	mon := bus.New(s.MQTT(mosqconf.UserMonitor), "scenario-observer", quiet, nil)
+	mon := bus.New(s.MQTT(mqttacl.UserMonitor), "scenario-observer", quiet, nil)
 	defer mon.Close()
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package harness
+package localinfra
 
 import (
 	"fmt"
@@ -52,6 +52,13 @@ func postgresBinDirs() []string {
 type programs struct {
 	mosquitto, mosquittoPasswd string
 	initdb, postgres           string
+}
+
+// CheckPrograms reports the first program of the native stack that is missing
+// (a *MissingDependencyError), or nil.
+func CheckPrograms() error {
+	_, err := findPrograms()
+	return err
 }
 
 func findPrograms() (programs, error) {

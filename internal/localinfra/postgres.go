@@ -1,4 +1,4 @@
-package harness
+package localinfra
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/somsgo/soms/internal/childproc"
 )
 
 // Postgres is a private PostgreSQL cluster (initdb into a directory, loopback
@@ -19,12 +21,12 @@ import (
 type Postgres struct {
 	Port int
 	pass string
-	proc *proc
+	proc *childproc.Proc
 }
 
 // StartPostgres initialises dir (if empty) and starts PostgreSQL on port (0
 // picks a free one). Tuned for throw-away data: no fsync.
-func StartPostgres(ctx context.Context, dir string, port int, out *lineWriter) (*Postgres, error) {
+func StartPostgres(ctx context.Context, dir string, port int, out *childproc.Lines) (*Postgres, error) {
 	progs, err := findPrograms()
 	if err != nil {
 		return nil, err
@@ -34,7 +36,7 @@ func StartPostgres(ctx context.Context, dir string, port int, out *lineWriter) (
 		return nil, err
 	}
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = childproc.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -43,7 +45,7 @@ func StartPostgres(ctx context.Context, dir string, port int, out *lineWriter) (
 	if b, err := os.ReadFile(passFile); err == nil {
 		pg.pass = string(b)
 	} else {
-		pg.pass = secret()
+		pg.pass = Secret()
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if err := initCluster(ctx, progs, cred, dir, pg.pass); err != nil {
@@ -53,7 +55,7 @@ func StartPostgres(ctx context.Context, dir string, port int, out *lineWriter) (
 			return nil, err
 		}
 	}
-	p, err := startProc(procSpec{name: "postgres", path: progs.postgres, cred: cred, env: baseEnv(), dir: dir, args: []string{
+	p, err := childproc.Start(childproc.Spec{Name: "postgres", Path: progs.postgres, Cred: cred, Env: childproc.BaseEnv(), Dir: dir, Args: []string{
 		"-D", dir, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir,
 		// Simulation data: durability is not worth the time.
@@ -64,7 +66,7 @@ func StartPostgres(ctx context.Context, dir string, port int, out *lineWriter) (
 		return nil, err
 	}
 	pg.proc = p
-	if err := waitTCP(ctx, p, port); err != nil {
+	if err := childproc.WaitTCP(ctx, p, port); err != nil {
 		_ = pg.Stop()
 		return nil, err
 	}
@@ -91,14 +93,14 @@ func initCluster(ctx context.Context, progs programs, cred *syscall.Credential, 
 			return fmt.Errorf("handing %s to the postgres user: %w", dir, err)
 		}
 	}
-	p, err := startProc(procSpec{name: "initdb", path: progs.initdb, cred: cred, env: baseEnv(), dir: dir, args: []string{
+	p, err := childproc.Start(childproc.Spec{Name: "initdb", Path: progs.initdb, Cred: cred, Env: childproc.BaseEnv(), Dir: dir, Args: []string{
 		"-D", dir, "-U", "soms", "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256",
 		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
 	}}, nil)
 	if err != nil {
 		return err
 	}
-	if err := p.waitExit(ctx); err != nil {
+	if err := p.WaitExit(ctx); err != nil {
 		return fmt.Errorf("initdb: %w", err)
 	}
 	return nil
@@ -160,12 +162,12 @@ func (p *Postgres) admin(ctx context.Context, f func(*pgx.Conn) error) error {
 }
 
 // Logs returns the server's last n log lines.
-func (p *Postgres) Logs(n int) []string { return p.proc.logs.last(n) }
+func (p *Postgres) Logs(n int) []string { return p.proc.Logs(n) }
 
 // Stop shuts the server down ("fast" shutdown).
 func (p *Postgres) Stop() error {
 	if p == nil || p.proc == nil {
 		return nil
 	}
-	return p.proc.stop(syscall.SIGINT, 15*time.Second)
+	return p.proc.Stop(syscall.SIGINT, 15*time.Second)
 }

@@ -1,0 +1,135 @@
+// Package localinfra starts the infrastructure of a native SOMS stack as child
+// processes: a private Mosquitto with the project's ACL and a private
+// PostgreSQL cluster. The native harness (soms sim) and integration tests
+// (internal/testenv) use it.
+package localinfra
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/childproc"
+	"github.com/somsgo/soms/internal/mqttacl"
+)
+
+// Broker is a private Mosquitto with password authentication and the project's
+// ACL, listening on loopback.
+type Broker struct {
+	Port int
+	pass map[string]string
+	proc *childproc.Proc
+}
+
+// StartBroker writes a broker configuration under dir and starts Mosquitto on
+// port (0 picks a free one). out receives its log lines (nil: kept only for
+// failure reports).
+func StartBroker(ctx context.Context, dir string, port int, out *childproc.Lines) (*Broker, error) {
+	var err error
+	if port == 0 {
+		if port, err = childproc.FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	return startBroker(ctx, dir, port, map[string]string{
+		mqttacl.UserService: Secret(), mqttacl.UserSim: Secret(), mqttacl.UserMonitor: Secret(),
+	}, out)
+}
+
+// StartBrokerWith starts a broker with prev's port and passwords, as a
+// restarted server would come back (for reconnection tests).
+func StartBrokerWith(ctx context.Context, dir string, prev *Broker, out *childproc.Lines) (*Broker, error) {
+	return startBroker(ctx, dir, prev.Port, prev.pass, out)
+}
+
+func startBroker(ctx context.Context, dir string, port int, pass map[string]string, out *childproc.Lines) (*Broker, error) {
+	progs, err := findPrograms()
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{Port: port, pass: pass}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	passwd := filepath.Join(dir, "passwd")
+	_ = os.Remove(passwd)
+	for i, u := range []string{mqttacl.UserService, mqttacl.UserSim, mqttacl.UserMonitor} {
+		args := []string{"-b", passwd, u, b.pass[u]}
+		if i == 0 {
+			args = append([]string{"-c"}, args...)
+		}
+		p, err := childproc.Start(childproc.Spec{Name: "mosquitto_passwd", Path: progs.mosquittoPasswd, Args: args, Env: childproc.BaseEnv()}, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.WaitExit(ctx); err != nil {
+			return nil, fmt.Errorf("creating the broker password file: %w", err)
+		}
+	}
+	acl := filepath.Join(dir, "aclfile")
+	conf := filepath.Join(dir, "mosquitto.conf")
+	body := fmt.Sprintf(`# written by the SOMS harness
+listener %d 127.0.0.1
+allow_anonymous false
+password_file %s
+acl_file %s
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+`, port, passwd, acl)
+	if err := os.WriteFile(acl, []byte(mqttacl.File()), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	// As root the broker drops to its own user, which must read these files.
+	_ = os.Chmod(dir, 0o755)
+	for _, f := range []string{passwd, acl, conf} {
+		_ = os.Chmod(f, 0o644)
+	}
+	p, err := childproc.Start(childproc.Spec{Name: "mosquitto", Path: progs.mosquitto, Args: []string{"-c", conf}, Env: childproc.BaseEnv(), Dir: dir}, out)
+	if err != nil {
+		return nil, err
+	}
+	b.proc = p
+	if err := childproc.WaitTCP(ctx, p, port); err != nil {
+		_ = b.Stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Config is a client configuration for one of the ACL's users.
+func (b *Broker) Config(user string) bus.Config {
+	return bus.Config{Broker: "127.0.0.1", Port: b.Port, User: user, Pass: b.pass[user]}
+}
+
+// Password returns a user's password.
+func (b *Broker) Password(user string) string { return b.pass[user] }
+
+// Logs returns the broker's last n log lines.
+func (b *Broker) Logs(n int) []string { return b.proc.Logs(n) }
+
+// Stop terminates the broker.
+func (b *Broker) Stop() error {
+	if b == nil || b.proc == nil {
+		return nil
+	}
+	return b.proc.Stop(syscall.SIGTERM, 5*time.Second)
+}
+
+// Secret returns a fresh random password.
+func Secret() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
