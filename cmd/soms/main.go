@@ -30,7 +30,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands.Lookup(args[0])
 	if !ok {
-		fmt.Fprintf(stderr, "soms: unknown command %q\n\n", args[0])
+		fmt.Fprintf(stderr, "soms: unknown command %q (this build: %s)\n\n", args[0], commands.Built)
 		usage(stderr)
 		return 2
 	}
@@ -86,7 +86,7 @@ func writeConfigDoc(w io.Writer) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: soms <command>\n\ncommands:")
+	fmt.Fprintf(w, "usage: soms <command>\n\ncommands (%s build):\n", commands.Built)
 	for _, c := range commands.All() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.Name, c.Summary)
 	}

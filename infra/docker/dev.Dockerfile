@@ -16,11 +16,10 @@ FROM toolchain
 ENV GOFLAGS=-buildvcs=false \
     GOCACHE=/home/soms/.cache/go-build \
     CGO_ENABLED=0
-COPY infra/docker/dev-entrypoint.sh /usr/local/bin/soms-dev
-# /soms is where the production image keeps the binary, so the compose
-# healthchecks (/soms healthcheck URL) work unchanged.
-RUN ln -s /usr/local/bin/soms-dev /soms
+# /usr/local/bin/soms is where the production images keep the binary, so the
+# compose healthchecks (/usr/local/bin/soms healthcheck URL) work unchanged.
+COPY infra/docker/dev-entrypoint.sh /usr/local/bin/soms
 USER 10001:10001
 WORKDIR /src
-ENTRYPOINT ["/soms"]
+ENTRYPOINT ["/usr/local/bin/soms"]
 CMD ["help"]

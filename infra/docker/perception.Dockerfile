@@ -24,7 +24,7 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=1 go build -trimpath -tags timetzdata \
+    CGO_ENABLED=1 go build -trimpath -tags prod,timetzdata \
       -ldflags "-s -w" -o /out/soms ./cmd/soms
 
 FROM ${RUNTIME_IMAGE}

@@ -1,9 +1,10 @@
 # The simulator image: the soms binary plus the programs the simulator parts
 # run as children — mediamtx (the virtual camera's RTSP server, built from its
 # Go module source by infra/scripts/mediamtx.sh) and espeak-ng (the
-# VOICEVOX-compatible sim engine's voice). Used by virtual-camera and
-# voicevox-sim in the edge-mock compose; the other simulator parts (edge,
-# mockllm) run on the smaller soms image.
+# VOICEVOX-compatible sim engine's voice). The full build (simulator parts,
+# scenario runner, modelgen): every simulator service of the edge-mock compose
+# and the production compose's mock-llm run on it; the production services run
+# on the smaller soms image (-tags prod).
 #
 #   docker build -f infra/docker/sim.Dockerfile -t soms/sim:dev .
 

@@ -1,5 +1,6 @@
 # The production image of every pure-Go SOMS service (brain, backend, wallet,
-# voice, mockllm, edge, scenario): one static binary on an empty base.
+# voice, frontend): one static binary on an empty base, built with -tags prod
+# (no simulator parts, no scenario runner; those are in sim.Dockerfile).
 #
 #   docker build -f infra/docker/soms.Dockerfile -t soms/soms:dev .
 #
@@ -17,7 +18,7 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -tags timetzdata \
+    CGO_ENABLED=0 go build -trimpath -tags prod,timetzdata \
       -ldflags "-s -w" -o /out/soms ./cmd/soms \
  && mkdir -p /out/data/voice /out/data/scenarios /out/tmp \
  && chown -R 10001:10001 /out/data \
@@ -29,8 +30,8 @@ LABEL org.opencontainers.image.title="soms" \
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/tmp /tmp
 COPY --from=build --chown=10001:10001 /out/data /data
-COPY --from=build /out/soms /soms
+COPY --from=build /out/soms /usr/local/bin/soms
 USER 10001:10001
 WORKDIR /data
-ENTRYPOINT ["/soms"]
+ENTRYPOINT ["/usr/local/bin/soms"]
 CMD ["help"]

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/services/perception/modelgen"
+	"github.com/somsgo/soms/sim/modelgen"
 
 	"github.com/somsgo/soms/sim/scene"
 )

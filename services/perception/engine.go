@@ -10,8 +10,6 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
-
-	"github.com/somsgo/soms/services/perception/modelgen"
 )
 
 // This file is the only place that touches ONNX Runtime (cgo through
@@ -64,23 +62,9 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	if err := initRuntime(c.Library); err != nil {
 		return nil, err
 	}
-	var data []byte
-	switch c.Model {
-	case BuiltinSynthetic:
-		var err error
-		if data, err = modelgen.PersonDetector(modelgen.DefaultOptions()); err != nil {
-			return nil, err
-		}
-	case BuiltinSyntheticPose:
-		var err error
-		if data, err = modelgen.PoseEstimator(modelgen.DefaultOptions()); err != nil {
-			return nil, err
-		}
-	default:
-		var err error
-		if data, err = os.ReadFile(c.Model); err != nil {
-			return nil, fmt.Errorf("model: %w (export one with `yolo export model=yolo11s.pt format=onnx` and set PERCEPTION_MODEL, or use %s)", err, BuiltinSynthetic)
-		}
+	data, err := c.modelData()
+	if err != nil {
+		return nil, err
 	}
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {

@@ -12,14 +12,15 @@ import (
 	"testing"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/config"
+	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/camera"
-	"github.com/somsgo/soms/sim/harness"
+	"github.com/somsgo/soms/sim/modelgen"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -55,10 +56,10 @@ func TestCameraToOccupancy(t *testing.T) {
 
 	const zone = "it_room"
 	camPort := startCameraAndPerception(t, ctx, cancel, broker, zone, func(c *Config) { c.Model = BuiltinSynthetic })
-	sim := broker.Config(mosqconf.UserSim)
+	sim := broker.Config(mqttacl.UserSim)
 
 	counts := make(chan int, 256)
-	mon := bus.New(broker.Config(mosqconf.UserMonitor), "perception-test", logging.Discard(), nil)
+	mon := bus.New(broker.Config(mqttacl.UserMonitor), "perception-test", logging.Discard(), nil)
 	defer mon.Close()
 	if err := mon.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
@@ -137,12 +138,12 @@ func waitCount(t *testing.T, ctx context.Context, counts <-chan int, want int) {
 // one zone and perception reading it, both on broker; tweak sets perception's
 // model and settings. It returns the camera's control API port; both services
 // are stopped (cancel) and checked at cleanup.
-func startCameraAndPerception(t *testing.T, ctx context.Context, cancel context.CancelFunc, broker *harness.Broker, zone string, tweak func(*Config)) int {
+func startCameraAndPerception(t *testing.T, ctx context.Context, cancel context.CancelFunc, broker *localinfra.Broker, zone string, tweak func(*Config)) int {
 	t.Helper()
 	rtspPort, camPort, percPort := freePort(t), freePort(t), freePort(t)
 	var camCfg camera.Config
 	loadDefaults(t, &camCfg, map[string]string{"LOG_LEVEL": "warn"})
-	camCfg.Common.MQTT = broker.Config(mosqconf.UserSim)
+	camCfg.Common.MQTT = broker.Config(mqttacl.UserSim)
 	camCfg.Addr = "127.0.0.1:" + strconv.Itoa(camPort)
 	camCfg.RTSPPort = rtspPort
 	camCfg.Cameras = []string{"cam_it@" + zone}
@@ -152,14 +153,14 @@ func startCameraAndPerception(t *testing.T, ctx context.Context, cancel context.
 
 	var pCfg Config
 	loadDefaults(t, &pCfg, map[string]string{"LOG_LEVEL": "warn"})
-	pCfg.Common.MQTT = broker.Config(mosqconf.UserService)
+	pCfg.Common.MQTT = broker.Config(mqttacl.UserService)
 	pCfg.Addr = "127.0.0.1:" + strconv.Itoa(percPort)
 	pCfg.Cameras = []string{fmt.Sprintf("cam_it@%s=rtsp://127.0.0.1:%d/cam_it", zone, rtspPort)}
 	pCfg.OccupancyInterval = 300 * time.Millisecond
 	pCfg.ActivityInterval = 300 * time.Millisecond
 	tweak(&pCfg)
 	percDone := make(chan error, 1)
-	go func() { percDone <- Run(ctx, pCfg) }()
+	go func() { percDone <- RunWithModels(ctx, pCfg, modelgen.Builtin) }()
 	t.Cleanup(func() {
 		cancel()
 		for _, ch := range []chan error{camDone, percDone} {

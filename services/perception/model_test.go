@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/services/perception/modelgen"
 	"github.com/somsgo/soms/sim/camera"
+	"github.com/somsgo/soms/sim/modelgen"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -26,7 +26,7 @@ func syntheticDetector(t testing.TB) *Detector {
 	t.Helper()
 	testDetOnce.Do(func() {
 		var e *Engine
-		e, testDetErr = NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSynthetic, Threads: 2})
+		e, testDetErr = NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSynthetic, Builtin: modelgen.Builtin, Threads: 2})
 		if testDetErr == nil {
 			testDet = NewDetector(e, 0.5, 0.45)
 		}
@@ -114,7 +114,7 @@ func TestSyntheticModelFollowsPosition(t *testing.T) {
 }
 
 // TestModelFile checks the generator writes a loadable file with YOLO11's
-// contract, as `go run ./services/perception/modelgen/cmd/modelgen` does.
+// contract, as `go run ./sim/modelgen/cmd/modelgen` does.
 func TestModelFile(t *testing.T) {
 	syntheticDetector(t) // runtime loaded
 	data, err := modelgen.PersonDetector(modelgen.Options{Size: 320, Classes: 80})
@@ -150,7 +150,7 @@ func TestEngineErrors(t *testing.T) {
 	}{
 		{"missing model", EngineConfig{Library: FindRuntimeLibrary(""), Model: filepath.Join(dir, "nope.onnx")}},
 		{"not a model", EngineConfig{Library: FindRuntimeLibrary(""), Model: garbage}},
-		{"unknown provider", EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSynthetic, Provider: "tpu"}},
+		{"unknown provider", EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSynthetic, Builtin: modelgen.Builtin, Provider: "tpu"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if e, err := NewEngine(tt.cfg); err == nil {

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	mosqconf "github.com/somsgo/soms/infra/mosquitto"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/logging"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/scene"
@@ -33,7 +33,7 @@ func TestCameraToPoseAndFall(t *testing.T) {
 
 	postures := make(chan []string, 256)
 	falls := make(chan FallMsg, 16)
-	mon := bus.New(broker.Config(mosqconf.UserMonitor), "perception-pose-test", logging.Discard(), nil)
+	mon := bus.New(broker.Config(mqttacl.UserMonitor), "perception-pose-test", logging.Discard(), nil)
 	defer mon.Close()
 	if err := mon.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestCameraToPoseAndFall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	edge := bus.New(broker.Config(mosqconf.UserSim), "perception-pose-test-edge", logging.Discard(), nil)
+	edge := bus.New(broker.Config(mqttacl.UserSim), "perception-pose-test-edge", logging.Discard(), nil)
 	defer edge.Close()
 	if err := edge.WaitConnected(ctx); err != nil {
 		t.Fatal(err)

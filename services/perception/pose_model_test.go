@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/somsgo/soms/services/perception/modelgen"
+	"github.com/somsgo/soms/sim/modelgen"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -22,7 +22,7 @@ func syntheticPoseDetector(t testing.TB) *Detector {
 	syntheticDetector(t) // the runtime, loaded once
 	testPoseOnce.Do(func() {
 		var e *Engine
-		e, testPoseErr = NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSyntheticPose, Threads: 2})
+		e, testPoseErr = NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: BuiltinSyntheticPose, Builtin: modelgen.Builtin, Threads: 2})
 		if testPoseErr == nil {
 			testPose = NewDetector(e, 0.5, 0.45)
 		}
@@ -146,7 +146,7 @@ func TestPoseModelFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: tt.model, Kind: tt.kind})
+			e, err := NewEngine(EngineConfig{Library: FindRuntimeLibrary(""), Model: tt.model, Kind: tt.kind, Builtin: modelgen.Builtin})
 			if tt.want == "" {
 				if err == nil {
 					e.Close()

@@ -23,8 +23,13 @@ import (
 
 // Run analyses the configured cameras until ctx is cancelled. A missing or
 // broken model, runtime library or camera is reported (logs, /readyz,
-// GET /cameras) and retried with back-off; it never ends Run.
-func Run(ctx context.Context, cfg Config) error {
+// GET /cameras) and retried with back-off; it never ends Run. Production has
+// no built-in models; see RunWithModels.
+func Run(ctx context.Context, cfg Config) error { return RunWithModels(ctx, cfg, nil) }
+
+// RunWithModels is Run with builtin: model names resolved by models (the
+// simulator's generated test models).
+func RunWithModels(ctx context.Context, cfg Config, models BuiltinModels) error {
 	cams, err := ParseCameras(cfg.Cameras)
 	if err != nil {
 		return err
@@ -38,6 +43,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer kit.Close()
 	p := newPipeline(cfg, cams, kit.Clock, kit.Bus, kit.Log, kit.Metrics)
+	p.builtin = models
 	kit.HTTP.AddCheck("model", p.modelReady)
 	kit.HTTP.AddCheck("cameras", p.camerasReady)
 	kit.HTTP.Router.Get("/cameras", p.listCameras)
@@ -52,11 +58,12 @@ type publisher interface {
 var _ publisher = (*bus.Client)(nil)
 
 type pipeline struct {
-	cfg   Config
-	clock clock.Clock
-	wall  clock.Clock
-	bus   publisher
-	log   *slog.Logger
+	cfg     Config
+	builtin BuiltinModels
+	clock   clock.Clock
+	wall    clock.Clock
+	bus     publisher
+	log     *slog.Logger
 
 	det      atomic.Pointer[Detector]
 	modelMu  sync.Mutex
@@ -125,7 +132,7 @@ func (p *pipeline) loadModel(ctx context.Context) error {
 	lib := FindRuntimeLibrary(p.cfg.Library)
 	backoff := time.Second
 	for {
-		e, err := NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads, Kind: p.cfg.ModelKind})
+		e, err := NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads, Kind: p.cfg.ModelKind, Builtin: p.builtin})
 		if err == nil {
 			p.det.Store(NewDetector(e, p.cfg.Confidence, p.cfg.IoU))
 			p.setModelErr(nil)

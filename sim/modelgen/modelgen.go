@@ -27,8 +27,13 @@
 package modelgen
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -303,4 +308,56 @@ func (b *builder) runs(m string, G int64, axis int64) (lo, hi string) {
 	lo = b.op("Mul", []string{lo, m}, nil)
 	hi = b.op("Mul", []string{hi, m}, nil)
 	return lo, hi
+}
+
+// Builtin names the generated models the simulator offers instead of model
+// files (PERCEPTION_MODEL=builtin:…).
+const (
+	BuiltinDetect = "builtin:synthetic"      // PersonDetector, YOLO11 detect contract
+	BuiltinPose   = "builtin:synthetic-pose" // PoseEstimator, YOLO11 pose contract
+)
+
+// Builtin returns the serialised model a builtin name stands for.
+func Builtin(name string) ([]byte, error) {
+	switch name {
+	case BuiltinDetect:
+		return PersonDetector(DefaultOptions())
+	case BuiltinPose:
+		return PoseEstimator(DefaultOptions())
+	}
+	return nil, fmt.Errorf("no built-in model %q (have %s and %s)", name, BuiltinDetect, BuiltinPose)
+}
+
+// Command is `soms modelgen [-pose] [-size N] [-classes N] FILE`: it writes a
+// generated model to FILE, for perception runs (and the edge-mock compose) that
+// load a model file as production does.
+func Command(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("modelgen", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	size := fs.Int("size", 640, "input size (multiple of 32)")
+	classes := fs.Int("classes", 80, "class scores per anchor (detect model)")
+	pose := fs.Bool("pose", false, "write the pose model (YOLO11 pose contract, output [1,56,N]) instead of the detect model")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: soms modelgen [-pose] [-size N] [-classes N] FILE")
+	}
+	out := fs.Arg(0)
+	gen := PersonDetector
+	if *pose {
+		gen = PoseEstimator
+	}
+	data, err := gen(Options{Size: *size, Classes: *classes})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes, input [1,3,%d,%d])\n", out, len(data), *size, *size)
+	return nil
 }
