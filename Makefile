@@ -24,20 +24,25 @@ HEAVY := ./features ./services/frontend
 
 test: deps lint ## everything CI runs: vet, gofmt, unit + integration + acceptance tests
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/features$$' -e '/services/frontend$$')
+	cd infra && $(GO) test -count=1 -timeout 10m ./compose/ ./stack/
 	$(GO) test -count=1 -timeout 20m -p 1 $(HEAVY)
 
-lint: ## gofmt and go vet must be clean
-	@out=$$(find . -name '*.go' -not -path './.git/*' | xargs gofmt -l); \
+lint: ## gofmt and go vet must be clean (both modules, both builds)
+	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path './.soms/*' | xargs gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@# Every service but perception ships in a static image: keep the no-cgo build working.
-	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/soms
+	$(GO) vet -tags prod ./cmd/... ./services/...
+	cd infra && $(GO) vet ./...
+	@# The production images: static (every service but perception) and without the simulator.
+	CGO_ENABLED=0 $(GO) build -tags prod -o /dev/null ./cmd/soms
+	$(GO) test -count=1 -tags prod ./cmd/soms
 
 bench: deps ## benchmarks with memory figures
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./...
 
-docs: build ## regenerate docs/config.md from the services' Config structs
+docs: build ## regenerate docs/config.md (the services' Config structs) and infra/mosquitto/aclfile (internal/mqttacl)
 	./$(BIN) env -markdown > docs/config.md
+	$(GO) test -count=1 ./internal/mqttacl -run GeneratedFileIsCurrent -update
 
 clean:
 	rm -rf bin

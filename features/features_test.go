@@ -1,7 +1,3 @@
-// Package features holds the acceptance suite: Gherkin features describing the
-// office, run by godog against a real SOMS stack (the native harness by
-// default). Steps drive the simulator through its control APIs and observe
-// only product interfaces.
 package features
 
 import (
@@ -11,13 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/cucumber/godog"
-
+	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/sim/harness"
 )
 
 var (
@@ -25,9 +20,9 @@ var (
 	verbose = flag.Bool("godog.logs", false, "stream the services' logs while running")
 )
 
-// sys is the system the whole suite runs against; each scenario gets fresh
-// services and an empty database through Reset.
-var sys system
+// sys is the native stack the whole suite runs against; each scenario gets
+// fresh services and an empty database through Reset.
+var sys native
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -35,6 +30,14 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
+	switch d := os.Getenv("SOMS_HARNESS"); d {
+	case "", "local", "native":
+	case "compose":
+		return runOnCompose()
+	default:
+		fmt.Fprintf(os.Stderr, "acceptance suite: SOMS_HARNESS=%q: want local or compose\n", d)
+		return 2
+	}
 	bin, cleanup, err := buildBinary()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance suite:", err)
@@ -43,12 +46,18 @@ func runSuite(m *testing.M) int {
 	defer cleanup()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	began := time.Now()
-	sys, err = startSystem(ctx, bin, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed})
+	st := Start()
+	opts := harness.Options{Binary: bin, Speed: st.Speed, Start: st.SimTime, Layout: "builtin:office", Seed: 1, Cameras: true}
+	if *verbose {
+		opts.Output = os.Stdout
+	}
+	s, err := harness.Start(ctx, opts)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "acceptance suite: the system did not start:", err)
 		return 1
 	}
+	sys = native{s}
 	fmt.Printf("acceptance suite: system up in %.1fs\n", time.Since(began).Seconds())
 	defer func() {
 		if err := sys.Stop(); err != nil {
@@ -56,6 +65,26 @@ func runSuite(m *testing.M) int {
 		}
 	}()
 	return m.Run()
+}
+
+// runOnCompose hands SOMS_HARNESS=compose to the compose run, which lives in
+// the infra module (infra/e2e) with the compose tooling.
+func runOnCompose() int {
+	args := []string{"test", "-count=1", "-timeout", "60m", "./e2e", "-args"}
+	if *tags != "" {
+		args = append(args, "-godog.tags="+*tags)
+	}
+	if *verbose {
+		args = append(args, "-godog.logs")
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = "../infra"
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance suite on compose:", err)
+		return 1
+	}
+	return 0
 }
 
 // buildBinary compiles the soms binary the stack runs.
@@ -75,39 +104,23 @@ func buildBinary() (string, func(), error) {
 }
 
 func TestFeatures(t *testing.T) {
-	suite := godog.TestSuite{
-		Name:                "soms",
-		ScenarioInitializer: initializeScenario,
-		Options: &godog.Options{
-			Format:   "pretty",
-			Paths:    []string{"."},
-			Tags:     *tags,
-			Strict:   true,
-			NoColors: true,
-			TestingT: t,
-		},
-	}
-	if suite.Run() != 0 {
-		t.Fatal("acceptance features failed")
-	}
+	Run(t, sys, Options{Tags: *tags})
 }
 
-func initializeScenario(sc *godog.ScenarioContext) {
-	o := &office{sys: sys}
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return ctx, o.reset(ctx)
-	})
-	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
-		if err != nil {
-			fmt.Printf("\n--- scenario %q failed; recent service logs:\n", s.Name)
-			for _, name := range sys.Services() {
-				for _, line := range sys.Logs(name, 25) {
-					fmt.Printf("%-8s| %s\n", name, line)
-				}
-			}
-			fmt.Println(strings.Repeat("-", 60))
-		}
-		return ctx, nil
-	})
-	o.register(sc)
+// native adapts the native harness.
+type native struct{ s *harness.Stack }
+
+var _ System = native{}
+
+func (n native) URL(name string) string      { return n.s.URL(name) }
+func (n native) MQTT(user string) bus.Config { return n.s.MQTT(user) }
+func (n native) Reset(ctx context.Context, st clock.State) error {
+	return n.s.RestartServices(ctx, st)
 }
+func (n native) SetClock(ctx context.Context, st clock.State) error { return n.s.SetClock(ctx, st) }
+func (n native) Clock() *clock.Sim                                  { return n.s.Clock }
+func (n native) Failed() <-chan error                               { return n.s.Failed() }
+func (n native) Logs(name string, k int) []string                   { return n.s.Logs(name, k) }
+func (n native) Services() []string                                 { return harness.Services() }
+func (n native) Stop() error                                        { return n.s.Stop() }
+func (n native) Token() string                                      { return n.s.Token }

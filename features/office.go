@@ -22,7 +22,7 @@ var officeMorning = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*
 
 // office is one scenario's view of the running system.
 type office struct {
-	sys  system
+	sys  System
 	dash *dashboard.Client
 	http *http.Client
 	mqtt *recorder

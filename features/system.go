@@ -1,22 +1,26 @@
+// Package features holds the acceptance suite: Gherkin features describing the
+// office and the steps that run them against a real SOMS stack. Steps drive the
+// simulator through its control APIs and observe only product interfaces, so
+// the same features run on any driver: the native harness (this package's
+// test, `go test ./features`) or Docker Compose (infra/e2e, its own module).
 package features
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
+	"strings"
+	"testing"
 	"time"
+
+	"github.com/cucumber/godog"
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/sim/harness"
-	"github.com/somsgo/soms/sim/harness/compose"
 )
 
-// system is the running SOMS a scenario talks to, whichever driver started
-// it: the native harness (default) or Docker Compose (SOMS_HARNESS=compose).
-// Steps use only these public interfaces.
-type system interface {
+// System is the running SOMS a scenario talks to, whichever driver started
+// it. Steps use only these public interfaces.
+type System interface {
 	URL(name string) string
 	MQTT(user string) bus.Config
 	// Reset gives the next scenario fresh services and an empty database,
@@ -35,80 +39,60 @@ type system interface {
 	Stop() error
 }
 
-// startSystem starts the driver named by SOMS_HARNESS.
-func startSystem(ctx context.Context, bin string, start clock.State) (system, error) {
-	switch d := os.Getenv("SOMS_HARNESS"); d {
-	case "", "local", "native":
-		opts := harness.Options{Binary: bin, Speed: start.Speed, Start: start.SimTime, Layout: "builtin:office", Seed: 1, Cameras: true}
-		if *verbose {
-			opts.Output = os.Stdout
-		}
-		s, err := harness.Start(ctx, opts)
+// Start is the clock every scenario (and a suite's stack) starts with: a
+// Monday at 09:00 in Tokyo, at the default speed.
+func Start() clock.State {
+	return clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}
+}
+
+// Options select what Run runs.
+type Options struct {
+	// Paths are feature files or directories (default: this directory, for
+	// a test run from it).
+	Paths []string
+	// Tags is a godog tag expression (e.g. "@co2", "@compose && ~@slow").
+	Tags string
+}
+
+// Run runs the features against sys as subtests of t. A failing scenario
+// prints the services' recent logs.
+func Run(t *testing.T, sys System, opts Options) {
+	if len(opts.Paths) == 0 {
+		opts.Paths = []string{"."}
+	}
+	suite := godog.TestSuite{
+		Name:                "soms",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) { initializeScenario(sc, sys) },
+		Options: &godog.Options{
+			Format:   "pretty",
+			Paths:    opts.Paths,
+			Tags:     opts.Tags,
+			Strict:   true,
+			NoColors: true,
+			TestingT: t,
+		},
+	}
+	if suite.Run() != 0 {
+		t.Fatal("acceptance features failed")
+	}
+}
+
+func initializeScenario(sc *godog.ScenarioContext, sys System) {
+	o := &office{sys: sys}
+	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+		return ctx, o.reset(ctx)
+	})
+	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		if err != nil {
-			return nil, err
+			fmt.Printf("\n--- scenario %q failed; recent service logs:\n", s.Name)
+			for _, name := range sys.Services() {
+				for _, line := range sys.Logs(name, 25) {
+					fmt.Printf("%-8s| %s\n", name, line)
+				}
+			}
+			fmt.Println(strings.Repeat("-", 60))
 		}
-		return native{s}, nil
-	case "compose":
-		s, err := compose.Start(ctx, compose.Options{})
-		if errors.Is(err, compose.ErrNoEngine) {
-			return nil, fmt.Errorf("SOMS_HARNESS=compose needs a Docker engine: %w", err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		c := &composed{Stack: s, clock: clock.NewSim()}
-		if err := c.SetClock(ctx, start); err != nil {
-			_ = s.Stop()
-			return nil, err
-		}
-		return c, nil
-	default:
-		return nil, fmt.Errorf("SOMS_HARNESS=%q: want local or compose", d)
-	}
+		return ctx, nil
+	})
+	o.register(sc)
 }
-
-// native adapts the native harness.
-type native struct{ s *harness.Stack }
-
-func (n native) URL(name string) string      { return n.s.URL(name) }
-func (n native) MQTT(user string) bus.Config { return n.s.MQTT(user) }
-func (n native) Reset(ctx context.Context, st clock.State) error {
-	return n.s.RestartServices(ctx, st)
-}
-func (n native) SetClock(ctx context.Context, st clock.State) error { return n.s.SetClock(ctx, st) }
-func (n native) Clock() *clock.Sim                                  { return n.s.Clock }
-func (n native) Failed() <-chan error                               { return n.s.Failed() }
-func (n native) Logs(name string, k int) []string                   { return n.s.Logs(name, k) }
-func (n native) Services() []string                                 { return harness.Services() }
-func (n native) Stop() error                                        { return n.s.Stop() }
-func (n native) Token() string                                      { return n.s.Token }
-
-// composed adapts the compose driver; it keeps a local mirror of the clock it
-// publishes.
-type composed struct {
-	*compose.Stack
-	clock *clock.Sim
-}
-
-func (c *composed) Reset(ctx context.Context, st clock.State) error {
-	if err := c.Stack.Reset(ctx); err != nil {
-		return err
-	}
-	return c.SetClock(ctx, st)
-}
-
-func (c *composed) SetClock(ctx context.Context, st clock.State) error {
-	if st.Speed > 0 && st.WallTime.IsZero() {
-		st.WallTime = time.Now()
-	}
-	if err := c.Stack.SetClock(ctx, st); err != nil {
-		return err
-	}
-	c.clock.Set(st)
-	return nil
-}
-
-func (c *composed) Clock() *clock.Sim { return c.clock }
-
-// Failed never fires: compose restarts are visible through health instead.
-func (c *composed) Failed() <-chan error { return nil }

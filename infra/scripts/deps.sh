@@ -63,6 +63,7 @@ if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
 fi
 say "downloading Go modules (module proxy)"
 go mod download
+(cd infra && go mod download) # the deployment tooling's own module
 scripts=$(dirname "${BASH_SOURCE[0]}")
 say "ONNX Runtime for perception (npm package onnxruntime-node → .soms/cache/onnxruntime)"
 "$scripts/onnxruntime.sh" >/dev/null

@@ -3,7 +3,7 @@ package camera
 import "image/color"
 
 // The palette is a contract with perception's generated test model
-// (services/perception/modelgen): every colour a person is drawn in has
+// (sim/modelgen): every colour a person is drawn in has
 // R+B−2G well above 0.25 (channels as 0..1 fractions), every colour of the room
 // well below it. A real YOLO export ignores this and sees human shapes.
 var (

@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/somsgo/soms/features"
+	"github.com/somsgo/soms/infra/stack"
+	"github.com/somsgo/soms/internal/clock"
+)
+
+var (
+	tags    = flag.String("godog.tags", "@compose", "run only scenarios matching these tags")
+	verbose = flag.Bool("godog.logs", false, "print the compose driver's progress")
+)
+
+// sys is the compose stack the whole suite runs against.
+var sys *composed
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e"}
+	if *verbose {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stdout, nil))
+	}
+	began := time.Now()
+	s, err := stack.Start(ctx, opts)
+	if errors.Is(err, stack.ErrNoEngine) {
+		fmt.Fprintln(os.Stderr, "compose acceptance suite needs a Docker engine (infra/scripts/engine.sh starts one):", err)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "compose acceptance suite: the stack did not start:", err)
+		return 1
+	}
+	sys = &composed{Stack: s, clock: clock.NewSim()}
+	defer func() {
+		if err := sys.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "compose acceptance suite: stopping the stack:", err)
+		}
+	}()
+	if err := sys.SetClock(ctx, features.Start()); err != nil {
+		fmt.Fprintln(os.Stderr, "compose acceptance suite:", err)
+		return 1
+	}
+	fmt.Printf("compose acceptance suite: stack up in %.1fs\n", time.Since(began).Seconds())
+	return m.Run()
+}
+
+func TestFeaturesOnCompose(t *testing.T) {
+	features.Run(t, sys, features.Options{Paths: []string{"../../features"}, Tags: *tags})
+}
+
+// composed adapts the compose driver; it keeps a local mirror of the clock it
+// publishes.
+type composed struct {
+	*stack.Stack
+	clock *clock.Sim
+}
+
+var _ features.System = (*composed)(nil)
+
+func (c *composed) Reset(ctx context.Context, st clock.State) error {
+	if err := c.Stack.Reset(ctx); err != nil {
+		return err
+	}
+	return c.SetClock(ctx, st)
+}
+
+func (c *composed) SetClock(ctx context.Context, st clock.State) error {
+	if st.Speed > 0 && st.WallTime.IsZero() {
+		st.WallTime = time.Now()
+	}
+	if err := c.Stack.SetClock(ctx, st); err != nil {
+		return err
+	}
+	c.clock.Set(st)
+	return nil
+}
+
+func (c *composed) Clock() *clock.Sim { return c.clock }
+
+// Failed never fires: compose restarts are visible through health instead.
+func (c *composed) Failed() <-chan error { return nil }
