@@ -6,6 +6,7 @@ Feature: Devices are driven safely over MCP
   Background:
     Given the office clock runs at 60 times real speed
 
+  @compose
   Scenario: An overheated office gets its air conditioning turned down
     Given the LLM answers prompts matching "高温" by calling "send_device_command" with:
       """

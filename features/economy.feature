@@ -5,6 +5,7 @@ Feature: Tasks pay people in credits
   Background:
     Given the office clock runs at 60 times real speed
 
+  @compose
   Scenario: Hanako airs the meeting room and is paid once
     Given "hanako" has an account on the dashboard
     And the meeting room "meeting_room" is occupied by 6 people

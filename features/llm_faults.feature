@@ -7,6 +7,7 @@ Feature: The office stays safe when the LLM misbehaves
     Given the office clock runs at 60 times real speed
     And the meeting room "meeting_room" is occupied by 6 people
 
+  @compose
   Scenario: The LLM is down and the rule engine asks for ventilation
     Given the LLM answers the brain with HTTP 500
     When the CO2 level in "meeting_room" rises to 1400 ppm

@@ -7,6 +7,7 @@ Feature: The cameras tell the brain how many people are in a room
   Background:
     Given the office clock runs at 60 times real speed
 
+  @compose
   Scenario: A meeting that starts gets the room prepared
     Given the LLM answers prompts matching "\[meeting_room\] 入室を検知しました \([3-9]人\)" by calling "create_task" with:
       """
@@ -16,6 +17,7 @@ Feature: The cameras tell the brain how many people are in a room
     Then within 10 simulated minutes the brain counts 3 people in "meeting_room"
     And within 10 simulated minutes the dashboard lists a task "会議室の準備" for "meeting_room"
 
+  @compose
   Scenario: The room reads empty again after everyone leaves
     When 3 people walk into "meeting_room"
     Then within 10 simulated minutes the brain counts 3 people in "meeting_room"

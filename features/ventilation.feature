@@ -2,6 +2,7 @@ Feature: Ventilation when the air gets stuffy
   People breathing in a closed meeting room raise its CO2 level. When the level
   passes 1000 ppm the brain notices and asks someone to air the room out.
 
+  @compose
   Scenario: A crowded meeting room gets a ventilation task
     Given the office clock runs at 60 times real speed
     And the meeting room "meeting_room" is occupied by 6 people

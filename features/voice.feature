@@ -6,6 +6,7 @@ Feature: The office speaks
   Background:
     Given the office clock runs at 60 times real speed
 
+  @compose
   Scenario: A new task is announced with real audio
     Given the meeting room "meeting_room" is occupied by 6 people
     When the CO2 level in "meeting_room" rises to 1400 ppm

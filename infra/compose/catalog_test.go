@@ -49,6 +49,11 @@ func external(t *testing.T, root string) map[string]func(string) bool {
 		"postgres": func(k string) bool {
 			return strings.HasPrefix(k, "POSTGRES_") || k == "PGDATA" || pgInit(k)
 		},
+		// The local stand-in (infra/local/postgres-entrypoint.sh) keeps the
+		// official image's contract.
+		"soms-local/postgres": func(k string) bool {
+			return strings.HasPrefix(k, "POSTGRES_") || k == "PGDATA" || pgInit(k)
+		},
 		"ollama/ollama": func(k string) bool {
 			return strings.HasPrefix(k, "OLLAMA_") || ollama(k)
 		},
@@ -76,7 +81,8 @@ func catalog(t *testing.T, root string) compose.Catalog {
 		}
 		if cmd, ok := commands.Lookup(name); ok {
 			if !cmd.Service {
-				return compose.Env{}, false
+				// A tool (modelgen, healthcheck) reads no environment.
+				return compose.Env{Allowed: func(string) bool { return false }}, true
 			}
 			return envOf(config.Describe(cmd.NewConfig())), true
 		}

@@ -95,7 +95,7 @@ func TestServices(t *testing.T) {
 	want := map[string][]string{
 		"production (ROCm)": {"backend", "brain", "frontend", "mosquitto", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
 		"production (CPU)":  {"backend", "brain", "frontend", "mosquitto", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
-		"virtual office":    {"backend", "brain", "frontend", "mock-llm", "mosquitto", "perception", "postgres", "virtual-camera", "virtual-edge", "voice-service", "voicevox-sim", "wallet"},
+		"virtual office":    {"backend", "brain", "frontend", "mock-llm", "mosquitto", "perception", "postgres", "test-model", "virtual-camera", "virtual-edge", "voice-service", "voicevox-sim", "wallet"},
 		"Raspberry Pi edge": {"mosquitto", "perception", "rtsp-restream"},
 	}
 	for _, v := range compose.Variants {

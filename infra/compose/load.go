@@ -39,7 +39,15 @@ var Variants = []Variant{
 	{"virtual office", []string{"docker-compose.yml", "docker-compose.edge-mock.yml"}},
 	{"virtual office (development)", []string{"docker-compose.yml", "docker-compose.edge-mock.yml", "docker-compose.dev.yml"}},
 	{"Raspberry Pi edge", []string{"docker-compose.edge.yml"}},
+	// What tests and CI run (no registry): local stand-ins for the
+	// third-party images, built by make images.
+	{"production (CPU, local images)", []string{"docker-compose.yml", "docker-compose.cpu.yml", "docker-compose.local-images.yml"}},
+	{"virtual office (tests)", TestFiles},
 }
+
+// TestFiles are the files the compose acceptance run (infra/e2e) starts: the
+// production stack on the CPU, the simulators, and the local stand-ins.
+var TestFiles = []string{"docker-compose.yml", "docker-compose.cpu.yml", "docker-compose.edge-mock.yml", "docker-compose.local-images.yml"}
 
 // AllProfiles enables every service regardless of its profiles.
 var AllProfiles = []string{"*"}

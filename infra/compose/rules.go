@@ -105,11 +105,11 @@ func Check(p *types.Project, pol Policy) []Problem {
 	sort.Strings(names)
 	for _, name := range names {
 		s := p.Services[name]
-		out = append(out, checkHealth(s)...)
+		out = append(out, checkHealth(p, s)...)
 		out = append(out, checkImage(s)...)
 		out = append(out, checkPorts(s, pol)...)
 		out = append(out, checkNetworks(s)...)
-		out = append(out, checkDependsOn(s)...)
+		out = append(out, checkDependsOn(p, s)...)
 		out = append(out, checkEnv(s, pol.Catalog)...)
 		out = append(out, checkDevices(s)...)
 		out = append(out, checkBinds(s)...)
@@ -123,7 +123,26 @@ func problem(s types.ServiceConfig, rule, format string, args ...any) Problem {
 	return Problem{Service: s.Name, Rule: rule, Detail: fmt.Sprintf(format, args...)}
 }
 
-func checkHealth(s types.ServiceConfig) []Problem {
+// oneShot reports a job that runs to completion before the services that
+// depend on it start (restart "no", awaited with
+// service_completed_successfully): it has no health to check.
+func oneShot(p *types.Project, name string) bool {
+	s, ok := p.Services[name]
+	if !ok || s.Restart != types.RestartPolicyNo {
+		return false
+	}
+	for _, other := range p.Services {
+		if d, ok := other.DependsOn[name]; ok && d.Condition == types.ServiceConditionCompletedSuccessfully {
+			return true
+		}
+	}
+	return false
+}
+
+func checkHealth(p *types.Project, s types.ServiceConfig) []Problem {
+	if oneShot(p, s.Name) {
+		return nil
+	}
 	h := s.HealthCheck
 	if h == nil || h.Disable || len(h.Test) == 0 || h.Test[0] == "NONE" {
 		return []Problem{problem(s, RuleHealthcheck, "no healthcheck (known issue L-7)")}
@@ -251,9 +270,12 @@ func checkProjectNetwork(p *types.Project) []Problem {
 	return nil
 }
 
-func checkDependsOn(s types.ServiceConfig) []Problem {
+func checkDependsOn(p *types.Project, s types.ServiceConfig) []Problem {
 	var out []Problem
 	for dep, d := range s.DependsOn {
+		if d.Condition == types.ServiceConditionCompletedSuccessfully && oneShot(p, dep) {
+			continue
+		}
 		if d.Condition != types.ServiceConditionHealthy {
 			out = append(out, problem(s, RuleDependsOn, "depends on %s with condition %q; use service_healthy", dep, d.Condition))
 		}

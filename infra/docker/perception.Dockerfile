@@ -1,6 +1,6 @@
 # The perception image: the soms binary built with cgo (onnxruntime_go) on
-# glibc, plus the ONNX Runtime shared library taken from the npm package
-# onnxruntime-node by the same script the native setup uses
+# glibc and -tags prod, plus the ONNX Runtime shared library taken from the
+# npm package onnxruntime-node by the same script the native setup uses
 # (infra/scripts/onnxruntime.sh; version pinned there, ORT_VERSION overrides).
 #
 #   docker build -f infra/docker/perception.Dockerfile -t soms/perception:dev .
@@ -9,12 +9,13 @@
 # Pi edge node). Models are not baked in: mount them at /models.
 
 ARG GO_IMAGE=golang:1.26.8-bookworm
-ARG NODE_IMAGE=node:22.20.0-bookworm-slim
 ARG RUNTIME_IMAGE=debian:12.11-slim
 
-FROM ${NODE_IMAGE} AS ort
+# The ONNX Runtime library from the npm package onnxruntime-node, fetched
+# with curl (the golang image has it): no Node.js needed.
+FROM ${GO_IMAGE} AS ort
 ARG ORT_VERSION=1.24.1
-COPY infra/scripts/onnxruntime.sh /usr/local/bin/onnxruntime.sh
+COPY infra/scripts/onnxruntime.sh infra/scripts/npm-fetch.sh /usr/local/bin/
 RUN SOMS_CACHE=/cache ORT_VERSION=${ORT_VERSION} /usr/local/bin/onnxruntime.sh \
  && cp /cache/onnxruntime/${ORT_VERSION}/libonnxruntime.so /libonnxruntime.so
 

@@ -12,13 +12,12 @@ ARG GO_IMAGE=golang:1.26.8-bookworm
 ARG RUNTIME_IMAGE=debian:12.11-slim
 
 FROM ${GO_IMAGE} AS mediamtx
-# npm provides hls.js, which the mediamtx source embeds.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends npm \
- && rm -rf /var/lib/apt/lists/*
-COPY infra/scripts/mediamtx.sh /usr/local/bin/mediamtx.sh
+# mediamtx.sh fetches hls.js (which the mediamtx source embeds) from the npm
+# registry with curl: no Node.js needed.
+COPY infra/scripts/mediamtx.sh infra/scripts/npm-fetch.sh /usr/local/bin/
 ARG MEDIAMTX_VERSION=v1.14.0
-RUN SOMS_CACHE=/cache MEDIAMTX_VERSION=${MEDIAMTX_VERSION} /usr/local/bin/mediamtx.sh \
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    SOMS_CACHE=/cache MEDIAMTX_VERSION=${MEDIAMTX_VERSION} /usr/local/bin/mediamtx.sh \
  && cp /cache/mediamtx/${MEDIAMTX_VERSION}/mediamtx /mediamtx
 
 FROM ${GO_IMAGE} AS build
@@ -37,7 +36,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 soms \
- && useradd --uid 10001 --gid soms --create-home --home-dir /data --shell /usr/sbin/nologin soms
+ && useradd --uid 10001 --gid soms --create-home --home-dir /data --shell /usr/sbin/nologin soms \
+ && mkdir -p /models && chown soms:soms /models
 COPY --from=mediamtx /mediamtx /usr/local/bin/mediamtx
 COPY --from=build /out/soms /usr/local/bin/soms
 USER 10001:10001

@@ -29,6 +29,11 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
+	// testcontainers' reaper needs an image no registry serves here; the
+	// stack removes itself (Stop: down, volumes removed).
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e"}

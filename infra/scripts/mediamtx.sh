@@ -28,9 +28,9 @@ if [ -x "$bin" ] && "$bin" --help >/dev/null 2>&1; then
   exit 0
 fi
 
-for tool in go npm tar; do
+for tool in go tar; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    say "needs $tool on PATH (npm: apt-get install -y npm)"
+    say "needs $tool on PATH"
     exit 1
   fi
 done
@@ -53,12 +53,8 @@ echo "$version" >internal/core/VERSION
 hlsver=$(tr -d '[:space:]' <internal/servers/hls/hlsjsdownloader/VERSION)
 hlsver=${hlsver#v}
 say "taking hls.min.js from the npm package hls.js@$hlsver"
-(cd "$work" && npm pack --silent "hls.js@$hlsver" >/dev/null 2>"$work/npm.log") || {
-  cat "$work/npm.log" >&2
-  say "npm pack hls.js@$hlsver failed"
-  exit 1
-}
-tar -xzf "$work"/hls.js-*.tgz -C "$work" package/dist/hls.min.js
+tgz=$("$(dirname "${BASH_SOURCE[0]}")/npm-fetch.sh" hls.js "$hlsver" "$work/npm")
+tar -xzf "$tgz" -C "$work" package/dist/hls.min.js
 cp "$work/package/dist/hls.min.js" internal/servers/hls/hls.min.js
 
 say "building (CGO_ENABLED=0; takes a few minutes the first time)"

@@ -2,8 +2,9 @@
 # Installs the ONNX Runtime shared library that perception loads (through
 # github.com/yalue/onnxruntime_go) and says what it does. The library comes from
 # the npm package onnxruntime-node, which ships a CPU build for linux/x64 inside
-# its tarball; `npm pack` fetches the tarball without running its postinstall
-# (which would try to download GPU add-ons from outside the registry).
+# its tarball; npm-fetch.sh fetches the tarball (npm pack, or curl without
+# Node.js) without running its postinstall (which would try to download GPU
+# add-ons from outside the registry).
 #
 # The version must match the C API headers onnxruntime_go was built with
 # (onnxruntime_go v1.27.0 ↔ ONNX Runtime 1.24.1).
@@ -29,12 +30,7 @@ if [ -s "$lib" ]; then
   exit 0
 fi
 
-for tool in npm tar; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "needs $tool on PATH (npm: apt-get install -y npm)"
-    exit 1
-  fi
-done
+command -v tar >/dev/null 2>&1 || { say "needs tar on PATH"; exit 1; }
 case "$(uname -m)" in
   x86_64) arch=x64 ;;
   aarch64) arch=arm64 ;;
@@ -43,14 +39,10 @@ esac
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-say "fetching the npm package onnxruntime-node@$version (npm pack, no install scripts)"
-(cd "$work" && npm pack --silent "onnxruntime-node@$version" >/dev/null 2>"$work/npm.log") || {
-  cat "$work/npm.log" >&2
-  say "npm pack onnxruntime-node@$version failed"
-  exit 1
-}
+say "fetching the npm package onnxruntime-node@$version (no install scripts)"
+tgz=$("$(dirname "${BASH_SOURCE[0]}")/npm-fetch.sh" onnxruntime-node "$version" "$work")
 member=package/bin/napi-v6/linux/$arch/libonnxruntime.so.1
-if ! tar -xzf "$work"/onnxruntime-node-*.tgz -C "$work" "$member" 2>"$work/tar.log"; then
+if ! tar -xzf "$tgz" -C "$work" "$member" 2>"$work/tar.log"; then
   cat "$work/tar.log" >&2
   say "the tarball has no $member"
   exit 1

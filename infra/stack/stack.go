@@ -44,8 +44,10 @@ import (
 	"github.com/somsgo/soms/internal/topic"
 )
 
-// DefaultFiles is the virtual office: production services plus simulators.
-var DefaultFiles = []string{"docker-compose.yml", "docker-compose.edge-mock.yml"}
+// DefaultFiles is the virtual office on the production files: production
+// services on the CPU plus simulators, third-party images replaced by the
+// local stand-ins (make images).
+var DefaultFiles = infracompose.TestFiles
 
 // Infrastructure services survive Reset; everything else is an app service.
 var Infrastructure = []string{"mosquitto", "postgres", "frontend", "voicevox", "ollama"}
