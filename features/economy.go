@@ -11,6 +11,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/wallet"
 	"github.com/somsgo/soms/sim/harness"
 )
@@ -104,7 +105,7 @@ func (o *office) walletHoldsReward(ctx context.Context, minutes int, name string
 	var got int64 = -1
 	err = o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
 		w, err := o.walletClient().Wallet(ctx, p.user.ID)
-		if wallet.IsStatus(err, http.StatusNotFound) {
+		if httpx.IsStatus(err, http.StatusNotFound) {
 			return false, nil // opened with the first payment
 		}
 		if err != nil {

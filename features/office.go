@@ -24,7 +24,8 @@ var officeMorning = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*
 type office struct {
 	sys  System
 	dash *dashboard.Client
-	http *http.Client
+	// api calls the control and product APIs by whole URL.
+	api  httpx.Client
 	mqtt *recorder
 	// people and task carry a scenario's accounts and the task it handles.
 	people map[string]*person
@@ -34,7 +35,7 @@ type office struct {
 
 func (o *office) reset(ctx context.Context) error {
 	o.dash = dashboard.NewClient(o.sys.URL(harness.Backend), "")
-	o.http = &http.Client{Timeout: 10 * time.Second}
+	o.api = httpx.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxAnswer: 64 << 20} // request logs can be large
 	o.people, o.task = map[string]*person{}, nil
 	if err := o.sys.Reset(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
 		return err
@@ -195,5 +196,5 @@ func errTimedOut(err error) bool { _, ok := err.(timedOut); return ok }
 
 // call sends a JSON request to a control or product API and decodes the answer.
 func (o *office) call(ctx context.Context, method, url string, in, out any) error {
-	return httpx.CallJSON(ctx, o.http, method, url, in, out)
+	return o.api.Do(ctx, method, url, in, out)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/mockllm"
@@ -51,7 +51,7 @@ type observer struct {
 	walletURL string
 	walletIDs []int64
 	worldZone []string
-	http      *http.Client
+	api       httpx.Client
 
 	mu       sync.Mutex
 	entries  []Entry
@@ -72,7 +72,7 @@ type observer struct {
 
 func newObserver(c clock.Clock, start time.Time) *observer {
 	return &observer{
-		clock: c, start: start, http: &http.Client{Timeout: 5 * time.Second},
+		clock: c, start: start, api: httpx.Client{HTTP: &http.Client{Timeout: 5 * time.Second}, MaxAnswer: 32 << 20},
 		series: map[string]map[string]map[string][]Point{}, tasks: map[int64]ObservedTask{},
 		voice: map[string]ObservedVoice{}, events: map[uint64]bool{}, wallet: map[int64][]Sample{}, world: map[string][]WorldSample{},
 	}
@@ -205,20 +205,7 @@ func (o *observer) final() {
 }
 
 func (o *observer) getJSON(ctx context.Context, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := o.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
-	}
-	return json.Unmarshal(body, out)
+	return o.api.Do(ctx, http.MethodGet, u, nil, out)
 }
 
 func (o *observer) pollTasks(ctx context.Context) {
