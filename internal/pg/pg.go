@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/somsgo/soms/internal/backoff"
+	"github.com/somsgo/soms/internal/clock"
 )
 
 // Config is the database connection with the original SOMS variable name.
@@ -34,23 +36,23 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*pgxpool.Pool, err
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
-	backoff := 200 * time.Millisecond
-	for {
+	// Every service of a stack waits for the same database: jitter keeps
+	// them from knocking in step.
+	bo := backoff.New(clock.Wall{}, backoff.Policy{Min: 200 * time.Millisecond, Max: 5 * time.Second, Jitter: 0.2})
+	var last error
+	err = bo.Retry(ctx, func(ctx context.Context) error {
 		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = pool.Ping(pingCtx)
-		cancel()
-		if err == nil {
-			return pool, nil
-		}
-		log.Warn("database not ready, retrying", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			pool.Close()
-			return nil, fmt.Errorf("waiting for database: %w (last error: %v)", ctx.Err(), err)
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
+		defer cancel()
+		return pool.Ping(pingCtx)
+	}, func(err error, d time.Duration) {
+		last = err
+		log.Warn("database not ready, retrying", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port, "err", err, "in", d)
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("waiting for database: %w (last error: %v)", err, last)
 	}
+	return pool, nil
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)

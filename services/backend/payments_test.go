@@ -8,14 +8,14 @@ import (
 	"github.com/somsgo/soms/internal/dashboard"
 )
 
-func TestBackoff(t *testing.T) {
+func TestPaymentBackoff(t *testing.T) {
 	tests := []struct {
 		attempts int
 		want     time.Duration
 	}{{1, 10 * time.Second}, {2, 20 * time.Second}, {4, 80 * time.Second}, {7, 10 * time.Minute}, {50, 10 * time.Minute}}
 	for _, tc := range tests {
-		if got := backoff(tc.attempts); got != tc.want {
-			t.Errorf("backoff(%d) = %v, want %v", tc.attempts, got, tc.want)
+		if got := paymentBackoff.Delay(tc.attempts); got != tc.want {
+			t.Errorf("paymentBackoff.Delay(%d) = %v, want %v", tc.attempts, got, tc.want)
 		}
 	}
 }
