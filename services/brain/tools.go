@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/voice"
@@ -160,7 +161,7 @@ func (b *brain) activeTasks(ctx context.Context) ([]dashboard.Task, error) {
 func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult {
 	title, desc := strings.TrimSpace(str(args["title"])), strings.TrimSpace(str(args["description"]))
 	urgency := 2
-	if n, isNum := sanitizer.Number(args["urgency"]); isNum {
+	if n, isNum := jsonnum.Float(args["urgency"], sanitizer.ArgAccept); isNum {
 		urgency = int(n)
 	}
 	types := splitTypes(str(args["task_types"]))
@@ -174,7 +175,7 @@ func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult 
 		skill = &s
 	}
 	bounty := defaultBounty(urgency, deref(skill))
-	if n, isNum := sanitizer.Number(args["bounty"]); isNum {
+	if n, isNum := jsonnum.Float(args["bounty"], sanitizer.ArgAccept); isNum {
 		bounty = int(n)
 	}
 

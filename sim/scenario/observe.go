@@ -15,6 +15,7 @@ import (
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/mockllm"
@@ -127,7 +128,7 @@ func (o *observer) onMessage(m bus.Message) {
 	}
 	if t.Channel == "status" {
 		for ch, v := range payload {
-			if f, ok := number(v); ok && plotted[ch] {
+			if f, ok := jsonnum.Float(v, plotAccept); ok && plotted[ch] {
 				o.record(t.Zone, ch, t.DeviceID, f, now)
 			}
 		}
@@ -136,23 +137,14 @@ func (o *observer) onMessage(m bus.Message) {
 	if !plotted[t.Channel] {
 		return
 	}
-	if f, ok := number(payload["value"]); ok {
+	if f, ok := jsonnum.Float(payload["value"], plotAccept); ok {
 		o.record(t.Zone, t.Channel, t.DeviceID, f, now)
 	}
 }
 
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
+// plotAccept is what the observer plots as a reading: JSON numbers and
+// booleans (true = 1), as the backend records them; not numeric strings.
+const plotAccept = jsonnum.Numbers | jsonnum.Bools
 
 func (o *observer) record(zone, channel, device string, v float64, at time.Time) {
 	o.mu.Lock()
