@@ -10,7 +10,7 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/sim/harness"
@@ -44,7 +44,7 @@ func (o *office) fetchAudio(ctx context.Context, raw string) (time.Duration, err
 }
 
 func (o *office) taskAnnounced(ctx context.Context, zone string, seconds int) error {
-	ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+	ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (o *office) taskAnnounced(ctx context.Context, zone string, seconds int) er
 
 func (o *office) officeSaysWithin(ctx context.Context, minutes int, text, zone string) error {
 	var said []string
-	var found *dashboard.VoiceEvent
+	var found *backendapi.VoiceEvent
 	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
 		evs, err := o.dash.RecentVoiceEvents(ctx)
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 )
 
 func TestPaymentBackoff(t *testing.T) {
@@ -29,9 +29,9 @@ func TestPaymentRetriedByClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	alice := e.person(t, "alice")
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x", Bounty: ptr(1500)}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x", Bounty: ptr(1500)}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, 0))
-	done := mustOK(t)(alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{}))
+	done := mustOK(t)(alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{}))
 	if !done.IsCompleted {
 		t.Fatal("completion lost while the wallet is down")
 	}

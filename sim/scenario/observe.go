@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
@@ -201,7 +201,7 @@ func (o *observer) getJSON(ctx context.Context, u string, out any) error {
 }
 
 func (o *observer) pollTasks(ctx context.Context) {
-	var tasks []dashboard.Task
+	var tasks []backendapi.Task
 	if err := o.getJSON(ctx, o.backend+"/tasks/?limit=500", &tasks); err != nil {
 		return
 	}
@@ -222,7 +222,7 @@ func (o *observer) pollTasks(ctx context.Context) {
 }
 
 func (o *observer) pollVoice(ctx context.Context) {
-	var evs []dashboard.VoiceEvent
+	var evs []backendapi.VoiceEvent
 	if err := o.getJSON(ctx, o.backend+"/voice-events/recent", &evs); err != nil {
 		o.mu.Lock()
 		o.voiceErr = err.Error()

@@ -1,4 +1,4 @@
-package dashboard
+package backendapi
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // ServiceTokenHeader authenticates service-to-service writes.
 const ServiceTokenHeader = "X-Service-Token"
 
-// Client calls the dashboard backend.
+// Client calls the backend service.
 type Client struct {
 	BaseURL string
 	// Token is sent as X-Service-Token when non-empty.
