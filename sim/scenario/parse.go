@@ -181,32 +181,21 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, p.errs
 	}
 	s := &Scenario{File: file}
+	fields := map[string]any{
+		"name": &s.Name, "description": &s.Description, "seed": &s.Seed, "start": &s.Start, "speed": &s.Speed,
+		"duration": &s.Duration, "layout": &s.Layout, "cameras": &s.Cameras, "llm": &s.LLM,
+	}
 	lines := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		lines[k.Value] = k.Line
-		switch k.Value {
-		case "name":
-			p.decode(v, &s.Name)
-		case "description":
-			p.decode(v, &s.Description)
-		case "seed":
-			p.decode(v, &s.Seed)
-		case "start":
-			p.decode(v, &s.Start)
-		case "speed":
-			p.decode(v, &s.Speed)
-		case "duration":
-			p.decode(v, &s.Duration)
-		case "layout":
-			p.decode(v, &s.Layout)
-		case "cameras":
-			p.decode(v, &s.Cameras)
-		case "llm":
-			p.decode(v, &s.LLM)
-		case "timeline":
+		into, isField := fields[k.Value]
+		switch {
+		case isField:
+			p.decode(v, into)
+		case k.Value == "timeline":
 			p.steps(v, s)
-		case "expect":
+		case k.Value == "expect":
 			p.expectations(v, s)
 		default:
 			p.errorf(k.Line, "unknown field %q (expected name, description, seed, start, speed, duration, layout, cameras, llm, timeline, expect)", k.Value)
