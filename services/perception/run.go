@@ -124,11 +124,17 @@ func (p *pipeline) run(ctx context.Context) error {
 			}
 		}
 	}
-	return g.Wait()
+	err := g.Wait()
+	// Only now is no frame being analysed: closing the engine while a
+	// monitor's Detect still runs on it would free it under the model.
+	if det := p.det.Swap(nil); det != nil {
+		det.engine.Close()
+	}
+	return err
 }
 
 // loadModel loads the runtime and model, retrying with back-off until it
-// works, then keeps the engine until ctx ends.
+// works; run closes the engine once every monitor has stopped.
 func (p *pipeline) loadModel(ctx context.Context) error {
 	lib := FindRuntimeLibrary(p.cfg.Library)
 	var e *Engine
@@ -146,9 +152,6 @@ func (p *pipeline) loadModel(ctx context.Context) error {
 	p.det.Store(NewDetector(e, p.cfg.Confidence, p.cfg.IoU))
 	p.setModelErr(nil)
 	p.log.Info("model loaded", "model", p.cfg.Model, "library", lib, "provider", p.cfg.Provider, "input", e.Size, "output", e.OutShape, "kind", e.Kind)
-	<-ctx.Done()
-	p.det.Store(nil)
-	e.Close()
 	return nil
 }
 
