@@ -10,15 +10,16 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/wallet"
 	"github.com/somsgo/soms/sim/harness"
 )
 
 // person is someone with a dashboard account in a scenario.
 type person struct {
-	user dashboard.User
-	dash *dashboard.Client // signed in as them
+	user backendapi.User
+	dash *backendapi.Client // signed in as them
 }
 
 func (o *office) registerEconomy(sc *godog.ScenarioContext) {
@@ -36,11 +37,11 @@ func (o *office) registerEconomy(sc *godog.ScenarioContext) {
 }
 
 func (o *office) hasAccount(ctx context.Context, name string) error {
-	tok, err := o.dash.Register(ctx, dashboard.Register{Username: name, Password: "correct-horse-" + name, DisplayName: name})
+	tok, err := o.dash.Register(ctx, backendapi.Register{Username: name, Password: "correct-horse-" + name, DisplayName: name})
 	if err != nil {
 		return fmt.Errorf("registering %s: %w", name, err)
 	}
-	o.people[name] = &person{user: tok.User, dash: dashboard.NewClient(o.sys.URL(harness.Backend), "").WithBearer(tok.AccessToken)}
+	o.people[name] = &person{user: tok.User, dash: backendapi.NewClient(o.sys.URL(harness.Backend), "").WithBearer(tok.AccessToken)}
 	return nil
 }
 
@@ -57,14 +58,14 @@ func (o *office) acceptsVentilation(ctx context.Context, name, zone string) erro
 	if err != nil {
 		return err
 	}
-	ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+	ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 	if err != nil {
 		return err
 	}
 	for _, t := range ts {
 		if isVentilation(t) {
 			if t.IsQueued {
-				if err := dashboard.NewClient(o.sys.URL(harness.Backend), o.sys.Token()).Dispatch(ctx, t.ID); err != nil {
+				if err := backendapi.NewClient(o.sys.URL(harness.Backend), o.sys.Token()).Dispatch(ctx, t.ID); err != nil {
 					return err
 				}
 			}
@@ -87,7 +88,7 @@ func (o *office) completes(ctx context.Context, name, status, note string) error
 	if o.task == nil {
 		return errors.New("no task was accepted")
 	}
-	_, err = p.dash.CompleteTask(ctx, o.task.ID, dashboard.CompleteTask{ReportStatus: status, CompletionNote: note})
+	_, err = p.dash.CompleteTask(ctx, o.task.ID, backendapi.CompleteTask{ReportStatus: status, CompletionNote: note})
 	return err
 }
 
@@ -104,7 +105,7 @@ func (o *office) walletHoldsReward(ctx context.Context, minutes int, name string
 	var got int64 = -1
 	err = o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
 		w, err := o.walletClient().Wallet(ctx, p.user.ID)
-		if wallet.IsStatus(err, http.StatusNotFound) {
+		if httpx.IsStatus(err, http.StatusNotFound) {
 			return false, nil // opened with the first payment
 		}
 		if err != nil {
@@ -124,8 +125,8 @@ func (o *office) completeAgain(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.dash.CompleteTask(ctx, o.task.ID, dashboard.CompleteTask{ReportStatus: "resolved"})
-	var ae *dashboard.APIError
+	_, err = p.dash.CompleteTask(ctx, o.task.ID, backendapi.CompleteTask{ReportStatus: "resolved"})
+	var ae *backendapi.APIError
 	if err == nil || !errors.As(err, &ae) || ae.Status/100 != 4 {
 		return fmt.Errorf("completing a completed task: %v, want a 4xx refusal", err)
 	}
@@ -172,10 +173,10 @@ func (o *office) brainHearsReport(ctx context.Context, minutes int, status, zone
 }
 
 func (o *office) servicePostsTask(ctx context.Context, title, zone string, n int) error {
-	svc := dashboard.NewClient(o.sys.URL(harness.Backend), o.sys.Token())
+	svc := backendapi.NewClient(o.sys.URL(harness.Backend), o.sys.Token())
 	for i := range n {
 		z := zone
-		if _, err := svc.CreateTask(ctx, dashboard.CreateTask{Title: title, Description: fmt.Sprintf("依頼 %d", i+1), Location: zone, Zone: &z}); err != nil {
+		if _, err := svc.CreateTask(ctx, backendapi.CreateTask{Title: title, Description: fmt.Sprintf("依頼 %d", i+1), Location: zone, Zone: &z}); err != nil {
 			return err
 		}
 	}
@@ -183,7 +184,7 @@ func (o *office) servicePostsTask(ctx context.Context, title, zone string, n int
 }
 
 func (o *office) listsTasksTitled(ctx context.Context, n int, title, zone string) error {
-	ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+	ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func (o *office) listsTasksTitled(ctx context.Context, n int, title, zone string
 }
 
 func wantStatus(err error, status int) error {
-	var ae *dashboard.APIError
+	var ae *backendapi.APIError
 	if !errors.As(err, &ae) {
 		return fmt.Errorf("got %v, want HTTP %d", err, status)
 	}
@@ -215,12 +216,12 @@ func wantStatus(err error, status int) error {
 }
 
 func (o *office) postWithoutToken(ctx context.Context, status int) error {
-	_, err := o.dash.CreateTask(ctx, dashboard.CreateTask{Title: "勝手なタスク", Description: "x"})
+	_, err := o.dash.CreateTask(ctx, backendapi.CreateTask{Title: "勝手なタスク", Description: "x"})
 	return wantStatus(err, status)
 }
 
 func (o *office) taskID(ctx context.Context, title string) (int64, error) {
-	ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{})
+	ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{})
 	if err != nil {
 		return 0, err
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/sim/harness"
 )
@@ -23,18 +23,19 @@ var officeMorning = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*
 // office is one scenario's view of the running system.
 type office struct {
 	sys  System
-	dash *dashboard.Client
-	http *http.Client
+	dash *backendapi.Client
+	// api calls the control and product APIs by whole URL.
+	api  httpx.Client
 	mqtt *recorder
 	// people and task carry a scenario's accounts and the task it handles.
 	people map[string]*person
-	task   *dashboard.Task
+	task   *backendapi.Task
 	answer string
 }
 
 func (o *office) reset(ctx context.Context) error {
-	o.dash = dashboard.NewClient(o.sys.URL(harness.Backend), "")
-	o.http = &http.Client{Timeout: 10 * time.Second}
+	o.dash = backendapi.NewClient(o.sys.URL(harness.Backend), "")
+	o.api = httpx.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxAnswer: 64 << 20} // request logs can be large
 	o.people, o.task = map[string]*person{}, nil
 	if err := o.sys.Reset(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
 		return err
@@ -91,14 +92,14 @@ func (o *office) patchZone(ctx context.Context, zone string, patch map[string]an
 	return o.call(ctx, http.MethodPatch, o.sys.URL(harness.Edge)+"/zones/"+zone, patch, nil)
 }
 
-func isVentilation(t dashboard.Task) bool {
+func isVentilation(t backendapi.Task) bool {
 	return t.HasType("environment") && (strings.Contains(t.Title, "換気") || strings.Contains(strings.ToLower(t.Title), "ventilat"))
 }
 
 func (o *office) ventilationTaskWithin(ctx context.Context, minutes int, zone string) error {
-	var found *dashboard.Task
+	var found *backendapi.Task
 	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		tasks, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+		tasks, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 		if err != nil {
 			return false, err
 		}
@@ -113,14 +114,14 @@ func (o *office) ventilationTaskWithin(ctx context.Context, minutes int, zone st
 	if err != nil {
 		return fmt.Errorf("no ventilation task for %s: %w", zone, err)
 	}
-	if found.Status != dashboard.StatusOpen {
+	if found.Status != backendapi.StatusOpen {
 		return fmt.Errorf("ventilation task #%d is %s, want open", found.ID, found.Status)
 	}
 	return nil
 }
 
 func (o *office) ventilationTaskOnce(ctx context.Context, zone string) error {
-	tasks, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+	tasks, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 	if err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func (o *office) ventilationTaskOnce(ctx context.Context, zone string) error {
 
 func (o *office) noTaskFor(ctx context.Context, minutes int, zone string) error {
 	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		tasks, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+		tasks, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 		if err != nil {
 			return false, err
 		}
@@ -195,5 +196,5 @@ func errTimedOut(err error) bool { _, ok := err.(timedOut); return ok }
 
 // call sends a JSON request to a control or product API and decodes the answer.
 func (o *office) call(ctx context.Context, method, url string, in, out any) error {
-	return httpx.CallJSON(ctx, o.http, method, url, in, out)
+	return o.api.Do(ctx, method, url, in, out)
 }

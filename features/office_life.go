@@ -9,7 +9,7 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
 	"github.com/somsgo/soms/sim/scene"
@@ -104,18 +104,18 @@ func (o *office) jumpNextMorning(ctx context.Context, hh, mm int) error {
 }
 
 func (o *office) servicePostsTaskUrgency(ctx context.Context, title, zone string, n, urgency int) error {
-	svc := dashboard.NewClient(o.sys.URL(harness.Backend), o.sys.Token())
+	svc := backendapi.NewClient(o.sys.URL(harness.Backend), o.sys.Token())
 	for range n {
 		z, u := zone, urgency
-		if _, err := svc.CreateTask(ctx, dashboard.CreateTask{Title: title, Description: title + "をお願いします", Location: zone, Zone: &z, Urgency: &u}); err != nil {
+		if _, err := svc.CreateTask(ctx, backendapi.CreateTask{Title: title, Description: title + "をお願いします", Location: zone, Zone: &z, Urgency: &u}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *office) findTask(ctx context.Context, zone string, match func(dashboard.Task) bool) (*dashboard.Task, error) {
-	ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+func (o *office) findTask(ctx context.Context, zone string, match func(backendapi.Task) bool) (*backendapi.Task, error) {
+	ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (o *office) findTask(ctx context.Context, zone string, match func(dashboard
 
 func (o *office) urgentTaskWithin(ctx context.Context, minutes, urgency int, zone string) error {
 	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		t, err := o.findTask(ctx, zone, func(t dashboard.Task) bool { return t.Urgency == urgency })
+		t, err := o.findTask(ctx, zone, func(t backendapi.Task) bool { return t.Urgency == urgency })
 		return t != nil, err
 	})
 }
@@ -261,7 +261,7 @@ func (o *office) noLLMFor(ctx context.Context, minutes int) error {
 
 func (o *office) taskHeldWithin(ctx context.Context, minutes int, title, zone string) error {
 	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		t, err := o.findTask(ctx, zone, func(t dashboard.Task) bool { return t.Title == title })
+		t, err := o.findTask(ctx, zone, func(t backendapi.Task) bool { return t.Title == title })
 		if t != nil && !t.IsQueued {
 			return false, fmt.Errorf("task #%d %q was handed out at night", t.ID, t.Title)
 		}
@@ -271,14 +271,14 @@ func (o *office) taskHeldWithin(ctx context.Context, minutes int, title, zone st
 
 func (o *office) taskDispatchedWithin(ctx context.Context, minutes int, title, zone string) error {
 	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		t, err := o.findTask(ctx, zone, func(t dashboard.Task) bool { return t.Title == title })
+		t, err := o.findTask(ctx, zone, func(t backendapi.Task) bool { return t.Title == title })
 		return t != nil && !t.IsQueued && t.DispatchedAt != nil, err
 	})
 }
 
 func (o *office) remindedWithin(ctx context.Context, minutes int, title string) error {
 	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		t, err := o.findTask(ctx, "", func(t dashboard.Task) bool { return t.Title == title })
+		t, err := o.findTask(ctx, "", func(t backendapi.Task) bool { return t.Title == title })
 		if err != nil || t == nil || t.LastRemindedAt == nil {
 			return false, err
 		}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/sim/harness"
 )
 
@@ -40,7 +40,7 @@ func (o *office) brainCountsWithin(ctx context.Context, minutes, people int, zon
 
 func (o *office) taskListedWithin(ctx context.Context, minutes int, title, zone string) error {
 	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+		ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 		if err != nil {
 			return false, err
 		}

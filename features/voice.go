@@ -3,7 +3,6 @@ package features
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +10,8 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/sim/harness"
 )
@@ -29,17 +29,14 @@ func (o *office) fetchAudio(ctx context.Context, raw string) (time.Duration, err
 	if err != nil {
 		return 0, fmt.Errorf("audio URL %q: %w", raw, err)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base.ResolveReference(ref).String(), nil)
-	resp, err := o.http.Do(req)
+	resp, err := o.api.Send(ctx, httpx.Request{Method: http.MethodGet, Path: base.ResolveReference(ref).String()})
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "audio/") {
-		return 0, fmt.Errorf("GET %s: %s %s", raw, resp.Status, resp.Header.Get("Content-Type"))
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "audio/") {
+		return 0, fmt.Errorf("GET %s: Content-Type %q, want audio/*", raw, ct)
 	}
-	info, err := voice.ParseWAV(body)
+	info, err := voice.ParseWAV(resp.Body)
 	if err != nil {
 		return 0, fmt.Errorf("GET %s: %w", raw, err)
 	}
@@ -47,7 +44,7 @@ func (o *office) fetchAudio(ctx context.Context, raw string) (time.Duration, err
 }
 
 func (o *office) taskAnnounced(ctx context.Context, zone string, seconds int) error {
-	ts, err := o.dash.ListTasks(ctx, dashboard.TaskFilter{Zone: zone})
+	ts, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 	if err != nil {
 		return err
 	}
@@ -75,7 +72,7 @@ func (o *office) taskAnnounced(ctx context.Context, zone string, seconds int) er
 
 func (o *office) officeSaysWithin(ctx context.Context, minutes int, text, zone string) error {
 	var said []string
-	var found *dashboard.VoiceEvent
+	var found *backendapi.VoiceEvent
 	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
 		evs, err := o.dash.RecentVoiceEvents(ctx)
 		if err != nil {

@@ -96,7 +96,7 @@ func TestDetectEngine(t *testing.T) {
 		{"engine answers", "unix://" + okSock, ""},
 		{"no socket", "unix://" + filepath.Join(dir, "missing.sock"), "no socket"},
 		{"silent socket", "unix://" + silentSock, "no answer within"},
-		{"not docker", "unix://" + other, "answered 404"},
+		{"not docker", "unix://" + other, "_ping: HTTP 404"},
 		{"refused tcp", "tcp://" + closedAddr, "refused"},
 		{"bad scheme", "ftp://x", "unsupported DOCKER_HOST scheme"},
 	}

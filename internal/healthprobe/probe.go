@@ -13,8 +13,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/somsgo/soms/internal/httpx"
 )
 
 // Config is read from the environment; see `soms env healthcheck`.
@@ -67,21 +68,9 @@ func Probe(ctx context.Context, target string, timeout time.Duration) error {
 }
 
 func probeHTTP(ctx context.Context, target string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
 	// A private client: no proxy from the environment (HTTP_PROXY must not
 	// route a loopback probe), no keep-alive to leak between probes.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%s: HTTP %d %s", target, resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return nil
+	c := httpx.Client{HTTP: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
+	_, err := c.Send(ctx, httpx.Request{Method: http.MethodGet, Path: target})
+	return err
 }

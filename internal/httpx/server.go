@@ -1,7 +1,8 @@
 // Package httpx is the HTTP server every SOMS service runs: a chi router with
 // /healthz (alive), /readyz (dependencies ready), /health (the original SOMS
 // health shape) and /metrics (Prometheus), request metrics and access logs, and
-// JSON request/response helpers with uniform errors.
+// JSON request/response helpers with uniform errors; and Client, the one HTTP
+// client that calls such APIs.
 package httpx
 
 import (

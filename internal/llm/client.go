@@ -1,16 +1,16 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/somsgo/soms/internal/httpx"
 )
 
 // Config is an OpenAI-compatible endpoint, with the original SOMS variable names.
@@ -25,13 +25,17 @@ type Config struct {
 
 // Client calls /chat/completions.
 type Client struct {
-	cfg  Config
-	http *http.Client
+	cfg Config
+	api httpx.Client
 }
 
 // NewClient returns a client for cfg.
 func NewClient(cfg Config) *Client {
-	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout}}
+	return &Client{cfg: cfg, api: httpx.Client{
+		BaseURL: strings.TrimRight(cfg.URL, "/"),
+		Header:  http.Header{"Authorization": {"Bearer " + cfg.APIKey}},
+		HTTP:    &http.Client{Timeout: cfg.Timeout},
+	}}
 }
 
 // Model is the configured model name.
@@ -57,31 +61,14 @@ func (e *Error) Error() string {
 // <think> blocks removed from its content.
 func (c *Client) Chat(ctx context.Context, messages []Message, tools []Tool) (Message, error) {
 	temp := c.cfg.Temperature
-	body, err := json.Marshal(ChatRequest{
+	resp, err := c.api.Send(ctx, httpx.Request{Method: http.MethodPost, Path: "/chat/completions", JSON: ChatRequest{
 		Model: c.cfg.Model, Messages: messages, Temperature: &temp, MaxTokens: c.cfg.MaxTokens, Tools: tools,
-	})
+	}})
 	if err != nil {
-		return Message{}, fmt.Errorf("encode chat request: %w", err)
+		status, msg := httpx.StatusMessage(err)
+		return Message{}, &Error{Status: status, Msg: msg, Err: err}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.cfg.URL, "/")+"/chat/completions", bytes.NewReader(body))
-	if err != nil {
-		return Message{}, fmt.Errorf("chat request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return Message{}, &Error{Msg: err.Error(), Err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return Message{}, &Error{Status: resp.StatusCode, Msg: "reading answer: " + err.Error()}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return Message{}, &Error{Status: resp.StatusCode, Msg: truncate(string(data), 300)}
-	}
-	return ParseResponse(data)
+	return ParseResponse(resp.Body)
 }
 
 // ParseResponse decodes a completion answer and returns its first message.

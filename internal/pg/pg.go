@@ -4,6 +4,7 @@ package pg
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -16,6 +17,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/somsgo/soms/internal/backoff"
+	"github.com/somsgo/soms/internal/clock"
 )
 
 // Config is the database connection with the original SOMS variable name.
@@ -34,31 +38,32 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*pgxpool.Pool, err
 	if err != nil {
 		return nil, fmt.Errorf("database pool: %w", err)
 	}
-	backoff := 200 * time.Millisecond
-	for {
+	// Every service of a stack waits for the same database: jitter keeps
+	// them from knocking in step.
+	bo := backoff.New(clock.Wall{}, backoff.Policy{Min: 200 * time.Millisecond, Max: 5 * time.Second, Jitter: 0.2})
+	var last error
+	err = bo.Retry(ctx, func(ctx context.Context) error {
 		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = pool.Ping(pingCtx)
-		cancel()
-		if err == nil {
-			return pool, nil
-		}
-		log.Warn("database not ready, retrying", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			pool.Close()
-			return nil, fmt.Errorf("waiting for database: %w (last error: %v)", ctx.Err(), err)
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
+		defer cancel()
+		return pool.Ping(pingCtx)
+	}, func(err error, d time.Duration) {
+		last = err
+		log.Warn("database not ready, retrying", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port, "err", err, "in", d)
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("waiting for database: %w (last error: %v)", err, last)
 	}
+	return pool, nil
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // Migrate applies the migrations in fsys (goose SQL files) to schema, creating
 // the schema if needed. Versions are tracked in schema.goose_db_version, so each
-// service migrates independently; an advisory lock per schema keeps concurrent
-// starts (replicas, restarts) from racing.
+// service migrates independently; goose's session locker (a PostgreSQL
+// advisory lock per schema) keeps concurrent starts (replicas, restarts) from
+// racing.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, fsys fs.FS, log *slog.Logger) error {
 	if !schemaName.MatchString(schema) {
 		return fmt.Errorf("migrate: invalid schema name %q", schema)
@@ -67,27 +72,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, fsys fs.FS,
 	// replica waiting for the lock must not starve the one holding it.
 	db := stdlib.OpenDB(*pool.Config().ConnConfig.Copy())
 	defer db.Close()
-	conn, err := db.Conn(ctx)
+	if err := createSchema(ctx, db, schema); err != nil {
+		return fmt.Errorf("migrate %s: create schema: %w", schema, err)
+	}
+	// One lock per schema, so services migrate side by side; a waiting
+	// replica tries again every second for up to five minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(advisoryID("soms-migrate:"+schema)), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", schema, err)
-	}
-	defer conn.Close()
-	lockID := advisoryID("soms-migrate:" + schema)
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
-		return fmt.Errorf("migrate %s: lock: %w", schema, err)
-	}
-	defer func() {
-		// A fresh context: the unlock must happen even when ctx was cancelled.
-		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, _ = conn.ExecContext(unlockCtx, "SELECT pg_advisory_unlock($1)", lockID)
-	}()
-	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		return fmt.Errorf("migrate %s: create schema: %w", schema, err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithTableName(schema+".goose_db_version"),
 		goose.WithDisableGlobalRegistry(true),
+		goose.WithSessionLocker(locker),
 		goose.WithSlog(log.With("component", "migrate", "schema", schema)),
 	)
 	if err != nil {
@@ -107,6 +104,22 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, fsys fs.FS,
 	return nil
 }
 
+// createSchema creates schema if it is missing. Two services creating it at
+// once can collide in the catalogue (a unique violation even with IF NOT
+// EXISTS); the loser finds it there.
+func createSchema(ctx context.Context, db *sql.DB, schema string) error {
+	_, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+	if err == nil {
+		return nil
+	}
+	var exists bool
+	if qerr := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); qerr != nil || !exists {
+		return err
+	}
+	return nil
+}
+
+// advisoryID is the advisory lock id of a name.
 func advisoryID(s string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(s))

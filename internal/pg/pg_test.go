@@ -2,6 +2,7 @@ package pg_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"sync"
 	"testing"
@@ -15,7 +16,9 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var migrations = fstest.MapFS{
-	"00001_items.sql": {Data: []byte("-- +goose Up\nCREATE TABLE demo.items (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL);\n-- +goose Down\nDROP TABLE demo.items;\n")},
+	// The pause keeps the first migration running while the other replicas
+	// start theirs: without a lock they would apply it twice and fail.
+	"00001_items.sql": {Data: []byte("-- +goose Up\nCREATE TABLE demo.items (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL);\nSELECT pg_sleep(0.3);\n-- +goose Down\nDROP TABLE demo.items;\n")},
 	"00002_price.sql": {Data: []byte("-- +goose Up\nALTER TABLE demo.items ADD COLUMN price INT NOT NULL DEFAULT 0;\n-- +goose Down\nALTER TABLE demo.items DROP COLUMN price;\n")},
 }
 
@@ -26,13 +29,18 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
+	other := fstest.MapFS{"00001_notes.sql": {Data: []byte("-- +goose Up\nCREATE TABLE other.notes (id BIGSERIAL PRIMARY KEY);\nSELECT pg_sleep(0.3);\n")}}
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 { // four replicas starting at once
+	errs := make(chan error, 6)
+	for i := range 6 { // four replicas of one service and two of another, starting at once
+		schema, fsys := "demo", fs.FS(migrations)
+		if i%3 == 2 {
+			schema, fsys = "other", other
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- pg.Migrate(ctx, pool, "demo", migrations, logging.Discard())
+			errs <- pg.Migrate(ctx, pool, schema, fsys, logging.Discard())
 		}()
 	}
 	wg.Wait()
@@ -41,6 +49,9 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO other.notes DEFAULT VALUES`); err != nil {
+		t.Fatalf("the other service's schema unusable: %v", err)
 	}
 	if _, err := pool.Exec(ctx, `INSERT INTO demo.items (name, price) VALUES ('tea', 120)`); err != nil {
 		t.Fatalf("migrated schema unusable: %v", err)

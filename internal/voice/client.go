@@ -1,14 +1,13 @@
 package voice
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/somsgo/soms/internal/httpx"
 )
 
 // Client calls the voice service. Deadlines come from the caller's context
@@ -16,7 +15,7 @@ import (
 // reminder); the HTTP client has no timeout of its own.
 type Client struct {
 	base *url.URL
-	http *http.Client
+	api  httpx.Client
 }
 
 // NewClient returns a client for the voice service at baseURL
@@ -29,7 +28,7 @@ func NewClient(baseURL string, hc *http.Client) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{base: u, http: hc}, nil
+	return &Client{base: u, api: httpx.Client{BaseURL: u.String(), HTTP: hc, MaxAnswer: 1 << 20}}, nil
 }
 
 // Synthesize speaks text as is (the brain's speak tool). tone may be empty.
@@ -65,58 +64,5 @@ func (c *Client) AudioURL(u string) string {
 }
 
 func (c *Client) post(ctx context.Context, path string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("voice: encode request: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("voice: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return &Error{Msg: fmt.Sprintf("POST %s: %v", path, err), Err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return &Error{Status: resp.StatusCode, Msg: "reading answer: " + err.Error(), Err: err}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &Error{Status: resp.StatusCode, Msg: errorMessage(data)}
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return &Error{Status: resp.StatusCode, Msg: "answer is not the expected JSON: " + err.Error(), Err: err}
-	}
-	return nil
-}
-
-// errorMessage extracts {"error": ...} (SOMS) or {"detail": ...} (FastAPI,
-// VOICEVOX) from an error body, else returns the body itself, shortened.
-func errorMessage(data []byte) string {
-	var e struct {
-		Error  string          `json:"error"`
-		Detail json.RawMessage `json:"detail"`
-	}
-	if json.Unmarshal(data, &e) == nil {
-		if e.Error != "" {
-			return e.Error
-		}
-		if len(e.Detail) > 0 {
-			var s string
-			if json.Unmarshal(e.Detail, &s) == nil {
-				return s
-			}
-			return string(e.Detail)
-		}
-	}
-	s := strings.TrimSpace(string(data))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	if s == "" {
-		s = "(empty body)"
-	}
-	return s
+	return callError("", c.api.Do(ctx, http.MethodPost, path, in, out))
 }

@@ -5,7 +5,11 @@
 // the audio both produce.
 package voice
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/somsgo/soms/internal/httpx"
+)
 
 // Tones the voice service accepts for direct synthesis (the brain's speak tool).
 const (
@@ -102,7 +106,7 @@ type StockStatus struct {
 }
 
 // Error is a failed call to the voice service or the engine: the HTTP status
-// (0 when no answer came) and the server's message.
+// (0 when no usable answer came) and the server's message.
 type Error struct {
 	Status int
 	Msg    string
@@ -117,3 +121,16 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// callError makes an error of an httpx call an *Error; an answer's message is
+// prefixed with what (when not empty), a transport error keeps its own text.
+func callError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	status, msg := httpx.StatusMessage(err)
+	if status != 0 && what != "" {
+		msg = what + ": " + msg
+	}
+	return &Error{Status: status, Msg: msg, Err: err}
+}

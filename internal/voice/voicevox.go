@@ -1,15 +1,14 @@
 package voice
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/somsgo/soms/internal/httpx"
 )
 
 // AudioQuery is VOICEVOX's synthesis parameters, answered by POST /audio_query
@@ -65,8 +64,7 @@ type SpeakerStyle struct {
 
 // Engine calls a VOICEVOX engine's HTTP API.
 type Engine struct {
-	base string
-	http *http.Client
+	api httpx.Client
 }
 
 // NewEngine returns a client for the engine at baseURL (VOICEVOX_URL). hc may
@@ -79,36 +77,38 @@ func NewEngine(baseURL string, hc *http.Client) (*Engine, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Engine{base: strings.TrimRight(baseURL, "/"), http: hc}, nil
+	return &Engine{api: httpx.Client{Name: "VOICEVOX", BaseURL: strings.TrimRight(baseURL, "/"), HTTP: hc, MaxAnswer: 64 << 20}}, nil
 }
 
 // Version returns the engine's version string.
 func (e *Engine) Version(ctx context.Context) (string, error) {
 	var v string
-	err := e.do(ctx, http.MethodGet, "/version", nil, nil, &v)
-	return v, err
+	err := e.api.Do(ctx, http.MethodGet, "/version", nil, &v)
+	return v, callError("VOICEVOX /version", err)
 }
 
 // Speakers lists the engine's speakers and their styles.
 func (e *Engine) Speakers(ctx context.Context) ([]Speaker, error) {
 	var s []Speaker
-	err := e.do(ctx, http.MethodGet, "/speakers", nil, nil, &s)
-	return s, err
+	err := e.api.Do(ctx, http.MethodGet, "/speakers", nil, &s)
+	return s, callError("VOICEVOX /speakers", err)
 }
 
 // AudioQuery asks the engine to analyse text for speaker.
 func (e *Engine) AudioQuery(ctx context.Context, text string, speaker int) (AudioQuery, error) {
 	var q AudioQuery
 	params := url.Values{"text": {text}, "speaker": {strconv.Itoa(speaker)}}
-	err := e.do(ctx, http.MethodPost, "/audio_query", params, nil, &q)
-	return q, err
+	err := e.api.Do(ctx, http.MethodPost, "/audio_query?"+params.Encode(), nil, &q)
+	return q, callError("VOICEVOX /audio_query", err)
 }
 
 // Synthesis renders q with speaker and returns the WAV file.
 func (e *Engine) Synthesis(ctx context.Context, q AudioQuery, speaker int) ([]byte, error) {
-	var wav []byte
-	err := e.do(ctx, http.MethodPost, "/synthesis", url.Values{"speaker": {strconv.Itoa(speaker)}}, q, &wav)
-	return wav, err
+	resp, err := e.api.Send(ctx, httpx.Request{Method: http.MethodPost, Path: "/synthesis?speaker=" + strconv.Itoa(speaker), JSON: q})
+	if err != nil {
+		return nil, callError("VOICEVOX /synthesis", err)
+	}
+	return resp.Body, nil
 }
 
 // Synthesize is audio_query then synthesis, with adjust (may be nil) applied
@@ -122,47 +122,4 @@ func (e *Engine) Synthesize(ctx context.Context, text string, speaker int, adjus
 		adjust(&q)
 	}
 	return e.Synthesis(ctx, q, speaker)
-}
-
-// do sends a request; out is *[]byte for a raw body, else decoded JSON.
-func (e *Engine) do(ctx context.Context, method, path string, params url.Values, in, out any) error {
-	u := e.base + path
-	if len(params) > 0 {
-		u += "?" + params.Encode()
-	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("voicevox: encode %s: %w", path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return fmt.Errorf("voicevox: %w", err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := e.http.Do(req)
-	if err != nil {
-		return &Error{Msg: fmt.Sprintf("VOICEVOX %s %s: %v", method, path, err), Err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return &Error{Status: resp.StatusCode, Msg: fmt.Sprintf("VOICEVOX %s: reading answer: %v", path, err), Err: err}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &Error{Status: resp.StatusCode, Msg: fmt.Sprintf("VOICEVOX %s: %s", path, errorMessage(data))}
-	}
-	if raw, ok := out.(*[]byte); ok {
-		*raw = data
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return &Error{Status: resp.StatusCode, Msg: fmt.Sprintf("VOICEVOX %s: unexpected answer: %v", path, err), Err: err}
-	}
-	return nil
 }

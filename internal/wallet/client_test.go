@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
@@ -139,8 +140,8 @@ func TestClientErrors(t *testing.T) {
 			if !errors.As(err, &ae) || ae.Status != tc.status || ae.Message == "" {
 				t.Fatalf("err = %#v, want APIError %d", err, tc.status)
 			}
-			if wallet.Permanent(err) != tc.permanent || !wallet.IsStatus(err, tc.status) {
-				t.Fatalf("Permanent = %v", wallet.Permanent(err))
+			if httpx.Permanent(err) != tc.permanent || !httpx.IsStatus(err, tc.status) {
+				t.Fatalf("Permanent = %v", httpx.Permanent(err))
 			}
 			if tc.field != "" && ae.Fields[tc.field] == "" {
 				t.Fatalf("fields = %v", ae.Fields)
@@ -151,7 +152,7 @@ func TestClientErrors(t *testing.T) {
 	srv.Close()
 	_, err := c.PayTaskReward(ctx, wallet.TaskReward{UserID: 1, TaskID: 9, Amount: 1})
 	var ae *wallet.APIError
-	if err == nil || errors.As(err, &ae) || wallet.Permanent(err) {
+	if err == nil || errors.As(err, &ae) || httpx.Permanent(err) {
 		t.Fatalf("unreachable wallet: %v", err)
 	}
 	// 5xx is not permanent either.
@@ -160,7 +161,7 @@ func TestClientErrors(t *testing.T) {
 	}))
 	defer boom.Close()
 	_, err = wallet.NewClient(boom.URL, token, nil).Wallet(ctx, 1)
-	if !wallet.IsStatus(err, 503) || wallet.Permanent(err) || err.Error() != "wallet: HTTP 503: database down" {
+	if !httpx.IsStatus(err, 503) || httpx.Permanent(err) || err.Error() != "wallet: GET /wallets/1: HTTP 503: database down" {
 		t.Fatalf("503: %v", err)
 	}
 }

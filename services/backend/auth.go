@@ -12,8 +12,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
 )
 
@@ -60,9 +60,9 @@ func principalFrom(ctx context.Context) principal {
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p principal
-		if got := r.Header.Get(dashboard.ServiceTokenHeader); got != "" {
+		if got := r.Header.Get(backendapi.ServiceTokenHeader); got != "" {
 			if a.token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
-				unauthorized(w, "invalid "+dashboard.ServiceTokenHeader)
+				unauthorized(w, "invalid "+backendapi.ServiceTokenHeader)
 				return
 			}
 			p.Service = true
@@ -107,9 +107,9 @@ func (a *API) requireService(next http.Handler) http.Handler {
 		case p.Service:
 			next.ServeHTTP(w, r)
 		case p.User != nil:
-			httpx.Error(w, http.StatusForbidden, "this endpoint is for internal services ("+dashboard.ServiceTokenHeader+")")
+			httpx.Error(w, http.StatusForbidden, "this endpoint is for internal services ("+backendapi.ServiceTokenHeader+")")
 		default:
-			unauthorized(w, "missing "+dashboard.ServiceTokenHeader+" header")
+			unauthorized(w, "missing "+backendapi.ServiceTokenHeader+" header")
 		}
 	})
 }
@@ -118,7 +118,7 @@ func (a *API) requireService(next http.Handler) http.Handler {
 func (a *API) requireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !principalFrom(r.Context()).authenticated() {
-			unauthorized(w, "sign in (Authorization: Bearer <token>) or present "+dashboard.ServiceTokenHeader)
+			unauthorized(w, "sign in (Authorization: Bearer <token>) or present "+backendapi.ServiceTokenHeader)
 			return
 		}
 		next.ServeHTTP(w, r)

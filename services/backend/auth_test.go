@@ -9,24 +9,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 )
 
 func TestRegisterLoginMe(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	tok, err := e.anon.Register(ctx, dashboard.Register{Username: "hanako", Password: "correct horse", DisplayName: "花子"})
+	tok, err := e.anon.Register(ctx, backendapi.Register{Username: "hanako", Password: "correct horse", DisplayName: "花子"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok.TokenType != "bearer" || tok.AccessToken == "" || tok.User.Role != RoleUser || !tok.ExpiresAt.Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("token = %+v", tok)
 	}
-	_, err = e.anon.Register(ctx, dashboard.Register{Username: "hanako", Password: "another one"})
+	_, err = e.anon.Register(ctx, backendapi.Register{Username: "hanako", Password: "another one"})
 	assertStatus(t, err, http.StatusConflict)
-	_, err = e.anon.Register(ctx, dashboard.Register{Username: "taro", Password: "password1", Role: RoleAdmin})
+	_, err = e.anon.Register(ctx, backendapi.Register{Username: "taro", Password: "password1", Role: RoleAdmin})
 	assertStatus(t, err, http.StatusUnprocessableEntity)
-	_, err = e.anon.Register(ctx, dashboard.Register{Username: "x", Password: "short"})
+	_, err = e.anon.Register(ctx, backendapi.Register{Username: "x", Password: "short"})
 	assertStatus(t, err, http.StatusUnprocessableEntity)
 
 	_, err = e.anon.Login(ctx, "hanako", "wrong password")
@@ -63,7 +63,7 @@ func TestUnauthorisedWritesRejected(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	alice := e.person(t, "alice")
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x"}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x"}))
 	tests := []struct {
 		name   string
 		method string
@@ -110,7 +110,7 @@ func TestUnauthorisedWritesRejected(t *testing.T) {
 	if got.AssignedTo != nil || got.IsCompleted {
 		t.Fatalf("a rejected write changed the task: %+v", got)
 	}
-	if ts, _ := e.anon.ListTasks(ctx, dashboard.TaskFilter{}); len(ts) != 1 {
+	if ts, _ := e.anon.ListTasks(ctx, backendapi.TaskFilter{}); len(ts) != 1 {
 		t.Fatalf("a rejected create stored a task: %d tasks", len(ts))
 	}
 }
@@ -121,7 +121,7 @@ func TestUsersCRUD(t *testing.T) {
 	root := e.admin(t, "root")
 	alice := e.person(t, "alice")
 	aliceID := me(t, alice).ID
-	bob, err := root.CreateUser(ctx, dashboard.Register{Username: "bob", Password: "bob-password"})
+	bob, err := root.CreateUser(ctx, backendapi.Register{Username: "bob", Password: "bob-password"})
 	if err != nil || bob.Role != RoleUser {
 		t.Fatalf("create = %+v, %v", bob, err)
 	}
@@ -136,18 +136,18 @@ func TestUsersCRUD(t *testing.T) {
 	_, err = alice.GetUser(ctx, bob.ID)
 	assertStatus(t, err, http.StatusForbidden)
 	name := "アリス"
-	if u, err := alice.UpdateUser(ctx, aliceID, dashboard.UpdateUser{DisplayName: &name}); err != nil || u.DisplayName != name {
+	if u, err := alice.UpdateUser(ctx, aliceID, backendapi.UpdateUser{DisplayName: &name}); err != nil || u.DisplayName != name {
 		t.Fatalf("update self = %+v, %v", u, err)
 	}
 	admin := RoleAdmin
-	_, err = alice.UpdateUser(ctx, aliceID, dashboard.UpdateUser{Role: &admin})
+	_, err = alice.UpdateUser(ctx, aliceID, backendapi.UpdateUser{Role: &admin})
 	assertStatus(t, err, http.StatusForbidden)
 	assertStatus(t, alice.DeleteUser(ctx, bob.ID), http.StatusForbidden)
 	_, err = root.GetUser(ctx, 999)
 	assertStatus(t, err, http.StatusNotFound)
 
 	// Promotion takes effect on the next request (roles are read from the database).
-	if _, err := root.UpdateUser(ctx, aliceID, dashboard.UpdateUser{Role: &admin}); err != nil {
+	if _, err := root.UpdateUser(ctx, aliceID, backendapi.UpdateUser{Role: &admin}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := alice.ListUsers(ctx); err != nil {
@@ -162,7 +162,7 @@ func TestUsersCRUD(t *testing.T) {
 	bobTok, _, _ := e.api.tokens.issue(bob)
 	_, err = e.anon.WithBearer(bobTok).Me(ctx)
 	assertStatus(t, err, http.StatusUnauthorized)
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x"}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x"}))
 	_, err = e.svc.AcceptTask(ctx, task.ID, bob.ID)
 	assertStatus(t, err, http.StatusBadRequest)
 }
@@ -204,8 +204,8 @@ func TestEventStream(t *testing.T) {
 	for lines.Scan() && lines.Text() != ": connected" {
 	}
 	go func() {
-		_ = e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "filtered out"})
-		_, _ = e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "SSEで届くタスク", Location: "x"})
+		_ = e.svc.PostVoiceEvent(ctx, backendapi.VoiceEvent{Message: "filtered out"})
+		_, _ = e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "SSEで届くタスク", Location: "x"})
 	}()
 	var event, data string
 	for lines.Scan() {
@@ -219,7 +219,7 @@ func TestEventStream(t *testing.T) {
 			if event != EventTaskCreated {
 				t.Fatalf("unexpected event %s %s (the types filter should drop voice events)", event, data)
 			}
-			var task dashboard.Task
+			var task backendapi.Task
 			if err := json.Unmarshal([]byte(data), &task); err != nil || task.Title != "SSEで届くタスク" {
 				t.Fatalf("event data %s: %v", data, err)
 			}

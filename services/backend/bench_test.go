@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 )
 
 // BenchmarkTaskCreate measures POST /tasks/ (distinct titles: every call
@@ -17,7 +17,7 @@ func BenchmarkTaskCreate(b *testing.B) {
 	z := "bench"
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: fmt.Sprintf("task %d", i), Zone: &z, Location: z}); err != nil {
+		if _, err := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: fmt.Sprintf("task %d", i), Zone: &z, Location: z}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -28,13 +28,13 @@ func BenchmarkTaskList(b *testing.B) {
 	e := newEnv(b)
 	ctx := context.Background()
 	for i := range 1000 {
-		if _, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: fmt.Sprintf("task %d", i), Location: "x"}); err != nil {
+		if _, err := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: fmt.Sprintf("task %d", i), Location: "x"}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		ts, err := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusActive})
+		ts, err := e.anon.ListTasks(ctx, backendapi.TaskFilter{Status: backendapi.StatusActive})
 		if err != nil || len(ts) != 100 {
 			b.Fatal(len(ts), err)
 		}
@@ -54,11 +54,11 @@ func BenchmarkTaskCreateListParallel(b *testing.B) {
 		for pb.Next() {
 			i := n.Add(1)
 			title := fmt.Sprintf("task %d", i/2) // every title twice
-			if _, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: title, Location: "x"}); err != nil {
+			if _, err := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: title, Location: "x"}); err != nil {
 				b.Error(err)
 				return
 			}
-			if _, err := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusActive, Limit: 20}); err != nil {
+			if _, err := e.anon.ListTasks(ctx, backendapi.TaskFilter{Status: backendapi.StatusActive, Limit: 20}); err != nil {
 				b.Error(err)
 				return
 			}

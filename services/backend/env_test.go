@@ -12,9 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/pg"
@@ -26,8 +26,8 @@ type env struct {
 	api   *API
 	srv   *httptest.Server
 	clock *clock.Sim
-	svc   *dashboard.Client // with the service token
-	anon  *dashboard.Client
+	svc   *backendapi.Client // with the service token
+	anon  *backendapi.Client
 	bus   *bus.Client
 }
 
@@ -61,8 +61,8 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	e.api.Routes(r)
 	e.srv = httptest.NewServer(r)
 	t.Cleanup(e.srv.Close)
-	e.svc = dashboard.NewClient(e.srv.URL, token)
-	e.anon = dashboard.NewClient(e.srv.URL, "")
+	e.svc = backendapi.NewClient(e.srv.URL, token)
+	e.anon = backendapi.NewClient(e.srv.URL, "")
 	return e
 }
 
@@ -80,9 +80,9 @@ func connectBus(t testing.TB, name string) *bus.Client {
 }
 
 // person registers username and returns a client signed in as them.
-func (e *env) person(t testing.TB, username string) *dashboard.Client {
+func (e *env) person(t testing.TB, username string) *backendapi.Client {
 	t.Helper()
-	tok, err := e.anon.Register(context.Background(), dashboard.Register{Username: username, Password: "password-" + username})
+	tok, err := e.anon.Register(context.Background(), backendapi.Register{Username: username, Password: "password-" + username})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +90,10 @@ func (e *env) person(t testing.TB, username string) *dashboard.Client {
 }
 
 // admin creates an administrator through the service token and signs in.
-func (e *env) admin(t testing.TB, username string) *dashboard.Client {
+func (e *env) admin(t testing.TB, username string) *backendapi.Client {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := e.svc.CreateUser(ctx, dashboard.Register{Username: username, Password: "password-" + username, Role: RoleAdmin}); err != nil {
+	if _, err := e.svc.CreateUser(ctx, backendapi.Register{Username: username, Password: "password-" + username, Role: RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := e.anon.Login(ctx, username, "password-"+username)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -20,18 +20,18 @@ func TestAcceptRules(t *testing.T) {
 	alice, bob := e.person(t, "alice"), e.person(t, "bob")
 	aliceID, bobID := me(t, alice).ID, me(t, bob).ID
 	exp := t0.Add(30 * time.Minute)
-	open, _ := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "open task", Location: "a"})
-	taken, _ := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "taken task", Location: "b"})
-	done, _ := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "done task", Location: "c"})
-	soon, _ := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "expiring task", Location: "d", ExpiresAt: &exp})
+	open, _ := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "open task", Location: "a"})
+	taken, _ := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "taken task", Location: "b"})
+	done, _ := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "done task", Location: "c"})
+	soon, _ := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "expiring task", Location: "d", ExpiresAt: &exp})
 	mustOK(t)(bob.AcceptTask(ctx, taken.ID, bobID))
 	mustOK(t)(bob.AcceptTask(ctx, done.ID, bobID))
-	mustOK(t)(bob.CompleteTask(ctx, done.ID, dashboard.CompleteTask{}))
+	mustOK(t)(bob.CompleteTask(ctx, done.ID, backendapi.CompleteTask{}))
 	e.clock.Advance(time.Hour) // soon has expired
 
 	tests := []struct {
 		name   string
-		c      *dashboard.Client
+		c      *backendapi.Client
 		id     int64
 		user   int64
 		status int
@@ -51,7 +51,7 @@ func TestAcceptRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			task, err := tc.c.AcceptTask(ctx, tc.id, tc.user)
 			if tc.status == http.StatusOK {
-				if err != nil || task.AssignedTo == nil || *task.AssignedTo != tc.user || task.Status != dashboard.StatusAccepted {
+				if err != nil || task.AssignedTo == nil || *task.AssignedTo != tc.user || task.Status != backendapi.StatusAccepted {
 					t.Fatalf("accept = %+v, %v", task, err)
 				}
 				return
@@ -60,14 +60,14 @@ func TestAcceptRules(t *testing.T) {
 		})
 	}
 	// Omitting user_id accepts for the signed-in person.
-	other, _ := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "another", Location: "e"})
+	other, _ := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "another", Location: "e"})
 	task, err := alice.AcceptTask(ctx, other.ID, 0)
 	if err != nil || *task.AssignedTo != aliceID {
 		t.Fatalf("accept without user_id = %+v, %v", task, err)
 	}
 }
 
-func me(t *testing.T, c *dashboard.Client) dashboard.User {
+func me(t *testing.T, c *backendapi.Client) backendapi.User {
 	t.Helper()
 	u, err := c.Me(context.Background())
 	if err != nil {
@@ -76,8 +76,8 @@ func me(t *testing.T, c *dashboard.Client) dashboard.User {
 	return u
 }
 
-func mustOK(t *testing.T) func(dashboard.Task, error) dashboard.Task {
-	return func(task dashboard.Task, err error) dashboard.Task {
+func mustOK(t *testing.T) func(backendapi.Task, error) backendapi.Task {
+	return func(task backendapi.Task, err error) backendapi.Task {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -91,33 +91,33 @@ func TestCompleteRules(t *testing.T) {
 	ctx := context.Background()
 	alice, bob := e.person(t, "alice"), e.person(t, "bob")
 	aliceID := me(t, alice).ID
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "コーヒー豆を補充", Location: "kitchen", Zone: zone("kitchen")}))
-	unaccepted := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "unaccepted", Location: "x"}))
-	_, err := alice.CompleteTask(ctx, unaccepted.ID, dashboard.CompleteTask{})
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "コーヒー豆を補充", Location: "kitchen", Zone: zone("kitchen")}))
+	unaccepted := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "unaccepted", Location: "x"}))
+	_, err := alice.CompleteTask(ctx, unaccepted.ID, backendapi.CompleteTask{})
 	assertStatus(t, err, http.StatusBadRequest)
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, aliceID))
 
-	_, err = e.anon.CompleteTask(ctx, task.ID, dashboard.CompleteTask{})
+	_, err = e.anon.CompleteTask(ctx, task.ID, backendapi.CompleteTask{})
 	assertStatus(t, err, http.StatusUnauthorized)
-	_, err = bob.CompleteTask(ctx, task.ID, dashboard.CompleteTask{})
+	_, err = bob.CompleteTask(ctx, task.ID, backendapi.CompleteTask{})
 	assertStatus(t, err, http.StatusForbidden)
-	_, err = alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{ReportStatus: "finished"})
+	_, err = alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{ReportStatus: "finished"})
 	assertStatus(t, err, http.StatusUnprocessableEntity)
-	_, err = alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{CompletionNote: strings.Repeat("x", 501)})
+	_, err = alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{CompletionNote: strings.Repeat("x", 501)})
 	assertStatus(t, err, http.StatusUnprocessableEntity)
-	_, err = alice.CompleteTask(ctx, 9999, dashboard.CompleteTask{})
+	_, err = alice.CompleteTask(ctx, 9999, backendapi.CompleteTask{})
 	assertStatus(t, err, http.StatusNotFound)
 
 	e.clock.Advance(5 * time.Minute)
-	done, err := alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{ReportStatus: "resolved", CompletionNote: "補充しました"})
+	done, err := alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{ReportStatus: "resolved", CompletionNote: "補充しました"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !done.IsCompleted || done.Status != dashboard.StatusCompleted || *done.ReportStatus != "resolved" ||
+	if !done.IsCompleted || done.Status != backendapi.StatusCompleted || *done.ReportStatus != "resolved" ||
 		*done.CompletionNote != "補充しました" || !done.CompletedAt.Equal(t0.Add(5*time.Minute)) {
 		t.Fatalf("completed = %+v", done)
 	}
-	_, err = alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{})
+	_, err = alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{})
 	assertStatus(t, err, http.StatusBadRequest)
 
 	audit, err := e.anon.TaskAudit(ctx, task.ID)
@@ -147,10 +147,10 @@ func TestAdminMayCompleteForAssignee(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	alice, root := e.person(t, "alice"), e.admin(t, "root")
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x"}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x"}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, me(t, alice).ID))
-	done := mustOK(t)(root.CompleteTask(ctx, task.ID, dashboard.CompleteTask{ReportStatus: "cannot_resolve"}))
-	if done.Status != dashboard.StatusCompleted {
+	done := mustOK(t)(root.CompleteTask(ctx, task.ID, backendapi.CompleteTask{ReportStatus: "cannot_resolve"}))
+	if done.Status != backendapi.StatusCompleted {
 		t.Fatal(done.Status)
 	}
 }
@@ -159,7 +159,7 @@ func TestConcurrentCompletionsCompleteOnce(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	alice := e.person(t, "alice")
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x"}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x"}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, me(t, alice).ID))
 	var (
 		wg   sync.WaitGroup
@@ -171,7 +171,7 @@ func TestConcurrentCompletionsCompleteOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{})
+			_, err := alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{})
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -191,9 +191,9 @@ func TestDispatchRemindedQueue(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	yes := true
-	q1 := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "queued low", Location: "a", IsQueued: &yes, Urgency: ptr(1)}))
-	q2 := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "queued high", Location: "b", IsQueued: &yes, Urgency: ptr(3)}))
-	mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "not queued", Location: "c"}))
+	q1 := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "queued low", Location: "a", IsQueued: &yes, Urgency: ptr(1)}))
+	q2 := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "queued high", Location: "b", IsQueued: &yes, Urgency: ptr(3)}))
+	mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "not queued", Location: "c"}))
 	q, err := e.anon.Queue(ctx)
 	if err != nil || len(q) != 2 || q[0].ID != q2.ID || q[1].ID != q1.ID {
 		t.Fatalf("queue = %+v, %v", q, err)
@@ -210,7 +210,7 @@ func TestDispatchRemindedQueue(t *testing.T) {
 	if got.IsQueued || got.DispatchedAt == nil || !got.DispatchedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("dispatched = %+v", got)
 	}
-	if q, _ := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusQueued}); len(q) != 1 || q[0].ID != q2.ID {
+	if q, _ := e.anon.ListTasks(ctx, backendapi.TaskFilter{Status: backendapi.StatusQueued}); len(q) != 1 || q[0].ID != q2.ID {
 		t.Fatalf("queued after dispatch = %+v", q)
 	}
 	assertStatus(t, e.anon.Reminded(ctx, q2.ID), http.StatusUnauthorized)
@@ -221,7 +221,7 @@ func TestDispatchRemindedQueue(t *testing.T) {
 	if got.LastRemindedAt == nil || !got.LastRemindedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("reminded = %+v", got.LastRemindedAt)
 	}
-	var all []dashboard.AuditEntry
+	var all []backendapi.AuditEntry
 	if err := getJSON(e.srv.URL+"/tasks/audit?limit=2", &all); err != nil || len(all) != 2 || all[0].Action != "reminded" {
 		t.Fatalf("global audit = %+v, %v", all, err)
 	}
@@ -236,7 +236,7 @@ func getJSON(url string, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &dashboard.APIError{Method: "GET", Path: url, Status: resp.StatusCode}
+		return &backendapi.APIError{Method: "GET", Path: url, Status: resp.StatusCode}
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
@@ -244,19 +244,19 @@ func getJSON(url string, out any) error {
 func TestCategoryDuplicates(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	first := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "会議室の換気をお願いします", Description: "CO2 1200ppm",
+	first := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "会議室の換気をお願いします", Description: "CO2 1200ppm",
 		Zone: zone("meeting_room"), Location: "meeting_room", Urgency: ptr(2), TaskType: []string{"environment"}}))
 	tests := []struct {
 		name  string
-		in    dashboard.CreateTask
+		in    backendapi.CreateTask
 		merge bool
 	}{
-		{"same category, same zone", dashboard.CreateTask{Title: "CO2濃度が高いので窓を開けてください", Description: "CO2 1500ppm",
+		{"same category, same zone", backendapi.CreateTask{Title: "CO2濃度が高いので窓を開けてください", Description: "CO2 1500ppm",
 			Zone: zone("meeting_room"), Location: "meeting_room", Urgency: ptr(3), TaskType: []string{"urgent"}}, true},
-		{"same category, other zone", dashboard.CreateTask{Title: "換気してください", Zone: zone("kitchen"), Location: "kitchen"}, false},
-		{"other category, same zone (description mentions CO2)", dashboard.CreateTask{Title: "室温を下げてください", Description: "CO2も高め",
+		{"same category, other zone", backendapi.CreateTask{Title: "換気してください", Zone: zone("kitchen"), Location: "kitchen"}, false},
+		{"other category, same zone (description mentions CO2)", backendapi.CreateTask{Title: "室温を下げてください", Description: "CO2も高め",
 			Zone: zone("meeting_room"), Location: "meeting_room"}, false},
-		{"no category", dashboard.CreateTask{Title: "会議の準備", Zone: zone("meeting_room"), Location: "meeting_room"}, false},
+		{"no category", backendapi.CreateTask{Title: "会議の準備", Zone: zone("meeting_room"), Location: "meeting_room"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,7 +301,7 @@ func TestExpirySweep(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	exp := t0.Add(10 * time.Minute)
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x", ExpiresAt: &exp}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x", ExpiresAt: &exp}))
 	evs, stop := e.api.Hub().Subscribe(16)
 	defer stop()
 	done := make(chan error, 1)
@@ -311,8 +311,8 @@ func TestExpirySweep(t *testing.T) {
 	}
 	e.clock.Advance(11 * time.Minute)
 	ev := awaitEvent(t, evs, EventTaskExpired)
-	var got dashboard.Task
-	if err := json.Unmarshal(ev.Data, &got); err != nil || got.ID != task.ID || got.Status != dashboard.StatusExpired {
+	var got backendapi.Task
+	if err := json.Unmarshal(ev.Data, &got); err != nil || got.ID != task.ID || got.Status != backendapi.StatusExpired {
 		t.Fatalf("expired event = %s", ev.Data)
 	}
 	if active, _ := e.anon.ActiveTasks(ctx); len(active) != 0 {
@@ -356,16 +356,16 @@ func TestTaskReportPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice := e.person(t, "alice")
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "換気", Zone: &z, Location: z}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "換気", Zone: &z, Location: z}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, 0))
-	mustOK(t)(alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{ReportStatus: "needs_followup", CompletionNote: "窓が開かない"}))
+	mustOK(t)(alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{ReportStatus: "needs_followup", CompletionNote: "窓が開かない"}))
 	select {
 	case m := <-got:
-		var rep dashboard.TaskReport
+		var rep backendapi.TaskReport
 		if err := json.Unmarshal(m.Payload, &rep); err != nil {
 			t.Fatal(err)
 		}
-		want := dashboard.TaskReport{TaskID: task.ID, Title: "換気", ReportStatus: "needs_followup", CompletionNote: "窓が開かない", Zone: z}
+		want := backendapi.TaskReport{TaskID: task.ID, Title: "換気", ReportStatus: "needs_followup", CompletionNote: "窓が開かない", Zone: z}
 		if m.Topic != topic.TaskReport(z, "1") || rep != want {
 			t.Fatalf("report %s %+v, want %+v", m.Topic, rep, want)
 		}

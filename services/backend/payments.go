@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/somsgo/soms/internal/backoff"
 )
 
 // RewardPayer pays a task's reward to a person through the wallet. It must be
@@ -33,11 +34,12 @@ const MilliPerCredit = 1000
 
 // Payment retry timing, in clock time.
 const (
-	paymentLease      = 2 * time.Minute // an attempt in flight keeps others off the row this long
-	paymentBackoffMin = 10 * time.Second
-	paymentBackoffMax = 10 * time.Minute
-	paymentBatch      = 50
+	paymentLease = 2 * time.Minute // an attempt in flight keeps others off the row this long
+	paymentBatch = 50
 )
+
+// paymentBackoff spaces the attempts of one payment; the row counts them.
+var paymentBackoff = backoff.Policy{Min: 10 * time.Second, Max: 10 * time.Minute}
 
 type payment struct {
 	TaskID, UserID, Amount int64
@@ -123,14 +125,6 @@ func (s *paymentStore) get(ctx context.Context, taskID int64) (PaymentStatus, er
 	return p, err
 }
 
-func backoff(attempts int) time.Duration {
-	d := paymentBackoffMin
-	for i := 1; i < attempts && d < paymentBackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, paymentBackoffMax)
-}
-
 // payDue pays what is due now (only taskID when non-zero). It returns how
 // many payments were confirmed.
 func (a *API) payDue(ctx context.Context, taskID int64) int {
@@ -174,7 +168,7 @@ func (a *API) payOne(ctx context.Context, p payment) bool {
 		return true
 	}
 	permanent := errors.Is(err, ErrPaymentRefused)
-	next := now.Add(backoff(p.Attempts))
+	next := now.Add(paymentBackoff.Delay(p.Attempts))
 	if ferr := a.payments.failed(dbCtx, p.TaskID, err, permanent, next); ferr != nil {
 		a.log.Error("record payment failure", "task", p.TaskID, "err", ferr)
 	}

@@ -5,17 +5,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 )
 
-func TestBackoff(t *testing.T) {
+func TestPaymentBackoff(t *testing.T) {
 	tests := []struct {
 		attempts int
 		want     time.Duration
 	}{{1, 10 * time.Second}, {2, 20 * time.Second}, {4, 80 * time.Second}, {7, 10 * time.Minute}, {50, 10 * time.Minute}}
 	for _, tc := range tests {
-		if got := backoff(tc.attempts); got != tc.want {
-			t.Errorf("backoff(%d) = %v, want %v", tc.attempts, got, tc.want)
+		if got := paymentBackoff.Delay(tc.attempts); got != tc.want {
+			t.Errorf("paymentBackoff.Delay(%d) = %v, want %v", tc.attempts, got, tc.want)
 		}
 	}
 }
@@ -29,9 +29,9 @@ func TestPaymentRetriedByClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	alice := e.person(t, "alice")
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x", Bounty: ptr(1500)}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x", Bounty: ptr(1500)}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, 0))
-	done := mustOK(t)(alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{}))
+	done := mustOK(t)(alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{}))
 	if !done.IsCompleted {
 		t.Fatal("completion lost while the wallet is down")
 	}

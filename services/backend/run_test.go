@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
@@ -63,7 +63,7 @@ func TestRunServesAndIngests(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	c := dashboard.NewClient(base, "")
+	c := backendapi.NewClient(base, "")
 	if _, err := c.Login(ctx, "root", "root-password"); err != nil {
 		t.Fatalf("bootstrap admin cannot log in: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -32,6 +32,9 @@ func TestParseTelemetry(t *testing.T) {
 		{"heartbeat", "office/main/sensor/hub_01/heartbeat", `{"status":"online","uptime_sec":5}`, nil, "hub_01"},
 		{"not json", "office/main/sensor/env_01/co2", `812`, nil, ""},
 		{"string value", "office/main/sensor/env_01/co2", `{"value":"high"}`, nil, ""},
+		{"numeric string is not a reading here", "office/main/sensor/env_01/co2", `{"value":"812"}`, nil, ""},
+		{"null is no reading", "office/main/sensor/env_01/co2", `{"value":null}`, nil, ""},
+		{"null count falls back", "office/kitchen/occupancy", `{"person_count": null, "count": 2}`, []Reading{{"kitchen", "occupancy", "person_count", 2, now}}, ""},
 		{"system topic", "office/tracking/persons", `{"person_count": 3}`, nil, ""},
 		{"actuator state", "office/main/hvac/ac_01", `{"power_state":"on"}`, nil, ""},
 		{"not office", "mcp/env_01/response/1", `{"value": 1}`, nil, ""},
@@ -195,21 +198,21 @@ func TestVoiceEventsAndChitchat(t *testing.T) {
 	ctx := context.Background()
 	evs, stop := e.api.Hub().Subscribe(16)
 	defer stop()
-	assertStatus(t, e.anon.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "hi"}), http.StatusUnauthorized)
-	assertStatus(t, e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: " "}), http.StatusUnprocessableEntity)
-	if err := e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "換気しましょう", AudioURL: "/audio/a.wav", Zone: "main", Tone: "caring"}); err != nil {
+	assertStatus(t, e.anon.PostVoiceEvent(ctx, backendapi.VoiceEvent{Message: "hi"}), http.StatusUnauthorized)
+	assertStatus(t, e.svc.PostVoiceEvent(ctx, backendapi.VoiceEvent{Message: " "}), http.StatusUnprocessableEntity)
+	if err := e.svc.PostVoiceEvent(ctx, backendapi.VoiceEvent{Message: "換気しましょう", AudioURL: "/audio/a.wav", Zone: "main", Tone: "caring"}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
-	if err := e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "全体へ"}); err != nil {
+	if err := e.svc.PostVoiceEvent(ctx, backendapi.VoiceEvent{Message: "全体へ"}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
-	if err := e.svc.PostVoiceEvent(ctx, dashboard.VoiceEvent{Message: "キッチンへ", Zone: "kitchen"}); err != nil {
+	if err := e.svc.PostVoiceEvent(ctx, backendapi.VoiceEvent{Message: "キッチンへ", Zone: "kitchen"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := awaitEvent(t, evs, EventVoiceCreated)
-	var first dashboard.VoiceEvent
+	var first backendapi.VoiceEvent
 	if json.Unmarshal(ev.Data, &first) != nil || first.Message != "換気しましょう" {
 		t.Fatalf("live event = %s", ev.Data)
 	}
@@ -217,7 +220,7 @@ func TestVoiceEventsAndChitchat(t *testing.T) {
 	if err != nil || len(recent) != 3 || recent[0].Message != "キッチンへ" || recent[2].Tone != "caring" || !recent[2].CreatedAt.Equal(t0) {
 		t.Fatalf("recent = %+v, %v", recent, err)
 	}
-	var mainOnly []dashboard.VoiceEvent
+	var mainOnly []backendapi.VoiceEvent
 	if err := getJSON(e.srv.URL+"/voice-events/recent?zone=main", &mainOnly); err != nil || len(mainOnly) != 2 {
 		t.Fatalf("zone main (with broadcasts) = %+v, %v", mainOnly, err)
 	}
@@ -227,9 +230,9 @@ func TestVoiceEventsAndChitchat(t *testing.T) {
 	}
 	_, err = e.anon.RandomChitchat(ctx)
 	assertStatus(t, err, http.StatusNotFound)
-	assertStatus(t, e.anon.AddChitchat(ctx, dashboard.Chitchat{Message: "x"}), http.StatusUnauthorized)
+	assertStatus(t, e.anon.AddChitchat(ctx, backendapi.Chitchat{Message: "x"}), http.StatusUnauthorized)
 	for _, m := range []string{"いい天気ですね", "お茶はいかが"} {
-		if err := e.svc.AddChitchat(ctx, dashboard.Chitchat{Message: m, AudioURL: "/audio/" + m + ".wav"}); err != nil {
+		if err := e.svc.AddChitchat(ctx, backendapi.Chitchat{Message: m, AudioURL: "/audio/" + m + ".wav"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,13 +9,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/topic"
 )
 
 func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
-	var in dashboard.CreateTask
+	var in backendapi.CreateTask
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -47,13 +47,13 @@ func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
 }
 
 var listStatuses = map[string]bool{
-	"": true, "all": true, dashboard.StatusOpen: true, dashboard.StatusAccepted: true, dashboard.StatusCompleted: true,
-	dashboard.StatusExpired: true, dashboard.StatusQueued: true, dashboard.StatusActive: true,
+	"": true, "all": true, backendapi.StatusOpen: true, backendapi.StatusAccepted: true, backendapi.StatusCompleted: true,
+	backendapi.StatusExpired: true, backendapi.StatusQueued: true, backendapi.StatusActive: true,
 }
 
 func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := dashboard.TaskFilter{Status: q.Get("status"), Zone: q.Get("zone"), Audience: q.Get("audience"), Limit: 100}
+	f := backendapi.TaskFilter{Status: q.Get("status"), Zone: q.Get("zone"), Audience: q.Get("audience"), Limit: 100}
 	if !listStatuses[f.Status] {
 		httpx.Error(w, http.StatusBadRequest, "status must be one of open, accepted, completed, expired, queued, active, all")
 		return
@@ -70,7 +70,7 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 	a.writeTasks(w, r, f)
 }
 
-func (a *API) writeTasks(w http.ResponseWriter, r *http.Request, f dashboard.TaskFilter) {
+func (a *API) writeTasks(w http.ResponseWriter, r *http.Request, f backendapi.TaskFilter) {
 	now := a.clock.Now()
 	ts, err := a.tasks.list(r.Context(), f, now)
 	if err != nil {
@@ -99,7 +99,7 @@ func limitParam(w http.ResponseWriter, r *http.Request, def, max int) (int, bool
 }
 
 func (a *API) taskQueue(w http.ResponseWriter, r *http.Request) {
-	a.writeTasks(w, r, dashboard.TaskFilter{Status: dashboard.StatusQueued, Limit: 1000})
+	a.writeTasks(w, r, backendapi.TaskFilter{Status: backendapi.StatusQueued, Limit: 1000})
 }
 
 func taskID(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -121,7 +121,7 @@ func (a *API) getTask(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeTask answers with the task or maps the store's error to a status.
-func (a *API) writeTask(w http.ResponseWriter, what string, id int64, t dashboard.Task, err error) bool {
+func (a *API) writeTask(w http.ResponseWriter, what string, id int64, t backendapi.Task, err error) bool {
 	var (
 		se *stateError
 		fe *forbiddenError
@@ -149,7 +149,7 @@ func (a *API) acceptTask(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in dashboard.AcceptTask
+	var in backendapi.AcceptTask
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -178,7 +178,7 @@ func (a *API) completeTask(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in dashboard.CompleteTask
+	var in backendapi.CompleteTask
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -203,7 +203,7 @@ func (a *API) completeTask(w http.ResponseWriter, r *http.Request) {
 
 // publishReport tells the brain how the task went, on
 // office/{zone}/task_report/{id} (zone "main" when the task has none).
-func (a *API) publishReport(ctx context.Context, t dashboard.Task) {
+func (a *API) publishReport(ctx context.Context, t backendapi.Task) {
 	if a.bus == nil {
 		return
 	}
@@ -211,7 +211,7 @@ func (a *API) publishReport(ctx context.Context, t dashboard.Task) {
 	if zone == "" {
 		zone = "main"
 	}
-	rep := dashboard.TaskReport{TaskID: t.ID, Title: t.Title, ReportStatus: deref(t.ReportStatus), CompletionNote: deref(t.CompletionNote), Zone: zone}
+	rep := backendapi.TaskReport{TaskID: t.ID, Title: t.Title, ReportStatus: deref(t.ReportStatus), CompletionNote: deref(t.CompletionNote), Zone: zone}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.bus.PublishJSON(ctx, topic.TaskReport(zone, strconv.FormatInt(t.ID, 10)), 1, false, rep); err != nil {
@@ -267,7 +267,7 @@ func (a *API) taskAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := a.tasks.get(r.Context(), id); err != nil {
-		a.writeTask(w, "read the audit", id, dashboard.Task{}, err)
+		a.writeTask(w, "read the audit", id, backendapi.Task{}, err)
 		return
 	}
 	a.writeAudit(w, r, id, 1000)
@@ -296,7 +296,7 @@ func (a *API) ExpiryLoop(interval time.Duration) func(context.Context) error {
 				a.log.Error("expiry sweep", "err", err)
 			}
 			for _, task := range ts {
-				task.Status = dashboard.StatusExpired
+				task.Status = backendapi.StatusExpired
 				a.hub.Publish(EventTaskExpired, task)
 				a.log.Info("task expired", "id", task.ID, "title", task.Title)
 			}

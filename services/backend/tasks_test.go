@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/testenv"
 )
 
@@ -27,14 +27,14 @@ func TestCreateAndList(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	exp := t0.Add(time.Hour)
-	created, err := e.svc.CreateTask(ctx, dashboard.CreateTask{
+	created, err := e.svc.CreateTask(ctx, backendapi.CreateTask{
 		Title: "換気を行ってください", Description: "CO2 1400ppm", Zone: zone("meeting_room"),
 		TaskType: []string{"environment"}, ExpiresAt: &exp,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.ID == 0 || created.Status != dashboard.StatusOpen || created.Urgency != 2 || created.Bounty != dashboard.DefaultBounty {
+	if created.ID == 0 || created.Status != backendapi.StatusOpen || created.Urgency != 2 || created.Bounty != backendapi.DefaultBounty {
 		t.Fatalf("created = %+v", created)
 	}
 	if !created.CreatedAt.Equal(t0) {
@@ -43,7 +43,7 @@ func TestCreateAndList(t *testing.T) {
 	if created.Location != "Office" {
 		t.Fatalf("location default = %q", created.Location)
 	}
-	list, err := e.anon.ListTasks(ctx, dashboard.TaskFilter{Zone: "meeting_room"})
+	list, err := e.anon.ListTasks(ctx, backendapi.TaskFilter{Zone: "meeting_room"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +56,9 @@ func TestCreateAndList(t *testing.T) {
 	}
 	// Expiry follows the clock.
 	e.clock.Advance(time.Hour)
-	active, _ := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: "active"})
-	expired, _ := e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusExpired})
-	if len(active) != 0 || len(expired) != 1 || expired[0].Status != dashboard.StatusExpired {
+	active, _ := e.anon.ListTasks(ctx, backendapi.TaskFilter{Status: "active"})
+	expired, _ := e.anon.ListTasks(ctx, backendapi.TaskFilter{Status: backendapi.StatusExpired})
+	if len(active) != 0 || len(expired) != 1 || expired[0].Status != backendapi.StatusExpired {
 		t.Fatalf("after expiry: active %d, expired %d", len(active), len(expired))
 	}
 }
@@ -66,7 +66,7 @@ func TestCreateAndList(t *testing.T) {
 func TestDuplicateUpdatesInPlace(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	req := dashboard.CreateTask{Title: "室温を下げてください", Description: "29℃", Location: "main"}
+	req := backendapi.CreateTask{Title: "室温を下げてください", Description: "29℃", Location: "main"}
 	first, err := e.svc.CreateTask(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestDuplicateUpdatesInPlace(t *testing.T) {
 	if second.ID != first.ID || second.Description != "30℃" {
 		t.Fatalf("duplicate created a new task or was not updated: %+v", second)
 	}
-	other, _ := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "室温を下げてください", Description: "x", Location: "kitchen"})
+	other, _ := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "室温を下げてください", Description: "x", Location: "kitchen"})
 	if other.ID == first.ID {
 		t.Fatal("same title in another location was merged")
 	}
@@ -94,7 +94,7 @@ func TestConcurrentDuplicatesCreateOneTask(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			task, err := e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "コーヒー豆を補充してください", Description: "空", Location: "kitchen"})
+			task, err := e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "コーヒー豆を補充してください", Description: "空", Location: "kitchen"})
 			if err != nil {
 				t.Error(err)
 				return
@@ -116,15 +116,15 @@ func TestConcurrentDuplicatesCreateOneTask(t *testing.T) {
 func TestWriteAuthentication(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, err := e.anon.CreateTask(ctx, dashboard.CreateTask{Title: "x", Description: "y"})
+	_, err := e.anon.CreateTask(ctx, backendapi.CreateTask{Title: "x", Description: "y"})
 	assertStatus(t, err, http.StatusUnauthorized)
-	bad := dashboard.NewClient(e.srv.URL, "not-the-token")
-	_, err = bad.CreateTask(ctx, dashboard.CreateTask{Title: "x", Description: "y"})
+	bad := backendapi.NewClient(e.srv.URL, "not-the-token")
+	_, err = bad.CreateTask(ctx, backendapi.CreateTask{Title: "x", Description: "y"})
 	assertStatus(t, err, http.StatusUnauthorized)
 	// A signed-in person is not a service.
-	_, err = e.person(t, "alice").CreateTask(ctx, dashboard.CreateTask{Title: "x", Description: "y"})
+	_, err = e.person(t, "alice").CreateTask(ctx, backendapi.CreateTask{Title: "x", Description: "y"})
 	assertStatus(t, err, http.StatusForbidden)
-	if list, _ := e.anon.ListTasks(ctx, dashboard.TaskFilter{}); len(list) != 0 {
+	if list, _ := e.anon.ListTasks(ctx, backendapi.TaskFilter{}); len(list) != 0 {
 		t.Fatal("a rejected write stored a task")
 	}
 }
@@ -148,7 +148,7 @@ func TestValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/tasks/", bytes.NewBufferString(tc.body))
-			req.Header.Set(dashboard.ServiceTokenHeader, token)
+			req.Header.Set(backendapi.ServiceTokenHeader, token)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -174,7 +174,7 @@ func TestGetAndListErrors(t *testing.T) {
 	ctx := context.Background()
 	_, err := e.anon.GetTask(ctx, 999)
 	assertStatus(t, err, http.StatusNotFound)
-	_, err = e.anon.ListTasks(ctx, dashboard.TaskFilter{Status: "sleeping"})
+	_, err = e.anon.ListTasks(ctx, backendapi.TaskFilter{Status: "sleeping"})
 	assertStatus(t, err, http.StatusBadRequest)
 	resp, err := http.Get(e.srv.URL + "/tasks/abc")
 	if err != nil {
@@ -188,7 +188,7 @@ func TestGetAndListErrors(t *testing.T) {
 
 func assertStatus(t *testing.T, err error, status int) {
 	t.Helper()
-	var ae *dashboard.APIError
+	var ae *backendapi.APIError
 	if !errors.As(err, &ae) || ae.Status != status || ae.Message == "" {
 		t.Fatalf("err = %v, want HTTP %d with a message", err, status)
 	}

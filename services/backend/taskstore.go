@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 )
 
 var errNotFound = errors.New("not found")
@@ -47,7 +47,7 @@ type taskStore struct {
 
 // createResult says what a create did.
 type createResult struct {
-	Task     dashboard.Task
+	Task     backendapi.Task
 	Outcome  string // created, title_location or category
 	Category string // the shared category for a category merge
 }
@@ -56,7 +56,7 @@ type createResult struct {
 // with the same title and location is updated in place (the original's rule);
 // (2) else an active task in the same zone sharing a keyword category (see
 // categories) is updated.
-func (s *taskStore) create(ctx context.Context, in dashboard.CreateTask, now time.Time) (createResult, error) {
+func (s *taskStore) create(ctx context.Context, in backendapi.CreateTask, now time.Time) (createResult, error) {
 	var res createResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// Serialise creators of the same title+location, then of the same zone,
@@ -116,7 +116,7 @@ func (s *taskStore) create(ctx context.Context, in dashboard.CreateTask, now tim
 
 const activeAt = `NOT is_completed AND (expires_at IS NULL OR expires_at > $%d)`
 
-func findDuplicate(ctx context.Context, tx pgx.Tx, in dashboard.CreateTask, now time.Time) (int64, string, string, error) {
+func findDuplicate(ctx context.Context, tx pgx.Tx, in backendapi.CreateTask, now time.Time) (int64, string, string, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT id FROM dashboard.tasks
 		WHERE title = $1 AND location = $2 AND `+fmt.Sprintf(activeAt, 3)+`
@@ -152,7 +152,7 @@ func findDuplicate(ctx context.Context, tx pgx.Tx, in dashboard.CreateTask, now 
 // mergeInto refreshes an existing task from a duplicate request: the newer
 // description and expiry win, urgency only rises, task types are united. A
 // category merge keeps the existing title (people may already know it).
-func mergeInto(ctx context.Context, tx pgx.Tx, id int64, in dashboard.CreateTask, outcome string, now time.Time) error {
+func mergeInto(ctx context.Context, tx pgx.Tx, id int64, in backendapi.CreateTask, outcome string, now time.Time) error {
 	var types []string
 	if err := tx.QueryRow(ctx, `SELECT task_type FROM dashboard.tasks WHERE id = $1`, id).Scan(&types); err != nil {
 		return err
@@ -178,7 +178,7 @@ func mergeInto(ctx context.Context, tx pgx.Tx, id int64, in dashboard.CreateTask
 	return err
 }
 
-func (s *taskStore) get(ctx context.Context, id int64) (dashboard.Task, error) {
+func (s *taskStore) get(ctx context.Context, id int64) (backendapi.Task, error) {
 	return getTx(ctx, s.pool, id)
 }
 
@@ -186,34 +186,34 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func getTx(ctx context.Context, q querier, id int64) (dashboard.Task, error) {
+func getTx(ctx context.Context, q querier, id int64) (backendapi.Task, error) {
 	rows, err := q.Query(ctx, `SELECT `+taskColumns+` FROM dashboard.tasks WHERE id = $1`, id)
 	if err != nil {
-		return dashboard.Task{}, err
+		return backendapi.Task{}, err
 	}
-	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[dashboard.Task])
+	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[backendapi.Task])
 	if errors.Is(err, pgx.ErrNoRows) {
-		return dashboard.Task{}, errNotFound
+		return backendapi.Task{}, errNotFound
 	}
 	return t, err
 }
 
 // lockTask reads a task for update inside tx.
-func lockTask(ctx context.Context, tx pgx.Tx, id int64) (dashboard.Task, error) {
+func lockTask(ctx context.Context, tx pgx.Tx, id int64) (backendapi.Task, error) {
 	rows, err := tx.Query(ctx, `SELECT `+taskColumns+` FROM dashboard.tasks WHERE id = $1 FOR UPDATE`, id)
 	if err != nil {
-		return dashboard.Task{}, err
+		return backendapi.Task{}, err
 	}
-	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[dashboard.Task])
+	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[backendapi.Task])
 	if errors.Is(err, pgx.ErrNoRows) {
-		return dashboard.Task{}, errNotFound
+		return backendapi.Task{}, errNotFound
 	}
 	return t, err
 }
 
 // change runs fn on the locked task and returns the task as stored afterwards.
-func (s *taskStore) change(ctx context.Context, id int64, fn func(tx pgx.Tx, t dashboard.Task) error) (dashboard.Task, error) {
-	var out dashboard.Task
+func (s *taskStore) change(ctx context.Context, id int64, fn func(tx pgx.Tx, t backendapi.Task) error) (backendapi.Task, error) {
+	var out backendapi.Task
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		t, err := lockTask(ctx, tx, id)
 		if err != nil {
@@ -230,9 +230,9 @@ func (s *taskStore) change(ctx context.Context, id int64, fn func(tx pgx.Tx, t d
 
 // accept assigns the task to userID. Accepting again for the same person is
 // a no-op, so a retried request succeeds.
-func (s *taskStore) accept(ctx context.Context, id, userID int64, actor string, now time.Time) (dashboard.Task, bool, error) {
+func (s *taskStore) accept(ctx context.Context, id, userID int64, actor string, now time.Time) (backendapi.Task, bool, error) {
 	changed := false
-	t, err := s.change(ctx, id, func(tx pgx.Tx, t dashboard.Task) error {
+	t, err := s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
 		switch {
 		case t.IsCompleted:
 			return &stateError{"task is already completed"}
@@ -240,7 +240,7 @@ func (s *taskStore) accept(ctx context.Context, id, userID int64, actor string, 
 			return nil
 		case t.AssignedTo != nil:
 			return &stateError{"task is already accepted by someone else"}
-		case t.StatusAt(now) == dashboard.StatusExpired:
+		case t.StatusAt(now) == backendapi.StatusExpired:
 			return &stateError{"task has expired"}
 		}
 		var active bool
@@ -262,8 +262,8 @@ func (s *taskStore) accept(ctx context.Context, id, userID int64, actor string, 
 
 // complete marks the task done by its assignee and records the reward payment
 // in the same transaction.
-func (s *taskStore) complete(ctx context.Context, id int64, p principal, in dashboard.CompleteTask, payments *paymentStore, now time.Time) (dashboard.Task, error) {
-	return s.change(ctx, id, func(tx pgx.Tx, t dashboard.Task) error {
+func (s *taskStore) complete(ctx context.Context, id int64, p principal, in backendapi.CompleteTask, payments *paymentStore, now time.Time) (backendapi.Task, error) {
+	return s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
 		switch {
 		case t.AssignedTo == nil && !t.IsCompleted:
 			return &stateError{"task has not been accepted; accept it first"}
@@ -283,8 +283,8 @@ func (s *taskStore) complete(ctx context.Context, id int64, p principal, in dash
 	})
 }
 
-func (s *taskStore) dispatch(ctx context.Context, id int64, now time.Time) (dashboard.Task, error) {
-	return s.change(ctx, id, func(tx pgx.Tx, t dashboard.Task) error {
+func (s *taskStore) dispatch(ctx context.Context, id int64, now time.Time) (backendapi.Task, error) {
+	return s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
 		if t.IsCompleted {
 			return &stateError{"task is already completed"}
 		}
@@ -295,8 +295,8 @@ func (s *taskStore) dispatch(ctx context.Context, id int64, now time.Time) (dash
 	})
 }
 
-func (s *taskStore) reminded(ctx context.Context, id int64, now time.Time) (dashboard.Task, error) {
-	return s.change(ctx, id, func(tx pgx.Tx, t dashboard.Task) error {
+func (s *taskStore) reminded(ctx context.Context, id int64, now time.Time) (backendapi.Task, error) {
+	return s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
 		if t.IsCompleted {
 			return &stateError{"task is already completed"}
 		}
@@ -309,15 +309,15 @@ func (s *taskStore) reminded(ctx context.Context, id int64, now time.Time) (dash
 
 // noteExpired records an 'expired' audit entry once for every task whose
 // expiry has passed, and returns those tasks.
-func (s *taskStore) noteExpired(ctx context.Context, now time.Time) ([]dashboard.Task, error) {
-	var out []dashboard.Task
+func (s *taskStore) noteExpired(ctx context.Context, now time.Time) ([]backendapi.Task, error) {
+	var out []backendapi.Task
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE dashboard.tasks SET expiry_noted = true
 			WHERE NOT is_completed AND NOT expiry_noted AND expires_at <= $1 RETURNING `+taskColumns, now)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, pgx.RowToStructByName[dashboard.Task])
+		out, err = pgx.CollectRows(rows, pgx.RowToStructByName[backendapi.Task])
 		if err != nil {
 			return err
 		}
@@ -334,7 +334,7 @@ func (s *taskStore) noteExpired(ctx context.Context, now time.Time) ([]dashboard
 	return out, nil
 }
 
-func (s *taskStore) list(ctx context.Context, f dashboard.TaskFilter, now time.Time) ([]dashboard.Task, error) {
+func (s *taskStore) list(ctx context.Context, f backendapi.TaskFilter, now time.Time) ([]backendapi.Task, error) {
 	var (
 		conds []string
 		args  []any
@@ -342,17 +342,17 @@ func (s *taskStore) list(ctx context.Context, f dashboard.TaskFilter, now time.T
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	notExpired := func() string { return "(expires_at IS NULL OR expires_at > " + arg(now) + ")" }
 	switch f.Status {
-	case dashboard.StatusOpen:
+	case backendapi.StatusOpen:
 		conds = append(conds, "NOT is_completed", "assigned_to IS NULL", notExpired())
-	case dashboard.StatusAccepted:
+	case backendapi.StatusAccepted:
 		conds = append(conds, "NOT is_completed", "assigned_to IS NOT NULL", notExpired())
-	case dashboard.StatusCompleted:
+	case backendapi.StatusCompleted:
 		conds = append(conds, "is_completed")
-	case dashboard.StatusExpired:
+	case backendapi.StatusExpired:
 		conds = append(conds, "NOT is_completed", "expires_at <= "+arg(now))
-	case dashboard.StatusQueued:
+	case backendapi.StatusQueued:
 		conds = append(conds, "NOT is_completed", "is_queued", notExpired())
-	case dashboard.StatusActive:
+	case backendapi.StatusActive:
 		conds = append(conds, "NOT is_completed", notExpired())
 	}
 	if f.Zone != "" {
@@ -366,25 +366,25 @@ func (s *taskStore) list(ctx context.Context, f dashboard.TaskFilter, now time.T
 		where = strings.Join(conds, " AND ")
 	}
 	order := ` ORDER BY created_at DESC, id DESC`
-	if f.Status == dashboard.StatusQueued {
+	if f.Status == backendapi.StatusQueued {
 		order = ` ORDER BY urgency DESC, created_at, id` // the dispatch order
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM dashboard.tasks WHERE `+where+order+` LIMIT `+arg(f.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	ts, err := pgx.CollectRows(rows, pgx.RowToStructByName[dashboard.Task])
+	ts, err := pgx.CollectRows(rows, pgx.RowToStructByName[backendapi.Task])
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
 	if ts == nil {
-		ts = []dashboard.Task{}
+		ts = []backendapi.Task{}
 	}
 	return ts, nil
 }
 
-func (s *taskStore) stats(ctx context.Context, now time.Time) (dashboard.TaskStats, error) {
-	st := dashboard.TaskStats{ByReportStatus: map[string]int{}, ByZoneActive: map[string]int{}}
+func (s *taskStore) stats(ctx context.Context, now time.Time) (backendapi.TaskStats, error) {
+	st := backendapi.TaskStats{ByReportStatus: map[string]int{}, ByZoneActive: map[string]int{}}
 	// "Today" is the clock's calendar day in UTC.
 	day := now.UTC().Truncate(24 * time.Hour)
 	err := s.pool.QueryRow(ctx, `SELECT count(*),
@@ -432,7 +432,7 @@ func (s *taskStore) countInto(ctx context.Context, m map[string]int, sql string,
 }
 
 // auditLog lists audit entries: one task's oldest first, or everyone's newest first.
-func (s *taskStore) auditLog(ctx context.Context, taskID int64, limit int) ([]dashboard.AuditEntry, error) {
+func (s *taskStore) auditLog(ctx context.Context, taskID int64, limit int) ([]backendapi.AuditEntry, error) {
 	sql := `SELECT id, task_id, action, actor, note, at FROM dashboard.task_audit ORDER BY at DESC, id DESC LIMIT $1`
 	args := []any{limit}
 	if taskID > 0 {
@@ -443,12 +443,12 @@ func (s *taskStore) auditLog(ctx context.Context, taskID int64, limit int) ([]da
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	es, err := pgx.CollectRows(rows, pgx.RowToStructByPos[dashboard.AuditEntry])
+	es, err := pgx.CollectRows(rows, pgx.RowToStructByPos[backendapi.AuditEntry])
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	if es == nil {
-		es = []dashboard.AuditEntry{}
+		es = []backendapi.AuditEntry{}
 	}
 	return es, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -78,15 +79,15 @@ func parseTelemetry(t string, payload []byte, now time.Time) parsed {
 		case o.Channel == "status":
 			for k, raw := range obj {
 				if ch, known := statusChannels[k]; known {
-					if v, isNum := number(raw); isNum {
+					if v, isNum := jsonnum.Float(raw, readingAccept); isNum {
 						out.Readings = append(out.Readings, Reading{Zone: o.Zone, DeviceID: o.DeviceID, Channel: ch, Value: v, At: now})
 					}
 				}
 			}
 		default:
 			// {"value": x}, or the channel's own key ({"co2": 812}) when present and truthy.
-			v, isNum := number(obj[o.Channel])
-			if fallback, has := number(obj["value"]); has && (!isNum || v == 0) {
+			v, isNum := jsonnum.Float(obj[o.Channel], readingAccept)
+			if fallback, has := jsonnum.Float(obj["value"], readingAccept); has && (!isNum || v == 0) {
 				v, isNum = fallback, true
 			}
 			if !isNum {
@@ -98,12 +99,12 @@ func parseTelemetry(t string, payload []byte, now time.Time) parsed {
 		if o.DeviceID != "" {
 			return parsed{}
 		}
-		v, isNum := number(obj["person_count"])
+		v, isNum := jsonnum.Float(obj["person_count"], readingAccept)
 		if !isNum {
-			v, isNum = number(obj["count"])
+			v, isNum = jsonnum.Float(obj["count"], readingAccept)
 		}
 		if !isNum {
-			v, isNum = number(obj["occupancy"])
+			v, isNum = jsonnum.Float(obj["occupancy"], readingAccept)
 		}
 		if !isNum {
 			return parsed{}
@@ -115,24 +116,10 @@ func parseTelemetry(t string, payload []byte, now time.Time) parsed {
 	return out
 }
 
-// number reads a JSON number or boolean (true = 1).
-func number(raw json.RawMessage) (float64, bool) {
-	if len(raw) == 0 {
-		return 0, false
-	}
-	var f float64
-	if json.Unmarshal(raw, &f) == nil {
-		return f, true
-	}
-	var b bool
-	if json.Unmarshal(raw, &b) == nil {
-		if b {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
+// readingAccept is what the backend takes for a reading: JSON numbers and
+// booleans (true = 1), not numeric strings ("812"), which the brain's world
+// model does take.
+const readingAccept = jsonnum.Bools
 
 // flattenHeartbeat returns the device and its children, each child's id
 // prefixed with the parent's unless either already holds a dot.

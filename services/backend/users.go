@@ -14,12 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/httpx"
 )
 
 // User is a person account.
-type User = dashboard.User
+type User = backendapi.User
 
 var errDuplicate = errors.New("already exists")
 
@@ -31,7 +31,7 @@ type userStore struct {
 	cost int
 }
 
-func (s *userStore) create(ctx context.Context, in dashboard.Register, now time.Time) (User, error) {
+func (s *userStore) create(ctx context.Context, in backendapi.Register, now time.Time) (User, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cost)
 	if err != nil {
 		return User{}, fmt.Errorf("hash password: %w", err)
@@ -109,7 +109,7 @@ func (s *userStore) list(ctx context.Context) ([]User, error) {
 	return us, nil
 }
 
-func (s *userStore) update(ctx context.Context, id int64, in dashboard.UpdateUser, now time.Time) (User, error) {
+func (s *userStore) update(ctx context.Context, id int64, in backendapi.UpdateUser, now time.Time) (User, error) {
 	var hash *string
 	if in.Password != nil {
 		h, err := bcrypt.GenerateFromPassword([]byte(*in.Password), s.cost)
@@ -128,7 +128,7 @@ func (s *userStore) update(ctx context.Context, id int64, in dashboard.UpdateUse
 // ensureAdmin creates (or resets the password and role of) the bootstrap
 // administrator named by BACKEND_ADMIN_USER.
 func (s *userStore) ensureAdmin(ctx context.Context, username, password string, now time.Time) error {
-	in := dashboard.Register{Username: username, Password: password, Role: RoleAdmin}
+	in := backendapi.Register{Username: username, Password: password, Role: RoleAdmin}
 	if bad := in.Validate(); len(bad) > 0 {
 		return fmt.Errorf("BACKEND_ADMIN_USER/BACKEND_ADMIN_PASSWORD: %v", bad)
 	}
@@ -147,7 +147,7 @@ func (s *userStore) ensureAdmin(ctx context.Context, username, password string, 
 }
 
 func (a *API) register(w http.ResponseWriter, r *http.Request) {
-	var in dashboard.Register
+	var in backendapi.Register
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -166,7 +166,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) {
 	a.writeToken(w, http.StatusCreated, u)
 }
 
-func (a *API) createUserOr(w http.ResponseWriter, r *http.Request, in dashboard.Register) (User, bool) {
+func (a *API) createUserOr(w http.ResponseWriter, r *http.Request, in backendapi.Register) (User, bool) {
 	u, err := a.users.create(r.Context(), in, a.clock.Now())
 	if errors.Is(err, errDuplicate) {
 		httpx.Error(w, http.StatusConflict, "username "+in.Username+" is taken")
@@ -188,11 +188,11 @@ func (a *API) writeToken(w http.ResponseWriter, status int, u User) {
 		httpx.Error(w, http.StatusInternalServerError, "could not issue a token")
 		return
 	}
-	httpx.WriteJSON(w, status, dashboard.AuthToken{AccessToken: tok, TokenType: "bearer", ExpiresAt: exp, User: u})
+	httpx.WriteJSON(w, status, backendapi.AuthToken{AccessToken: tok, TokenType: "bearer", ExpiresAt: exp, User: u})
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request) {
-	var in dashboard.Login
+	var in backendapi.Login
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -228,7 +228,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
-	var in dashboard.Register
+	var in backendapi.Register
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -281,7 +281,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in dashboard.UpdateUser
+	var in backendapi.UpdateUser
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -304,7 +304,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inactive := false
-	_, err := a.users.update(r.Context(), id, dashboard.UpdateUser{IsActive: &inactive}, a.clock.Now())
+	_, err := a.users.update(r.Context(), id, backendapi.UpdateUser{IsActive: &inactive}, a.clock.Now())
 	if err != nil {
 		a.writeUser(w, id, User{}, err)
 		return

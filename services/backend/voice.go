@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/httpx"
 )
 
@@ -20,7 +20,7 @@ const maxChitchatStock = 100
 
 type voiceStore struct{ pool *pgxpool.Pool }
 
-func (s *voiceStore) add(ctx context.Context, ev dashboard.VoiceEvent, now time.Time) (dashboard.VoiceEvent, error) {
+func (s *voiceStore) add(ctx context.Context, ev backendapi.VoiceEvent, now time.Time) (backendapi.VoiceEvent, error) {
 	ev.CreatedAt = now
 	err := s.pool.QueryRow(ctx, `INSERT INTO dashboard.voice_events (message, audio_url, zone, tone, created_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`, ev.Message, ev.AudioURL, ev.Zone, ev.Tone, now).Scan(&ev.ID)
@@ -30,24 +30,24 @@ func (s *voiceStore) add(ctx context.Context, ev dashboard.VoiceEvent, now time.
 	return ev, nil
 }
 
-func (s *voiceStore) recent(ctx context.Context, zone string, since *time.Time, limit int) ([]dashboard.VoiceEvent, error) {
+func (s *voiceStore) recent(ctx context.Context, zone string, since *time.Time, limit int) ([]backendapi.VoiceEvent, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, message, audio_url, zone, tone, created_at FROM dashboard.voice_events
 		WHERE ($1 = '' OR zone = $1 OR zone = '') AND ($2::timestamptz IS NULL OR created_at > $2)
 		ORDER BY created_at DESC, id DESC LIMIT $3`, zone, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("recent voice events: %w", err)
 	}
-	evs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[dashboard.VoiceEvent])
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[backendapi.VoiceEvent])
 	if err != nil {
 		return nil, fmt.Errorf("recent voice events: %w", err)
 	}
 	if evs == nil {
-		evs = []dashboard.VoiceEvent{}
+		evs = []backendapi.VoiceEvent{}
 	}
 	return evs, nil
 }
 
-func (s *voiceStore) stock(ctx context.Context, c dashboard.Chitchat, now time.Time) (dashboard.Chitchat, error) {
+func (s *voiceStore) stock(ctx context.Context, c backendapi.Chitchat, now time.Time) (backendapi.Chitchat, error) {
 	c.CreatedAt = now
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO dashboard.chitchat_stock (message, audio_url, tone, created_at)
@@ -65,8 +65,8 @@ func (s *voiceStore) stock(ctx context.Context, c dashboard.Chitchat, now time.T
 }
 
 // take removes and returns a random phrase, or errNotFound when out of stock.
-func (s *voiceStore) take(ctx context.Context) (dashboard.Chitchat, error) {
-	var c dashboard.Chitchat
+func (s *voiceStore) take(ctx context.Context) (backendapi.Chitchat, error) {
+	var c backendapi.Chitchat
 	err := s.pool.QueryRow(ctx, `DELETE FROM dashboard.chitchat_stock WHERE id =
 		(SELECT id FROM dashboard.chitchat_stock ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING id, message, audio_url, tone, created_at`).Scan(&c.ID, &c.Message, &c.AudioURL, &c.Tone, &c.CreatedAt)
@@ -93,7 +93,7 @@ func (a *API) voiceRoutes(r chi.Router) {
 }
 
 func (a *API) postVoiceEvent(w http.ResponseWriter, r *http.Request) {
-	var in dashboard.VoiceEvent
+	var in backendapi.VoiceEvent
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -137,7 +137,7 @@ func (a *API) recentVoiceEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) stockChitchat(w http.ResponseWriter, r *http.Request) {
-	var in dashboard.Chitchat
+	var in backendapi.Chitchat
 	if !httpx.DecodeOrError(w, r, &in) {
 		return
 	}
@@ -174,5 +174,5 @@ func (a *API) chitchatStatus(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusInternalServerError, "could not count the stock")
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, dashboard.ChitchatStatus{StockSize: n})
+	httpx.WriteJSON(w, http.StatusOK, backendapi.ChitchatStatus{StockSize: n})
 }

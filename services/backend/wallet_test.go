@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/internal/testenv"
@@ -77,9 +77,9 @@ func TestRewardCreditedOnce(t *testing.T) {
 	ctx := context.Background()
 	alice := e.person(t, "alice")
 	aliceID := me(t, alice).ID
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "コーヒー豆を補充", Location: "kitchen", Bounty: ptr(2000)}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "コーヒー豆を補充", Location: "kitchen", Bounty: ptr(2000)}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, 0))
-	mustOK(t)(alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{ReportStatus: "resolved"}))
+	mustOK(t)(alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{ReportStatus: "resolved"}))
 	if got := balance(t, w, aliceID); got != 2_000_000 {
 		t.Fatalf("balance after completion = %d, want 2000000", got)
 	}
@@ -116,7 +116,7 @@ func TestConcurrentCompletionsPayOnce(t *testing.T) {
 	bounties := []int{500, 1200, 3000, 5000}
 	var ids []int64
 	for i, b := range bounties {
-		task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "task " + string(rune('A'+i)), Location: "x", Bounty: ptr(b)}))
+		task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "task " + string(rune('A'+i)), Location: "x", Bounty: ptr(b)}))
 		mustOK(t)(alice.AcceptTask(ctx, task.ID, 0))
 		ids = append(ids, task.ID)
 	}
@@ -130,7 +130,7 @@ func TestConcurrentCompletionsPayOnce(t *testing.T) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				if _, err := alice.CompleteTask(ctx, id, dashboard.CompleteTask{}); err == nil {
+				if _, err := alice.CompleteTask(ctx, id, backendapi.CompleteTask{}); err == nil {
 					mu.Lock()
 					oks[id]++
 					mu.Unlock()
@@ -167,9 +167,9 @@ func TestRewardPaidAfterWalletOutage(t *testing.T) {
 	defer cancel()
 	alice := e.person(t, "alice")
 	aliceID := me(t, alice).ID
-	task := mustOK(t)(e.svc.CreateTask(ctx, dashboard.CreateTask{Title: "t", Location: "x", Bounty: ptr(800)}))
+	task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "t", Location: "x", Bounty: ptr(800)}))
 	mustOK(t)(alice.AcceptTask(ctx, task.ID, 0))
-	if done := mustOK(t)(alice.CompleteTask(ctx, task.ID, dashboard.CompleteTask{})); !done.IsCompleted {
+	if done := mustOK(t)(alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{})); !done.IsCompleted {
 		t.Fatal("completion lost")
 	}
 	if p, _ := e.api.payments.get(ctx, task.ID); p.Status != "pending" {

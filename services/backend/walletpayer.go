@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/wallet"
 )
 
@@ -20,15 +21,15 @@ func newWalletPayer(baseURL, token string) RewardPayer {
 func (p walletPayer) PayTaskReward(ctx context.Context, r Reward) (string, error) {
 	req := wallet.TaskReward{UserID: r.UserID, Amount: r.Amount, TaskID: r.TaskID, Description: r.Description}
 	tx, err := p.c.PayTaskReward(ctx, req)
-	if wallet.IsStatus(err, http.StatusNotFound) {
+	if httpx.IsStatus(err, http.StatusNotFound) {
 		// The person has no wallet yet: open it (idempotent) and pay again.
-		if _, oerr := p.c.OpenWallet(ctx, r.UserID); oerr != nil && !wallet.Permanent(oerr) {
+		if _, oerr := p.c.OpenWallet(ctx, r.UserID); oerr != nil && !httpx.Permanent(oerr) {
 			return "", fmt.Errorf("open wallet of user %d: %w", r.UserID, oerr)
 		}
 		tx, err = p.c.PayTaskReward(ctx, req)
 	}
 	if err != nil {
-		if wallet.Permanent(err) {
+		if httpx.Permanent(err) {
 			return "", fmt.Errorf("%w: %w", ErrPaymentRefused, err)
 		}
 		return "", err

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/voice"
@@ -25,13 +25,13 @@ type chatter interface {
 }
 
 // backendAPI is what the brain asks of the dashboard backend
-// (internal/dashboard.Client).
+// (internal/backendapi.Client).
 type backendAPI interface {
-	CreateTask(ctx context.Context, in dashboard.CreateTask) (dashboard.Task, error)
-	ListTasks(ctx context.Context, f dashboard.TaskFilter) ([]dashboard.Task, error)
+	CreateTask(ctx context.Context, in backendapi.CreateTask) (backendapi.Task, error)
+	ListTasks(ctx context.Context, f backendapi.TaskFilter) ([]backendapi.Task, error)
 	Dispatch(ctx context.Context, id int64) error
 	Reminded(ctx context.Context, id int64) error
-	PostVoiceEvent(ctx context.Context, ev dashboard.VoiceEvent) error
+	PostVoiceEvent(ctx context.Context, ev backendapi.VoiceEvent) error
 }
 
 // voiceAPI is the voice service (internal/voice.Client); nil when not

@@ -17,9 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
@@ -45,7 +45,7 @@ type rig struct {
 	b      *brain
 	clock  *clock.Sim
 	mockU  string
-	dash   *dashboard.Client
+	dash   *backendapi.Client
 	store  *eventstore.Store
 	broker *bus.Client // sim-side connection: plays the devices
 }
@@ -91,10 +91,10 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		ReminderAfter: time.Hour, ReminderCooldown: 30 * time.Minute, ReminderInterval: 300 * time.Second,
 		VoiceTimeout: 10 * time.Second, SpeakTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second,
 	}
-	r := &rig{clock: c, mockU: msrv.URL, dash: dashboard.NewClient(bsrv.URL, "")}
+	r := &rig{clock: c, mockU: msrv.URL, dash: backendapi.NewClient(bsrv.URL, "")}
 	p := parts{
 		llm:     llm.NewClient(llm.Config{URL: llmURL, Model: "mock-qwen", Timeout: 5 * time.Second, Temperature: 0.3, MaxTokens: 4096}),
-		dash:    dashboard.NewClient(bsrv.URL, "tok"),
+		dash:    backendapi.NewClient(bsrv.URL, "tok"),
 		metrics: newMetrics(prometheus.NewRegistry()),
 	}
 	if o.mqtt {
@@ -164,9 +164,9 @@ func (r *rig) setRules(t testing.TB, rules []mockllm.Rule) {
 	}
 }
 
-func (r *rig) tasks(t testing.TB) []dashboard.Task {
+func (r *rig) tasks(t testing.TB) []backendapi.Task {
 	t.Helper()
-	ts, err := r.dash.ListTasks(context.Background(), dashboard.TaskFilter{})
+	ts, err := r.dash.ListTasks(context.Background(), backendapi.TaskFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestGuards(t *testing.T) {
 	r.b.remember(action{at: t0.Add(-10 * time.Minute), tool: "create_task", summary: "title=コーヒー豆の補充"})
 	r.b.remember(action{at: t0.Add(-5 * time.Minute), tool: "send_device_command", success: true,
 		summary: summarize("send_device_command", map[string]any{"agent_id": "hvac_01", "tool_name": "set_temperature", "arguments": `{"temperature": 24}`})})
-	g := newCycleGuard([]dashboard.Task{{ID: 3, Title: "会議室の換気をしてください"}})
+	g := newCycleGuard([]backendapi.Task{{ID: 3, Title: "会議室の換気をしてください"}})
 	g.accept("speak", map[string]any{"message": "hello"})
 	tests := []struct {
 		name string

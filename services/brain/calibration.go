@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/services/brain/sanitizer"
 )
@@ -29,7 +30,7 @@ func (b *brain) calibrateShelf(ctx context.Context, args map[string]any) toolRes
 		if !tared || now.Sub(at) > calibrationSession {
 			return fail("calibrate %s: run step tare first (a tare is valid for 10 minutes)", device)
 		}
-		w, _ := sanitizer.Number(args["known_weight_g"])
+		w, _ := jsonnum.Float(args["known_weight_g"], sanitizer.ArgAccept)
 		tool, targs = "calibrate", map[string]any{"known_weight_g": w}
 	}
 	res, err := b.devices.Call(ctx, device, tool, targs, b.cfg.MCPTimeout)

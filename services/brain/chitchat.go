@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/llm"
 )
 
@@ -147,7 +147,7 @@ func (b *brain) chitchatStockLoop(ctx context.Context) error {
 
 type stockAPI interface {
 	ChitchatStockStatus(ctx context.Context) (int, error)
-	AddChitchat(ctx context.Context, in dashboard.Chitchat) error
+	AddChitchat(ctx context.Context, in backendapi.Chitchat) error
 }
 
 func (b *brain) refillStock(ctx context.Context) error {
@@ -176,7 +176,7 @@ func (b *brain) refillStock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := stock.AddChitchat(ctx, dashboard.Chitchat{Message: text, AudioURL: s.AudioURL, Tone: "humorous"}); err != nil {
+	if err := stock.AddChitchat(ctx, backendapi.Chitchat{Message: text, AudioURL: s.AudioURL, Tone: "humorous"}); err != nil {
 		return err
 	}
 	b.remember(action{at: b.clock.Now(), tool: "speak", summary: "zone=stock, msg=" + text, success: true})

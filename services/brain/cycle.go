@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/services/brain/eventstore"
 	"github.com/somsgo/soms/services/brain/queue"
@@ -270,7 +270,7 @@ func (b *brain) processQueue(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
 		defer cancel()
 		err := b.dash.Dispatch(ctx, e.TaskID)
-		var ae *dashboard.APIError
+		var ae *backendapi.APIError
 		if errors.As(err, &ae) && ae.Status == 404 {
 			return nil // gone (expired or deleted): nothing left to release
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/services/brain/sanitizer"
 )
 
@@ -27,10 +27,10 @@ var deviceInvestigation = []string{
 type cycleGuard struct {
 	executed map[string]bool
 	spoke    bool
-	active   []dashboard.Task
+	active   []backendapi.Task
 }
 
-func newCycleGuard(active []dashboard.Task) *cycleGuard {
+func newCycleGuard(active []backendapi.Task) *cycleGuard {
 	return &cycleGuard{executed: map[string]bool{}, active: active}
 }
 

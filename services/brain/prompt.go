@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/services/brain/worldmodel"
 )
 
@@ -38,7 +38,7 @@ type promptInput struct {
 	zones    []worldmodel.Snapshot
 	events   []worldmodel.Event // recent events (the event window)
 	feedback []worldmodel.Event // events of the feedback window; task reports are picked
-	tasks    []dashboard.Task
+	tasks    []backendapi.Task
 	tasksErr error
 	actions  []action
 	devices  string // device registry summary; empty when no device is trusted

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/services/brain/worldmodel"
 )
 
@@ -79,7 +79,7 @@ func TestBuildPrompt(t *testing.T) {
 	}{
 		{"full", promptInput{
 			zones: w.Zones(), events: w.EventsSince(time.Time{}), feedback: w.EventsSince(time.Time{}),
-			tasks:   []dashboard.Task{{Title: "換気を行ってください", Zone: &zone, TaskType: []string{"environment"}, Audience: "admin"}},
+			tasks:   []backendapi.Task{{Title: "換気を行ってください", Zone: &zone, TaskType: []string{"environment"}, Audience: "admin"}},
 			actions: []action{{at: now.Add(-2 * time.Minute), tool: "create_task", summary: "title=換気", success: false}},
 			devices: "デバイス 3台: オンライン 3\n", now: now, loc: jst,
 		}, []string{

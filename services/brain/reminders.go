@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/voice"
 )
 
@@ -63,7 +63,7 @@ func (b *brain) remind(ctx context.Context) {
 	}
 }
 
-func (b *brain) remindOne(ctx context.Context, t dashboard.Task) error {
+func (b *brain) remindOne(ctx context.Context, t backendapi.Task) error {
 	msg, audio := "リマインド: "+t.Title, ""
 	if b.voice != nil {
 		vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -76,7 +76,7 @@ func (b *brain) remindOne(ctx context.Context, t dashboard.Task) error {
 	}
 	ectx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
 	defer cancel()
-	if err := b.dash.PostVoiceEvent(ectx, dashboard.VoiceEvent{Message: msg, AudioURL: audio, Zone: deref(t.Zone), Tone: "neutral"}); err != nil {
+	if err := b.dash.PostVoiceEvent(ectx, backendapi.VoiceEvent{Message: msg, AudioURL: audio, Zone: deref(t.Zone), Tone: "neutral"}); err != nil {
 		b.log.Warn("reminder voice event not stored", "task", t.ID, "err", err)
 	}
 	return b.dash.Reminded(ectx, t.ID)

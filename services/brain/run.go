@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
-	"github.com/somsgo/soms/internal/dashboard"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
@@ -36,7 +36,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	p := parts{
 		llm:     llm.NewClient(cfg.LLM),
-		dash:    dashboard.NewClient(cfg.DashboardURL, cfg.ServiceToken),
+		dash:    backendapi.NewClient(cfg.DashboardURL, cfg.ServiceToken),
 		devices: mcp.NewClient(kit.Bus, kit.Clock),
 		metrics: newMetrics(kit.Metrics),
 	}

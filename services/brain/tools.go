@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/voice"
@@ -151,16 +152,16 @@ func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolR
 	return fail("unknown tool %q", tool)
 }
 
-func (b *brain) activeTasks(ctx context.Context) ([]dashboard.Task, error) {
+func (b *brain) activeTasks(ctx context.Context) ([]backendapi.Task, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
 	defer cancel()
-	return b.dash.ListTasks(ctx, dashboard.TaskFilter{Status: dashboard.StatusActive, Limit: 100})
+	return b.dash.ListTasks(ctx, backendapi.TaskFilter{Status: backendapi.StatusActive, Limit: 100})
 }
 
 func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult {
 	title, desc := strings.TrimSpace(str(args["title"])), strings.TrimSpace(str(args["description"]))
 	urgency := 2
-	if n, isNum := sanitizer.Number(args["urgency"]); isNum {
+	if n, isNum := jsonnum.Float(args["urgency"], sanitizer.ArgAccept); isNum {
 		urgency = int(n)
 	}
 	types := splitTypes(str(args["task_types"]))
@@ -174,7 +175,7 @@ func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult 
 		skill = &s
 	}
 	bounty := defaultBounty(urgency, deref(skill))
-	if n, isNum := sanitizer.Number(args["bounty"]); isNum {
+	if n, isNum := jsonnum.Float(args["bounty"], sanitizer.ArgAccept); isNum {
 		bounty = int(n)
 	}
 
@@ -182,7 +183,7 @@ func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult 
 	decision := b.queue.Decide(entry, officeView{b.world})
 	held := !decision.Now
 
-	req := dashboard.CreateTask{
+	req := backendapi.CreateTask{
 		Title: title, Description: desc, Location: "Office", TaskType: types, Urgency: &urgency,
 		Bounty: &bounty, Audience: audience, SkillLevel: skill, IsQueued: &held,
 	}
@@ -303,7 +304,7 @@ func (b *brain) speak(ctx context.Context, args map[string]any) toolResult {
 		}
 	}
 	ectx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
-	err := b.dash.PostVoiceEvent(ectx, dashboard.VoiceEvent{Message: msg, AudioURL: audio, Zone: zone, Tone: tone})
+	err := b.dash.PostVoiceEvent(ectx, backendapi.VoiceEvent{Message: msg, AudioURL: audio, Zone: zone, Tone: tone})
 	cancel()
 	if err != nil {
 		b.log.Warn("voice event not stored", "err", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
@@ -123,32 +124,35 @@ func (p *pipeline) run(ctx context.Context) error {
 			}
 		}
 	}
-	return g.Wait()
+	err := g.Wait()
+	// Only now is no frame being analysed: closing the engine while a
+	// monitor's Detect still runs on it would free it under the model.
+	if det := p.det.Swap(nil); det != nil {
+		det.engine.Close()
+	}
+	return err
 }
 
 // loadModel loads the runtime and model, retrying with back-off until it
-// works, then keeps the engine until ctx ends.
+// works; run closes the engine once every monitor has stopped.
 func (p *pipeline) loadModel(ctx context.Context) error {
 	lib := FindRuntimeLibrary(p.cfg.Library)
-	backoff := time.Second
-	for {
-		e, err := NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads, Kind: p.cfg.ModelKind, Builtin: p.builtin})
-		if err == nil {
-			p.det.Store(NewDetector(e, p.cfg.Confidence, p.cfg.IoU))
-			p.setModelErr(nil)
-			p.log.Info("model loaded", "model", p.cfg.Model, "library", lib, "provider", p.cfg.Provider, "input", e.Size, "output", e.OutShape, "kind", e.Kind)
-			<-ctx.Done()
-			p.det.Store(nil)
-			e.Close()
-			return nil
-		}
-		p.setModelErr(fmt.Errorf("%w (retrying in %s)", err, backoff))
-		p.log.Error("cannot load the model; retrying", "err", err, "in", backoff)
-		if clock.Sleep(ctx, p.wall, backoff) != nil {
-			return nil
-		}
-		backoff = min(2*backoff, p.cfg.RetryMax)
+	var e *Engine
+	bo := backoff.New(p.wall, backoff.Policy{Min: time.Second, Max: p.cfg.RetryMax})
+	err := bo.Retry(ctx, func(context.Context) (err error) {
+		e, err = NewEngine(EngineConfig{Library: lib, Model: p.cfg.Model, Provider: p.cfg.Provider, Threads: p.cfg.Threads, Kind: p.cfg.ModelKind, Builtin: p.builtin})
+		return err
+	}, func(err error, d time.Duration) {
+		p.setModelErr(fmt.Errorf("%w (retrying in %s)", err, d))
+		p.log.Error("cannot load the model; retrying", "err", err, "in", d)
+	})
+	if err != nil {
+		return nil // ctx ended
 	}
+	p.det.Store(NewDetector(e, p.cfg.Confidence, p.cfg.IoU))
+	p.setModelErr(nil)
+	p.log.Info("model loaded", "model", p.cfg.Model, "library", lib, "provider", p.cfg.Provider, "input", e.Size, "output", e.OutShape, "kind", e.Kind)
+	return nil
 }
 
 func (p *pipeline) setModelErr(err error) {

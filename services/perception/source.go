@@ -15,6 +15,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpmjpeg"
 	"github.com/pion/rtp"
 
+	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 )
 
@@ -70,21 +71,23 @@ const quiet = 10 * time.Second
 
 // run reads the camera until ctx is done.
 func (s *source) run(ctx context.Context) error {
-	backoff := time.Second
+	// Many cameras may lose one server at once: jitter keeps them from
+	// reconnecting in step.
+	bo := backoff.New(s.wall, backoff.Policy{Min: time.Second, Max: s.retryMax, Jitter: 0.2})
 	for ctx.Err() == nil {
 		gotFrames, err := s.play(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if gotFrames {
-			backoff = time.Second
+			bo.Reset()
 		}
-		s.setStatus(fmt.Errorf("%s: %w (retrying in %s)", s.spec.URL, err, backoff))
-		s.log.Warn("camera stream failed; reconnecting", "url", s.spec.URL, "err", err, "in", backoff)
-		if clock.Sleep(ctx, s.wall, backoff) != nil {
+		d := bo.Next()
+		s.setStatus(fmt.Errorf("%s: %w (retrying in %s)", s.spec.URL, err, d))
+		s.log.Warn("camera stream failed; reconnecting", "url", s.spec.URL, "err", err, "in", d)
+		if bo.Wait(ctx, d) != nil {
 			return nil
 		}
-		backoff = min(2*backoff, s.retryMax)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/somsgo/soms/internal/httpx"
 	api "github.com/somsgo/soms/internal/wallet"
 )
 
@@ -31,11 +32,11 @@ func TestTaskReward(t *testing.T) {
 	// Same task, different user or amount: refused, nothing paid.
 	for _, r := range []api.TaskReward{{UserID: 8, TaskID: 100, Amount: 50_000}, {UserID: 7, TaskID: 100, Amount: 60_000}} {
 		_, err := e.svc.PayTaskReward(ctx, r)
-		if !api.IsStatus(err, http.StatusConflict) || !api.Permanent(err) {
+		if !httpx.IsStatus(err, http.StatusConflict) || !httpx.Permanent(err) {
 			t.Fatalf("conflicting repeat %+v: err = %v, want 409", r, err)
 		}
 	}
-	if _, err := e.svc.Wallet(ctx, 8); !api.IsStatus(err, http.StatusNotFound) {
+	if _, err := e.svc.Wallet(ctx, 8); !httpx.IsStatus(err, http.StatusNotFound) {
 		t.Fatalf("the refused reward opened a wallet for user 8: %v", err)
 	}
 	got, err := e.svc.Transaction(ctx, first.ID)
@@ -97,7 +98,7 @@ func TestWritesNeedServiceToken(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.anon.PayTaskReward(context.Background(), api.TaskReward{UserID: 1, TaskID: 1, Amount: 5}); !api.IsStatus(err, 401) {
+	if _, err := e.anon.PayTaskReward(context.Background(), api.TaskReward{UserID: 1, TaskID: 1, Amount: 5}); !httpx.IsStatus(err, 401) {
 		t.Fatalf("client without token: %v", err)
 	}
 	if c := e.consistent(t); c.Accounts != 2 {
@@ -163,7 +164,7 @@ func TestTransfer(t *testing.T) {
 			}
 			for _, c := range []struct{ user, want int64 }{{tc.in.FromUserID, tc.from}, {tc.in.ToUserID, tc.to}} {
 				if c.want == -404 {
-					if _, err := e.svc.Wallet(ctx, c.user); !api.IsStatus(err, 404) {
+					if _, err := e.svc.Wallet(ctx, c.user); !httpx.IsStatus(err, 404) {
 						t.Fatalf("wallet %d: %v, want 404", c.user, err)
 					}
 					continue
@@ -209,7 +210,7 @@ func TestTransferIdempotency(t *testing.T) {
 		t.Fatalf("header/body key mismatch = %d", status)
 	}
 	in.Amount = 30_000
-	if _, err := e.svc.Transfer(ctx, in); !api.IsStatus(err, 409) {
+	if _, err := e.svc.Transfer(ctx, in); !httpx.IsStatus(err, 409) {
 		t.Fatalf("key reused for another amount: %v", err)
 	}
 	if b := e.balance(t, 1); b != 80_000 {
@@ -243,7 +244,7 @@ func TestMinimumTransferScalesWithSupply(t *testing.T) {
 	if p != want {
 		t.Fatalf("preview = %+v, want %+v", p, want)
 	}
-	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_000}); !api.IsStatus(err, 422) {
+	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_000}); !httpx.IsStatus(err, 422) {
 		t.Fatalf("transfer below the scaled minimum: %v", err)
 	}
 	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_001}); err != nil {

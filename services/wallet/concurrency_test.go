@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/somsgo/soms/internal/httpx"
 	api "github.com/somsgo/soms/internal/wallet"
 )
 
@@ -104,7 +105,7 @@ func TestConcurrentRewardsAndTransfers(t *testing.T) {
 						keyedOK[in.IdempotencyKey]++
 						mu.Unlock()
 					}
-				case api.IsStatus(err, http.StatusConflict): // not enough money yet
+				case httpx.IsStatus(err, http.StatusConflict): // not enough money yet
 				default:
 					fail("transfer %+v: %v", in, err)
 				}

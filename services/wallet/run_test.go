@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/config"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/testenv"
 	api "github.com/somsgo/soms/internal/wallet"
 )
@@ -74,7 +75,7 @@ func TestRunServes(t *testing.T) {
 	if _, err := c.PayTaskReward(ctx, api.TaskReward{UserID: 3, TaskID: 1, Amount: 100_000}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.NewClient(base, "nope", nil).PayTaskReward(ctx, api.TaskReward{UserID: 3, TaskID: 2, Amount: 1}); !api.IsStatus(err, 401) {
+	if _, err := api.NewClient(base, "nope", nil).PayTaskReward(ctx, api.TaskReward{UserID: 3, TaskID: 2, Amount: 1}); !httpx.IsStatus(err, 401) {
 		t.Fatalf("wrong token: %v", err)
 	}
 	// The loop charges the current period at start and the trigger asks

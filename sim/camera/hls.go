@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 )
 
@@ -79,7 +80,7 @@ func (t *transcoder) args() []string {
 // ffmpeg running until ctx is done.
 func (t *transcoder) run(ctx context.Context, sourceUp func() bool) error {
 	wall := clock.Wall{} // process supervision runs on wall time
-	backoff := time.Second
+	bo := backoff.New(wall, backoff.Policy{Min: time.Second, Max: 30 * time.Second})
 	for ctx.Err() == nil {
 		if !sourceUp() {
 			if clock.Sleep(ctx, wall, 250*time.Millisecond) != nil {
@@ -93,13 +94,13 @@ func (t *transcoder) run(ctx context.Context, sourceUp func() bool) error {
 			return nil
 		}
 		if clock.Since(wall, started) > time.Minute {
-			backoff = time.Second
+			bo.Reset()
 		}
-		t.log.Warn("ffmpeg transcoder stopped; restarting", "src", t.src, "err", err, "in", backoff)
-		if clock.Sleep(ctx, wall, backoff) != nil {
+		d := bo.Next()
+		t.log.Warn("ffmpeg transcoder stopped; restarting", "src", t.src, "err", err, "in", d)
+		if bo.Wait(ctx, d) != nil {
 			return nil
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 	return nil
 }

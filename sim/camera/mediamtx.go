@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/cachedir"
 	"github.com/somsgo/soms/internal/clock"
 )
@@ -85,22 +86,23 @@ func (m *mediamtx) run(ctx context.Context) error {
 	if err := os.WriteFile(conf, []byte(mediamtxConfig(m.port, m.hls)), 0o644); err != nil {
 		return fmt.Errorf("mediamtx config: %w", err)
 	}
-	backoff := time.Second
+	wall := clock.Wall{} // process supervision runs on wall time
+	bo := backoff.New(wall, backoff.Policy{Min: time.Second, Max: 30 * time.Second})
 	for {
-		started := clock.Wall{}.Now() // process supervision runs on wall time
+		started := wall.Now()
 		err := m.once(ctx, conf)
 		m.up.Store(false)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if clock.Since(clock.Wall{}, started) > time.Minute {
-			backoff = time.Second
+		if clock.Since(wall, started) > time.Minute {
+			bo.Reset()
 		}
-		m.log.Error("mediamtx stopped; restarting", "err", err, "in", backoff)
-		if clock.Sleep(ctx, clock.Wall{}, backoff) != nil {
+		d := bo.Next()
+		m.log.Error("mediamtx stopped; restarting", "err", err, "in", d)
+		if bo.Wait(ctx, d) != nil {
 			return nil
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 

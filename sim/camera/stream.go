@@ -15,6 +15,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 
+	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/sim/scene"
 )
@@ -90,20 +91,28 @@ func (f *feed) snapshot() ([]byte, error) {
 // run publishes frames to the RTSP server until ctx is done, reconnecting
 // with back-off when the server goes away.
 func (f *feed) run(ctx context.Context, serverUp func() bool) error {
-	backoff := 500 * time.Millisecond
+	bo := backoff.New(clock.Wall{}, backoff.Policy{Min: 500 * time.Millisecond, Max: 10 * time.Second})
 	for ctx.Err() == nil {
-		if serverUp() {
-			err := f.publish(ctx)
+		tried := serverUp()
+		var err error
+		if tried {
+			sent := f.frames.Load()
+			err = f.publish(ctx)
 			f.live.Store(false)
 			if ctx.Err() != nil {
 				return nil
 			}
-			f.log.Warn("RTSP publishing stopped; reconnecting", "url", f.url, "err", err, "in", backoff)
+			if f.frames.Load() > sent {
+				bo.Reset() // it was publishing: a new failure, not more of the old one
+			}
 		}
-		if clock.Sleep(ctx, clock.Wall{}, backoff) != nil {
+		d := bo.Next()
+		if tried {
+			f.log.Warn("RTSP publishing stopped; reconnecting", "url", f.url, "err", err, "in", d)
+		}
+		if bo.Wait(ctx, d) != nil {
 			return nil
 		}
-		backoff = min(2*backoff, 10*time.Second)
 	}
 	return nil
 }

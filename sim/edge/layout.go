@@ -1,8 +1,11 @@
 package edge
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -98,9 +101,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		*d = Duration(v)
 		return nil
 	}
-	var secs float64
-	if _, err := fmtSscan(s, &secs); err != nil {
-		return err
+	secs, ok := jsonnum.Float(json.RawMessage(b), jsonnum.Numbers)
+	if !ok {
+		return fmt.Errorf("duration %s: want \"10s\" or a number of seconds", s)
 	}
 	*d = Duration(time.Duration(secs * float64(time.Second)))
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/topic"
 )
@@ -130,7 +131,7 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 		z.LightsOn = false
 		return map[string]any{"status": "ok", "power_state": "off"}, nil
 	case dev.Kind == KindHVAC && tool == "set_temperature":
-		t, ok := number(args["temperature"])
+		t, ok := jsonnum.Float(args["temperature"], argAccept)
 		if !ok {
 			changed = false
 			return nil, fmt.Errorf("set_temperature needs a numeric temperature")
@@ -156,7 +157,7 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 		changed = false
 		return o.shelves[dev.ID].tool(tool, args)
 	case dev.Kind == KindHydro && tool == "dose_ph_down":
-		n, _ := number(args["amount_ml"])
+		n, _ := jsonnum.Float(args["amount_ml"], argAccept)
 		return map[string]any{"status": "dosed", "new_ph_estimate": round(7.5-0.1*n, 2)}, nil
 	case dev.Kind == KindAqua && tool == "set_lights":
 		return map[string]any{"status": "ok", "lights": args["state"]}, nil
@@ -170,15 +171,15 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 func (o *office) status(dev DeviceSpec, z *Zone) map[string]any {
 	switch dev.Kind {
 	case KindEnv:
-		return map[string]any{"temperature": round(z.Temperature, 2), "humidity": round(z.Humidity, 1), "co2": math0(z.CO2), "illuminance": math0(z.Illuminance)}
+		return map[string]any{"temperature": round(z.Temperature, 2), "humidity": round(z.Humidity, 1), "co2": round(z.CO2, 0), "illuminance": round(z.Illuminance, 0)}
 	case KindPresence:
 		return map[string]any{"presence": z.People > 0}
 	case KindWindow:
 		return map[string]any{"window": map[bool]string{true: "open", false: "closed"}[z.WindowOpen]}
 	case KindLight:
-		return map[string]any{"power_state": onOff(z.LightsOn)}
+		return map[string]any{"power_state": powerState(z.LightsOn)}
 	case KindHVAC:
-		st := map[string]any{"power_state": onOff(z.HVACSetpoint != nil)}
+		st := map[string]any{"power_state": powerState(z.HVACSetpoint != nil)}
 		if z.HVACSetpoint != nil {
 			st["target_temp"] = *z.HVACSetpoint
 		}
@@ -188,3 +189,7 @@ func (o *office) status(dev DeviceSpec, z *Zone) map[string]any {
 	}
 	return map[string]any{"status": "online"}
 }
+
+// argAccept is what an MCP tool argument of a virtual device takes for a
+// number: JSON numbers and booleans (true = 1), not numeric strings.
+const argAccept = jsonnum.Numbers | jsonnum.Bools

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/somsgo/soms/internal/jsonnum"
 )
 
 // The original's weight shelf: 650 g of coffee beans on a 50 g tare,
@@ -65,7 +67,7 @@ func (s *shelf) tool(name string, args map[string]any) (any, error) {
 		s.offset = s.weight
 		return map[string]any{"status": "ok", "offset": round(s.offset, 1), "scale": s.scale}, nil
 	case "calibrate":
-		k, ok := number(args["known_weight_g"])
+		k, ok := jsonnum.Float(args["known_weight_g"], argAccept)
 		if !ok || k <= 0 {
 			return map[string]any{"status": "error", "message": "known_weight_g must be positive"}, nil
 		}

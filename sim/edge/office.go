@@ -287,9 +287,9 @@ func (o *office) readings(zone string) []message {
 			}
 			out = append(out, value(d, "presence", present))
 		case KindLight:
-			out = append(out, message{"office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": onOff(z.LightsOn)}})
+			out = append(out, message{"office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": powerState(z.LightsOn)}})
 		case KindHVAC:
-			st := map[string]any{"power_state": onOff(z.HVACSetpoint != nil)}
+			st := map[string]any{"power_state": powerState(z.HVACSetpoint != nil)}
 			if z.HVACSetpoint != nil {
 				st["mode"], st["target_temp"] = "auto", *z.HVACSetpoint
 			}
@@ -380,4 +380,12 @@ func capabilities(k DeviceKind) []string {
 
 func value(d DeviceSpec, channel string, v any) message {
 	return message{topic.Sensor(d.Zone, d.ID, channel), map[string]any{"value": v}}
+}
+
+// powerState is a device's power_state word.
+func powerState(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

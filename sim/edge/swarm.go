@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -188,21 +189,21 @@ func (o *office) execLeafLocked(l *leaf, cmd string, args map[string]any, now ti
 	switch cmd {
 	case "set_state":
 		v := args["state"]
-		n, _ := number(v)
+		n, _ := jsonnum.Float(v, argAccept)
 		l.relay = v == "on" || n == 1
 	case "set_pwm":
-		n, _ := number(args["duty"])
+		n, _ := jsonnum.Float(args["duty"], argAccept)
 		l.pwm = int(n)
 	case "read_now":
 		l.lastReport = time.Time{}
 	case "set_interval":
-		n, ok := number(args["seconds"])
+		n, ok := jsonnum.Float(args["seconds"], argAccept)
 		if !ok || n < 1 {
 			n = 30
 		}
 		l.interval = time.Duration(n * float64(time.Second))
 	case "deep_sleep":
-		n, ok := number(args["wake_after_ms"])
+		n, ok := jsonnum.Float(args["wake_after_ms"], argAccept)
 		if !ok || n <= 0 {
 			n = 60000
 		}

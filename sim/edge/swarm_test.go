@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/sim/scene"
@@ -224,7 +225,7 @@ func TestFaults(t *testing.T) {
 	value := func(topic string) (float64, bool) {
 		for _, m := range o.readings("") {
 			if m.topic == topic {
-				v, _ := number(m.payload.(map[string]any)["value"])
+				v, _ := jsonnum.Float(m.payload.(map[string]any)["value"], jsonnum.Numbers)
 				return v, true
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mqttacl"
 )
@@ -83,7 +83,7 @@ Simulated time starts %s at %gx. Press Ctrl-C to stop.
 		cameraLines(s), s.Ports[PortMQTT], mqttacl.UserSim, s.broker.Password(mqttacl.UserSim), s.DatabaseURL(),
 		start.Format("2006-01-02 15:04 MST"), cfg.Speed)
 
-	client := dashboard.NewClient(s.URL(Backend), "")
+	client := backendapi.NewClient(s.URL(Backend), "")
 	seen := map[int64]bool{}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -94,7 +94,7 @@ Simulated time starts %s at %gx. Press Ctrl-C to stop.
 		case err := <-s.Failed():
 			return err
 		case <-tick.C:
-			tasks, err := client.ListTasks(ctx, dashboard.TaskFilter{Limit: 50})
+			tasks, err := client.ListTasks(ctx, backendapi.TaskFilter{Limit: 50})
 			if err != nil {
 				continue
 			}

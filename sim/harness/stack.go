@@ -399,25 +399,17 @@ func (s *Stack) waitReady(ctx context.Context, name string) error {
 	s.mu.Unlock()
 	url := s.URL(name) + "/readyz"
 	deadline := time.Now().Add(60 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last string
+	client := httpx.Client{HTTP: &http.Client{Timeout: 2 * time.Second}}
 	for {
 		if done, err := p.Exited(); done {
 			return fmt.Errorf("%s exited during start-up (%v); last output:\n%s", name, err, strings.Join(p.Logs(30), "\n"))
 		}
-		resp, err := client.Get(url)
+		_, err := client.Send(ctx, httpx.Request{Method: http.MethodGet, Path: url})
 		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = strings.TrimSpace(string(body))
-		} else {
-			last = err.Error()
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after 60s (%s); last output:\n%s", name, last, strings.Join(p.Logs(30), "\n"))
+			return fmt.Errorf("%s not ready after 60s (%v); last output:\n%s", name, err, strings.Join(p.Logs(30), "\n"))
 		}
 		select {
 		case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/sim/mockllm"
 )
 
@@ -204,32 +205,17 @@ func (m *CommandMatch) matches(c ObservedCommand) bool {
 // sameValue compares YAML and JSON values loosely: numbers by value, the rest
 // by their text.
 func sameValue(a, b any) bool {
-	fa, okA := toFloat(a)
-	fb, okB := toFloat(b)
+	fa, okA := jsonnum.Float(a, worldAccept)
+	fb, okB := jsonnum.Float(b, worldAccept)
 	if okA && okB {
 		return math.Abs(fa-fb) < 1e-9
 	}
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case string:
-		f, err := strconv.ParseFloat(x, 64)
-		return f, err == nil
-	}
-	return 0, false
-}
+// worldAccept is what a world expectation compares as a number: numbers and
+// numeric strings ("812" equals 812), not booleans.
+const worldAccept = jsonnum.Strings
 
 func evalCommands(r *Result, e Expectation, o *Observations, from, to time.Time) {
 	var hit *ObservedCommand
@@ -372,7 +358,7 @@ func (w *WorldCheck) holds(v any) bool {
 		return false
 	}
 	if w.Above != nil || w.Below != nil {
-		f, ok := toFloat(v)
+		f, ok := jsonnum.Float(v, worldAccept)
 		if !ok || (w.Above != nil && f <= *w.Above) || (w.Below != nil && f >= *w.Below) {
 			return false
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,9 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/dashboard"
+	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/mockllm"
@@ -51,7 +52,7 @@ type observer struct {
 	walletURL string
 	walletIDs []int64
 	worldZone []string
-	http      *http.Client
+	api       httpx.Client
 
 	mu       sync.Mutex
 	entries  []Entry
@@ -72,7 +73,7 @@ type observer struct {
 
 func newObserver(c clock.Clock, start time.Time) *observer {
 	return &observer{
-		clock: c, start: start, http: &http.Client{Timeout: 5 * time.Second},
+		clock: c, start: start, api: httpx.Client{HTTP: &http.Client{Timeout: 5 * time.Second}, MaxAnswer: 32 << 20},
 		series: map[string]map[string]map[string][]Point{}, tasks: map[int64]ObservedTask{},
 		voice: map[string]ObservedVoice{}, events: map[uint64]bool{}, wallet: map[int64][]Sample{}, world: map[string][]WorldSample{},
 	}
@@ -127,7 +128,7 @@ func (o *observer) onMessage(m bus.Message) {
 	}
 	if t.Channel == "status" {
 		for ch, v := range payload {
-			if f, ok := number(v); ok && plotted[ch] {
+			if f, ok := jsonnum.Float(v, plotAccept); ok && plotted[ch] {
 				o.record(t.Zone, ch, t.DeviceID, f, now)
 			}
 		}
@@ -136,23 +137,14 @@ func (o *observer) onMessage(m bus.Message) {
 	if !plotted[t.Channel] {
 		return
 	}
-	if f, ok := number(payload["value"]); ok {
+	if f, ok := jsonnum.Float(payload["value"], plotAccept); ok {
 		o.record(t.Zone, t.Channel, t.DeviceID, f, now)
 	}
 }
 
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
+// plotAccept is what the observer plots as a reading: JSON numbers and
+// booleans (true = 1), as the backend records them; not numeric strings.
+const plotAccept = jsonnum.Numbers | jsonnum.Bools
 
 func (o *observer) record(zone, channel, device string, v float64, at time.Time) {
 	o.mu.Lock()
@@ -205,24 +197,11 @@ func (o *observer) final() {
 }
 
 func (o *observer) getJSON(ctx context.Context, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := o.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
-	}
-	return json.Unmarshal(body, out)
+	return o.api.Do(ctx, http.MethodGet, u, nil, out)
 }
 
 func (o *observer) pollTasks(ctx context.Context) {
-	var tasks []dashboard.Task
+	var tasks []backendapi.Task
 	if err := o.getJSON(ctx, o.backend+"/tasks/?limit=500", &tasks); err != nil {
 		return
 	}
@@ -243,7 +222,7 @@ func (o *observer) pollTasks(ctx context.Context) {
 }
 
 func (o *observer) pollVoice(ctx context.Context) {
-	var evs []dashboard.VoiceEvent
+	var evs []backendapi.VoiceEvent
 	if err := o.getJSON(ctx, o.backend+"/voice-events/recent", &evs); err != nil {
 		o.mu.Lock()
 		o.voiceErr = err.Error()

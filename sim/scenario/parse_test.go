@@ -98,3 +98,70 @@ func TestParseCollectsEveryError(t *testing.T) {
 		t.Fatalf("errors %v", err)
 	}
 }
+
+// Every step action and expectation kind decodes into its own part and is
+// checked by its own rules.
+func TestParseEveryKind(t *testing.T) {
+	in := `name: every kind
+timeline:
+  - {at: 1m, people: {zone: main, count: 2}}
+  - {at: 2m, zone: {zone: main, co2: 900}}
+  - {at: 3m, person: {zone: main, id: alice, posture: sitting}}
+  - {at: 4m, scene: {zone: main, people: [{id: bob, x: 0.5, y: 0.5, posture: standing}]}}
+  - {at: 5m, ramp: {zone: main, channel: co2, to: 1500, over: 10m}}
+  - {at: 6m, fault: {device: env_01, offline: true}}
+  - {at: 7m, outside: {mean_c: 3}}
+  - {at: 8m, llm_fault: {kind: error, count: 1}}
+  - {at: 9m, llm_rules: {rules: [{name: r, match: x, content: c}]}}
+  - {at: 10m, clock: {pause: 1s}}
+  - {at: 11m, publish: {topic: office/main/sensor/x_01/co2, payload: {value: 1}}}
+expect:
+  - task_created: {zone: main, within: 20m}
+  - task_not_created: {zone: kitchen, within: 20m}
+  - device_command: {agent: hvac_01, within: 20m}
+  - no_device_command: {tool: open_window, within: 20m}
+  - voice_event: {zone: main, within: 20m}
+  - llm_requests: {within: 20m}
+  - wallet_balance: {user: 1, at_least: 10, within: 20m}
+  - world: {zone: main, path: channels.co2.value, above: 400, within: 20m}
+  - brain_event: {type: co2_threshold_exceeded, within: 21m}
+`
+	s, err := Parse("k.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Timeline
+	if len(tl) != 11 || tl[0].People.Count != 2 || *tl[1].Zone.CO2 != 900 || tl[2].Person.ID != "alice" ||
+		tl[3].Scene.People[0].ID != "bob" || tl[4].Ramp.To != 1500 || !tl[5].Fault.Offline || *tl[6].Outside.MeanC != 3 ||
+		tl[7].LLMFault.Count != 1 || tl[8].LLMRules.Rules[0].Name != "r" || tl[9].Clock.Pause != time.Second ||
+		tl[10].Publish.Topic != "office/main/sensor/x_01/co2" {
+		t.Fatalf("timeline %+v", tl)
+	}
+	for i, st := range tl {
+		if st.Kind != stepKinds[i].name {
+			t.Errorf("step %d kind %q, want %q", i, st.Kind, stepKinds[i].name)
+		}
+	}
+	ex := s.Expect
+	if len(ex) != 9 || ex[0].Task.Zone != "main" || ex[1].Task.Zone != "kitchen" || ex[2].Command.Agent != "hvac_01" ||
+		ex[3].Command.Tool != "open_window" || ex[4].Voice.Zone != "main" || ex[5].LLM.AtLeast != 1 || ex[6].Wallet.User != 1 ||
+		*ex[7].World.Above != 400 || ex[8].Event.Type != "co2_threshold_exceeded" || ex[8].Within != 21*time.Minute {
+		t.Fatalf("expectations %+v", ex)
+	}
+	if s.Duration != 22*time.Minute {
+		t.Fatalf("duration %v", s.Duration)
+	}
+
+	bad := []struct{ kind, doc string }{
+		{"scene", "timeline:\n  - {at: 1m, scene: {zone: main, people: [{id: a, x: 7, y: 0.5}]}}\n"},
+		{"llm_rules", "timeline:\n  - {at: 1m, llm_rules: {rules: [{name: a, match: '(', content: c}]}}\n"},
+		{"publish", "timeline:\n  - {at: 1m, publish: {topic: 'office/#'}}\n"},
+		{"clock", "timeline:\n  - {at: 1m, clock: {}}\n"},
+		{"wallet_balance", "expect:\n  - wallet_balance: {user: 1}\n"},
+	}
+	for _, tc := range bad {
+		if _, err := Parse("b.yaml", []byte("name: x\n"+tc.doc)); err == nil || !strings.Contains(err.Error(), "b.yaml:3: ") {
+			t.Errorf("%s: error %v, want one on line 3", tc.kind, err)
+		}
+	}
+}

@@ -102,7 +102,7 @@ type run struct {
 	stack *harness.Stack
 	pub   *bus.Client
 	obs   *observer
-	http  *http.Client
+	api   httpx.Client
 	speed float64
 	steps []StepResult
 }
@@ -135,7 +135,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{}, fmt.Errorf("scenario %s: starting the stack: %w", sc.Name, err)
 	}
 	defer stack.Stop()
-	r := &run{sc: sc, opts: opts, stack: stack, speed: speed, http: &http.Client{Timeout: 10 * time.Second}}
+	r := &run{sc: sc, opts: opts, stack: stack, speed: speed, api: httpx.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxAnswer: 64 << 20}}
 	rep, err := r.play(ctx, began)
 	// A run cut short (stalled clock, dead service) still gets its report.
 	if opts.OutDir != "" && rep.Name != "" {
@@ -410,7 +410,7 @@ func (r *run) send(ctx context.Context, method, u string, body any) error {
 }
 
 func (r *run) call(ctx context.Context, method, u string, in, out any) error {
-	return httpx.CallJSON(ctx, r.http, method, u, in, out)
+	return r.api.Do(ctx, method, u, in, out)
 }
 
 func stepZone(st Step) string {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/jsonnum"
 )
 
 // State of a device.
@@ -183,15 +184,14 @@ func (r *Registry) applyLocked(zone, id, parent string, hb map[string]any, now t
 	}
 }
 
+// intPtr reads a heartbeat count: a JSON number only (truncated), nil otherwise.
 func intPtr(v any) *int {
-	switch x := v.(type) {
-	case float64:
-		n := int(x)
-		return &n
-	case int:
-		return &x
+	f, ok := jsonnum.Float(v, jsonnum.Numbers)
+	if !ok {
+		return nil
 	}
-	return nil
+	n := int(f)
+	return &n
 }
 
 func (d *device) isSleeping(now time.Time) bool {

@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/jsonnum"
 )
 
 // Limits are the hard limits of the reference (§5) plus the bounty range the
@@ -106,13 +106,13 @@ func (s *Sanitizer) checkTask(args map[string]any) error {
 		return reject(tool, "description longer than %d characters", l.MaxDesc)
 	}
 	if v, ok := args["urgency"]; ok && v != nil {
-		u, isNum := Number(v)
+		u, isNum := jsonnum.Float(v, ArgAccept)
 		if !isNum || u != math.Trunc(u) || u < float64(l.UrgencyMin) || u > float64(l.UrgencyMax) {
 			return reject(tool, "urgency %v outside %d–%d", v, l.UrgencyMin, l.UrgencyMax)
 		}
 	}
 	if v, ok := args["bounty"]; ok && v != nil {
-		b, isNum := Number(v)
+		b, isNum := jsonnum.Float(v, ArgAccept)
 		if !isNum || b != math.Trunc(b) || b < float64(l.BountyMin) || b > float64(l.BountyMax) {
 			return reject(tool, "bounty %v outside %d–%d", v, l.BountyMin, l.BountyMax)
 		}
@@ -144,7 +144,7 @@ func (s *Sanitizer) checkDevice(args map[string]any) error {
 	dargs := DeviceArgs(args["arguments"])
 	switch name {
 	case "set_temperature":
-		t, ok := Number(dargs["temperature"])
+		t, ok := jsonnum.Float(dargs["temperature"], ArgAccept)
 		if !ok {
 			return reject(tool, "set_temperature needs a numeric temperature")
 		}
@@ -152,7 +152,7 @@ func (s *Sanitizer) checkDevice(args map[string]any) error {
 			return reject(tool, "temperature %g°C outside %g–%g°C", t, l.TempMin, l.TempMax)
 		}
 	case "run_pump":
-		d, ok := Number(dargs["duration"])
+		d, ok := jsonnum.Float(dargs["duration"], ArgAccept)
 		if !ok || d < 0 {
 			return reject(tool, "run_pump needs a non-negative numeric duration")
 		}
@@ -193,7 +193,7 @@ func checkCalibration(args map[string]any) error {
 	switch args["step"] {
 	case "tare":
 	case "set_known_weight":
-		if w, ok := Number(args["known_weight_g"]); !ok || w <= 0 {
+		if w, ok := jsonnum.Float(args["known_weight_g"], ArgAccept); !ok || w <= 0 {
 			return reject(tool, "set_known_weight needs a positive known_weight_g")
 		}
 	default:
@@ -248,21 +248,8 @@ func DeviceArgs(v any) map[string]any {
 	return map[string]any{}
 }
 
-// Number reads a JSON number or a numeric string.
-func Number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
-	case int:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
-}
+// ArgAccept is what a tool argument takes for a number: JSON numbers and
+// numeric strings (models write "24" as often as 24), not booleans.
+const ArgAccept = jsonnum.Strings
 
 func runes(s string) int { return len([]rune(s)) }

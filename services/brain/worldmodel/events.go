@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/somsgo/soms/internal/jsonnum"
 )
 
 // Event types detected by the world model (names of the original system).
@@ -93,7 +95,7 @@ func (e Event) Describe() string {
 }
 
 func toF(v any) float64 {
-	f, _ := number(v)
+	f, _ := jsonnum.Float(v, readingAccept)
 	return f
 }
 

@@ -3,9 +3,8 @@ package worldmodel
 import (
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 
+	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -68,7 +67,7 @@ func (m *Model) Ingest(t string, payload []byte) error {
 			n := 0
 			for key, ch := range bulkChannels {
 				if v, ok := obj[key]; ok {
-					if f, ok := number(v); ok {
+					if f, ok := jsonnum.Float(v, readingAccept); ok {
 						m.applyLocked(z, o.DeviceID, ch, f)
 						n++
 					}
@@ -106,11 +105,11 @@ func (m *Model) Ingest(t string, payload []byte) error {
 			z.vision, z.visionAt = n, now
 		}
 		a := Activity{Class: "unknown", PostureStatus: "unknown", At: now}
-		a.Level, _ = number(obj["activity_level"])
+		a.Level, _ = jsonnum.Float(obj["activity_level"], readingAccept)
 		if c, ok := obj["activity_class"].(string); ok && c != "" {
 			a.Class = c
 		}
-		a.PostureDuration, _ = number(obj["posture_duration_sec"])
+		a.PostureDuration, _ = jsonnum.Float(obj["posture_duration_sec"], readingAccept)
 		if p, ok := obj["posture_status"].(string); ok && p != "" {
 			a.PostureStatus = p
 		}
@@ -307,7 +306,7 @@ func (m *Model) applyLocked(z *zone, device, ch string, v float64) {
 // and non-zero (some nodes send {"co2": 812}), else "value".
 func channelValue(obj map[string]any, ch string) (float64, error) {
 	if v, ok := obj[ch]; ok {
-		if f, ok := number(v); ok && f != 0 {
+		if f, ok := jsonnum.Float(v, readingAccept); ok && f != 0 {
 			return f, nil
 		}
 	}
@@ -315,7 +314,7 @@ func channelValue(obj map[string]any, ch string) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("no %q or \"value\" key", ch)
 	}
-	f, ok := number(v)
+	f, ok := jsonnum.Float(v, readingAccept)
 	if !ok {
 		return 0, fmt.Errorf("value %v is not a number or boolean", v)
 	}
@@ -325,7 +324,7 @@ func channelValue(obj map[string]any, ch string) (float64, error) {
 func personCount(obj map[string]any) (int, bool) {
 	for _, k := range []string{"person_count", "count"} {
 		if v, ok := obj[k]; ok {
-			if f, ok := number(v); ok && f >= 0 {
+			if f, ok := jsonnum.Float(v, readingAccept); ok && f >= 0 {
 				return int(f), true
 			}
 		}
@@ -339,19 +338,7 @@ func personCount(obj map[string]any) (int, bool) {
 	return 0, false
 }
 
-// number accepts JSON numbers, booleans (1/0) and numeric strings.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	case string:
-		f, err := strconv.ParseFloat(x, 64)
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
-}
+// readingAccept is what the world model takes for a reading: JSON numbers,
+// booleans (true = 1) and numeric strings ("812"), as the original brain did;
+// the backend's telemetry parser refuses the strings.
+const readingAccept = jsonnum.Strings | jsonnum.Bools

@@ -1,7 +1,8 @@
-// Package dashboard is the wire contract of the dashboard backend API (paths and
-// JSON shapes of the original SOMS backend) and a typed client for it. The
-// backend serves these types; the brain, the harness and tests consume them.
-package dashboard
+// Package backendapi is the wire contract of the backend service, the API
+// behind the dashboard (paths and JSON shapes of the original SOMS backend),
+// and a typed client for it. The backend serves these types; the brain, the
+// harness and tests consume them.
+package backendapi
 
 import (
 	"fmt"

@@ -1,22 +1,20 @@
-package dashboard
+package backendapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/somsgo/soms/internal/httpx"
 )
 
 // ServiceTokenHeader authenticates service-to-service writes.
 const ServiceTokenHeader = "X-Service-Token"
 
-// Client calls the dashboard backend.
+// Client calls the backend service.
 type Client struct {
 	BaseURL string
 	// Token is sent as X-Service-Token when non-empty.
@@ -32,15 +30,7 @@ func NewClient(baseURL, token string) *Client {
 }
 
 // APIError is a non-2xx answer from the backend.
-type APIError struct {
-	Method, Path string
-	Status       int
-	Message      string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
-}
+type APIError = httpx.APIError
 
 // TaskFilter narrows GET /tasks/.
 type TaskFilter struct {
@@ -89,50 +79,13 @@ func (c *Client) GetTask(ctx context.Context, id int64) (Task, error) {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	h := http.Header{}
 	if c.Token != "" {
-		req.Header.Set(ServiceTokenHeader, c.Token)
+		h.Set(ServiceTokenHeader, c.Token)
 	}
 	if c.Bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Bearer)
+		h.Set("Authorization", "Bearer "+c.Bearer)
 	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: reading response: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var eb struct {
-			Error string `json:"error"`
-		}
-		msg := strings.TrimSpace(string(data))
-		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
-			msg = eb.Error
-		}
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: msg}
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: decoding response: %w", method, path, err)
-		}
-	}
-	return nil
+	api := httpx.Client{BaseURL: c.BaseURL, Header: h, HTTP: c.HTTP}
+	return api.Do(ctx, method, path, in, out)
 }
