@@ -40,9 +40,10 @@ lint: ## gofmt and go vet must be clean (both modules, both builds)
 bench: deps ## benchmarks with memory figures
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./...
 
-docs: build ## regenerate docs/config.md (the services' Config structs) and infra/mosquitto/aclfile (internal/mqttacl)
+docs: build ## regenerate docs/config.md (Config structs), infra/mosquitto/aclfile (internal/mqttacl), infra/nginx/*.conf (the frontend's route table)
 	./$(BIN) env -markdown > docs/config.md
 	$(GO) test -count=1 ./internal/mqttacl -run GeneratedFileIsCurrent -update
+	$(GO) test -count=1 ./services/frontend -run NginxConfsAreCurrent -update
 
 clean:
 	rm -rf bin

@@ -36,7 +36,8 @@ func runSuite(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e"}
+	start := features.Start()
+	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e", Clock: &start}
 	if *verbose {
 		opts.Log = slog.New(slog.NewTextHandler(os.Stdout, nil))
 	}
@@ -56,7 +57,7 @@ func runSuite(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "compose acceptance suite: stopping the stack:", err)
 		}
 	}()
-	if err := sys.SetClock(ctx, features.Start()); err != nil {
+	if err := sys.SetClock(ctx, start); err != nil {
 		fmt.Fprintln(os.Stderr, "compose acceptance suite:", err)
 		return 1
 	}

@@ -84,6 +84,10 @@ type Options struct {
 	EngineTimeout time.Duration
 	// KeepVolumes leaves the named volumes behind on Stop (default: removed).
 	KeepVolumes bool
+	// Clock, when set, is published (retained) as soon as the broker is
+	// healthy, before anything else starts: services running with
+	// SOMS_CLOCK=sim are ready only once they have a clock.
+	Clock *clock.State
 	// Log receives progress messages; nil discards them.
 	Log *slog.Logger
 }
@@ -176,8 +180,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	upCtx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
+	s.dc.WithEnv(env)
+	if opts.Clock != nil {
+		s.log.Info("compose up: the broker first, for the simulated clock", "project", opts.ProjectName)
+		if err := s.dc.Up(upCtx, tccompose.RunServices("mosquitto"), tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
+			return nil, fmt.Errorf("compose up %s (mosquitto): %w%s", opts.ProjectName, err, s.unhealthyReport(ctx))
+		}
+		if err := s.SetClock(upCtx, *opts.Clock); err != nil {
+			return nil, err
+		}
+	}
 	s.log.Info("compose up", "project", opts.ProjectName, "files", opts.Files)
-	if err := s.dc.WithEnv(env).Up(upCtx, tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
+	if err := s.dc.Up(upCtx, tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
 		return nil, fmt.Errorf("compose up %s: %w%s", opts.ProjectName, err, s.unhealthyReport(ctx))
 	}
 	return s, nil

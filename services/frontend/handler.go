@@ -61,9 +61,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Info is /frontend.json: which optional parts this server proxies, so the
-// dashboard shows the simulator and admin views only where they work. Behind
-// the production nginx the file is absent and the dashboard falls back to
-// the product views.
+// dashboard shows the simulator and admin views only where they work. The
+// compose frontend's nginx answers it too (generated with its routes).
 type Info struct {
 	Brain   bool            `json:"brain"`
 	Sim     map[string]bool `json:"sim"`
@@ -77,18 +76,28 @@ type Report struct {
 }
 
 func (h *Handler) serveInfo(w http.ResponseWriter) {
-	info := Info{Sim: map[string]bool{}, Reports: h.listReports()}
+	on := map[string]bool{}
 	for _, rt := range h.routes {
-		on := rt.proxy != nil
-		switch {
-		case rt.prefix == "/api/brain":
-			info.Brain = on
-		case strings.HasPrefix(rt.prefix, "/api/sim/"):
-			info.Sim[strings.TrimPrefix(rt.prefix, "/api/sim/")] = on
-		}
+		on[rt.prefix] = rt.proxy != nil
 	}
+	info := infoOf(func(r Route) bool { return on[r.Prefix] })
+	info.Reports = h.listReports()
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, info)
+}
+
+// infoOf says which optional parts are proxied.
+func infoOf(proxied func(Route) bool) Info {
+	info := Info{Sim: map[string]bool{}, Reports: []Report{}}
+	for _, r := range Routes() {
+		switch {
+		case r.Prefix == "/api/brain":
+			info.Brain = proxied(r)
+		case strings.HasPrefix(r.Prefix, "/api/sim/"):
+			info.Sim[strings.TrimPrefix(r.Prefix, "/api/sim/")] = proxied(r)
+		}
+	}
+	return info
 }
 
 // listReports finds <dir>/<name>/report.html, newest first.

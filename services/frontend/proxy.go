@@ -26,35 +26,54 @@ func (rt *route) matches(path string) bool {
 	return path == rt.prefix || strings.HasPrefix(path, rt.prefix+"/")
 }
 
-// routes builds the proxy table, most specific prefix first. The first four
-// mirror infra/nginx/default.conf; the rest exist only here.
-func routes(cfg Config, log *slog.Logger) ([]*route, error) {
-	table := []struct {
-		prefix, strip, name, envVar, raw string
-	}{
-		{"/api/voice", "", "voice service", "VOICE_URL", cfg.VoiceURL},
-		{"/api/wallet", "/api/wallet", "wallet", "WALLET_URL", cfg.WalletURL},
-		{"/api/brain", "/api/brain", "brain", "BRAIN_URL", cfg.BrainURL},
-		{"/api/sim/edge", "/api/sim/edge", "simulator's edge control API", "EDGE_URL", cfg.EdgeURL},
-		{"/api/sim/mockllm", "/api/sim/mockllm", "simulator's mock LLM", "MOCKLLM_URL", cfg.MockLLMURL},
-		{"/api/sim/camera", "/api/sim/camera", "simulator's virtual cameras", "CAMERA_URL", cfg.CameraURL},
+// Route is one proxied path prefix. The table is the one source of the
+// dashboard's routes: soms frontend serves it, and the compose frontend's
+// nginx configurations are generated from it (nginx.go, make docs).
+type Route struct {
+	Prefix string // forwarded: Prefix itself and everything below it
+	Strip  string // removed from the front of the path ("" keeps it)
+	Name   string // what it reaches, for errors
+	EnvVar string // the frontend setting holding the target's base URL
+	// Upstream is the compose service and port nginx forwards to; empty:
+	// compose has no such route (nginx answers 404 like an unset EnvVar).
+	Upstream string
+	// Sim marks a simulator route: only the virtual office's nginx has it.
+	Sim bool
+	url func(Config) string
+}
+
+// Routes is the table, most specific prefix first.
+func Routes() []Route {
+	return []Route{
+		{"/api/voice", "", "voice service", "VOICE_URL", "voice-service:8002", false, func(c Config) string { return c.VoiceURL }},
+		{"/api/wallet", "/api/wallet", "wallet", "WALLET_URL", "wallet:8003", false, func(c Config) string { return c.WalletURL }},
+		{"/api/brain", "/api/brain", "brain", "BRAIN_URL", "brain:8080", false, func(c Config) string { return c.BrainURL }},
+		{"/api/sim/edge", "/api/sim/edge", "simulator's edge control API", "EDGE_URL", "virtual-edge:8010", true, func(c Config) string { return c.EdgeURL }},
+		{"/api/sim/mockllm", "/api/sim/mockllm", "simulator's mock LLM", "MOCKLLM_URL", "mock-llm:8001", true, func(c Config) string { return c.MockLLMURL }},
+		{"/api/sim/camera", "/api/sim/camera", "simulator's virtual cameras", "CAMERA_URL", "virtual-camera:8015", true, func(c Config) string { return c.CameraURL }},
 		// mediamtx's HLS server: /api/sim/hls/cam_main_h264/index.m3u8 → /cam_main_h264/index.m3u8.
-		{"/api/sim/hls", "/api/sim/hls", "simulator's camera HLS server", "HLS_URL", cfg.HLSURL},
-		// The harness serves GET/PUT /clock: /api/sim/clock → /clock.
-		{"/api/sim/clock", "/api/sim", "simulator's clock (harness control API)", "HARNESS_URL", cfg.HarnessURL},
-		{"/api/sim", "", "simulator", "EDGE_URL, MOCKLLM_URL, CAMERA_URL, HLS_URL, HARNESS_URL", ""},
-		{"/api", "/api", "backend", "BACKEND_URL", cfg.BackendURL},
-		{"/audio", "", "voice service", "VOICE_URL", cfg.VoiceURL},
+		{"/api/sim/hls", "/api/sim/hls", "simulator's camera HLS server", "HLS_URL", "", true, func(c Config) string { return c.HLSURL }},
+		// The native harness serves GET/PUT /clock: /api/sim/clock → /clock.
+		// Under compose the test driver publishes the clock over MQTT.
+		{"/api/sim/clock", "/api/sim", "simulator's clock (harness control API)", "HARNESS_URL", "", true, func(c Config) string { return c.HarnessURL }},
+		{"/api/sim", "", "simulator", "EDGE_URL, MOCKLLM_URL, CAMERA_URL, HLS_URL, HARNESS_URL", "", true, func(Config) string { return "" }},
+		{"/api", "/api", "backend", "BACKEND_URL", "backend:8000", false, func(c Config) string { return c.BackendURL }},
+		{"/audio", "", "voice service", "VOICE_URL", "voice-service:8002", false, func(c Config) string { return c.VoiceURL }},
 	}
+}
+
+// routes builds the proxy table of cfg.
+func routes(cfg Config, log *slog.Logger) ([]*route, error) {
+	table := Routes()
 	out := make([]*route, 0, len(table))
 	for _, t := range table {
-		rt := &route{prefix: t.prefix, strip: t.strip, name: t.name, envVar: t.envVar}
-		if t.raw != "" {
-			target, err := url.Parse(t.raw)
+		rt := &route{prefix: t.Prefix, strip: t.Strip, name: t.Name, envVar: t.EnvVar}
+		if raw := t.url(cfg); raw != "" {
+			target, err := url.Parse(raw)
 			if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-				return nil, fmt.Errorf("%s=%q: want an http(s) base URL such as http://127.0.0.1:8000", t.envVar, t.raw)
+				return nil, fmt.Errorf("%s=%q: want an http(s) base URL such as http://127.0.0.1:8000", t.EnvVar, raw)
 			}
-			rt.proxy = newProxy(target, rt.strip, t.name, log)
+			rt.proxy = newProxy(target, rt.strip, t.Name, log)
 		}
 		out = append(out, rt)
 	}
