@@ -1,3 +1,4 @@
+@activity_modes
 Feature: An empty office rests
   When every zone has been empty for five minutes the brain switches to the
   inactive mode: no LLM calls, only the deterministic safety rules. It wakes up
