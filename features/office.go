@@ -59,6 +59,7 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	o.registerLLM(sc)
 	o.registerEconomy(sc)
 	o.registerOfficeLife(sc)
+	o.registerChat(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task

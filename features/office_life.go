@@ -38,8 +38,6 @@ func (o *office) registerOfficeLife(sc *godog.ScenarioContext) {
 	sc.Step(`^within (\d+) simulated minutes the task "([^"]+)" for "([^"]+)" is dispatched$`, o.taskDispatchedWithin)
 	sc.Step(`^within (\d+) simulated minutes the task "([^"]+)" is announced again as a reminder$`, o.remindedWithin)
 	sc.Step(`^within (\d+) simulated minutes the LLM's prompt shows "([^"]+)"$`, o.promptShowsWithin)
-	sc.Step(`^a person asks the brain "([^"]+)"$`, o.askBrain)
-	sc.Step(`^the brain answers in a few sentences$`, o.brainAnswered)
 	sc.Step(`^within (\d+) simulated minutes the brain's decision log records "([^"]+)" succeeding with "([^"]+)"$`, o.decisionLogSuccess)
 }
 
@@ -314,24 +312,6 @@ func (o *office) promptShowsWithin(ctx context.Context, minutes int, text string
 		}
 		return false, nil
 	})
-}
-
-func (o *office) askBrain(ctx context.Context, question string) error {
-	var out struct {
-		Response string `json:"response"`
-	}
-	if err := o.call(ctx, http.MethodPost, o.sys.URL(harness.Brain)+"/chat", map[string]string{"user_message": question}, &out); err != nil {
-		return err
-	}
-	o.answer = out.Response
-	return nil
-}
-
-func (o *office) brainAnswered(context.Context) error {
-	if n := len([]rune(strings.TrimSpace(o.answer))); n == 0 || n > 300 {
-		return fmt.Errorf("answer of %d characters: %q", n, o.answer)
-	}
-	return nil
 }
 
 func (o *office) decisionLogSuccess(ctx context.Context, minutes int, tool, text string) error {
