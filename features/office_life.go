@@ -244,17 +244,16 @@ func (o *office) noLLMFor(ctx context.Context, minutes int) error {
 	if err != nil {
 		return err
 	}
-	if err := o.waitSim(ctx, time.Duration(minutes)*time.Minute); err != nil {
-		return err
-	}
-	after, err := o.brainRequests(ctx)
-	if err != nil {
-		return err
-	}
-	if after != before {
-		return fmt.Errorf("the brain asked the LLM %d times in %d quiet minutes", after-before, minutes)
-	}
-	return nil
+	return o.quietFor(ctx, time.Duration(minutes)*time.Minute, func() error {
+		after, err := o.brainRequests(ctx)
+		if err != nil {
+			return err
+		}
+		if after != before {
+			return fmt.Errorf("the brain asked the LLM %d times in %d quiet minutes", after-before, minutes)
+		}
+		return nil
+	})
 }
 
 func (o *office) taskHeldWithin(ctx context.Context, minutes int, title, zone string) error {
