@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/somsgo/soms/internal/apidoc/apidoctest"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/dashboard"
@@ -20,6 +22,7 @@ import (
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/services/backend/migrations"
+	"github.com/somsgo/soms/services/backend/openapi"
 )
 
 type env struct {
@@ -59,7 +62,11 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	})
 	r := chi.NewRouter()
 	e.api.Routes(r)
-	e.srv = httptest.NewServer(r)
+	var h http.Handler = r
+	if _, bench := t.(*testing.B); !bench { // benchmarks measure the service, not the validator
+		h = apidoctest.Handler(t, openapi.YAML, r)
+	}
+	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	e.svc = dashboard.NewClient(e.srv.URL, token)
 	e.anon = dashboard.NewClient(e.srv.URL, "")
