@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/somsgo/soms/internal/apidoc"
+	"github.com/somsgo/soms/internal/apidoc/apidoctest"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/services/backend/openapi"
@@ -49,7 +50,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 func TestOpenAPIServed(t *testing.T) {
 	r := chi.NewRouter()
 	NewAPI(nil, nil, logging.Discard(), token, "local").Routes(r)
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(apidoctest.Handler(t, openapi.YAML, r))
 	defer srv.Close()
 	get := func(path, wantType string) []byte {
 		t.Helper()
