@@ -139,7 +139,7 @@ func (a *API) payDue(ctx context.Context, taskID int64) int {
 	}
 	ps, err := a.payments.claim(ctx, taskID, a.clock.Now(), paymentBatch)
 	if err != nil {
-		a.log.Error("claim payments", "err", err)
+		a.log.ErrorContext(ctx, "claim payments", "err", err)
 		return 0
 	}
 	done := 0
@@ -165,25 +165,25 @@ func (a *API) payOne(ctx context.Context, p payment) bool {
 	if err == nil {
 		if err := a.payments.paid(dbCtx, p.TaskID, txID, now); err != nil {
 			// The wallet has paid; a retry will be answered idempotently.
-			a.log.Error("record payment", "task", p.TaskID, "err", err)
+			a.log.ErrorContext(ctx, "record payment", "task", p.TaskID, "err", err)
 			return false
 		}
 		a.metrics.payments.WithLabelValues("paid").Inc()
-		a.log.Info("task reward paid", "task", p.TaskID, "user", p.UserID, "amount_milli", p.Amount, "transaction", txID)
+		a.log.InfoContext(ctx, "task reward paid", "task", p.TaskID, "user", p.UserID, "amount_milli", p.Amount, "transaction", txID)
 		a.hub.Publish(EventPaymentPaid, map[string]any{"task_id": p.TaskID, "user_id": p.UserID, "amount": p.Amount})
 		return true
 	}
 	permanent := errors.Is(err, ErrPaymentRefused)
 	next := now.Add(backoff(p.Attempts))
 	if ferr := a.payments.failed(dbCtx, p.TaskID, err, permanent, next); ferr != nil {
-		a.log.Error("record payment failure", "task", p.TaskID, "err", ferr)
+		a.log.ErrorContext(ctx, "record payment failure", "task", p.TaskID, "err", ferr)
 	}
 	if permanent {
 		a.metrics.payments.WithLabelValues("failed").Inc()
-		a.log.Error("wallet refused task reward; not retrying", "task", p.TaskID, "user", p.UserID, "err", err)
+		a.log.ErrorContext(ctx, "wallet refused task reward; not retrying", "task", p.TaskID, "user", p.UserID, "err", err)
 	} else {
 		a.metrics.payments.WithLabelValues("retry").Inc()
-		a.log.Warn("task reward not paid yet; will retry", "task", p.TaskID, "user", p.UserID, "attempt", p.Attempts, "next", next, "err", err)
+		a.log.WarnContext(ctx, "task reward not paid yet; will retry", "task", p.TaskID, "user", p.UserID, "attempt", p.Attempts, "next", next, "err", err)
 	}
 	return false
 }

@@ -95,7 +95,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, kind string, err erro
 		a.metrics.failures.WithLabelValues(kind, reason).Inc()
 	}
 	if status == http.StatusInternalServerError {
-		a.log.Error("wallet request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.log.ErrorContext(r.Context(), "wallet request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		httpx.Error(w, status, "internal error; see the wallet log")
 		return
 	}
