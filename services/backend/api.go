@@ -90,7 +90,7 @@ func New(d Deps) *API {
 		log:      d.Log,
 		token:    d.ServiceToken,
 	}
-	a.metrics = newMetrics(reg, a.payments)
+	a.metrics = newMetrics(reg)
 	return a
 }
 

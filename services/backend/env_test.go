@@ -26,6 +26,7 @@ import (
 )
 
 type env struct {
+	dbURL string
 	api   *API
 	srv   *httptest.Server
 	clock *clock.Sim
@@ -44,7 +45,8 @@ func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
 func newEnvWith(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pg.Open(ctx, testenv.Postgres(t), logging.Discard())
+	url := testenv.Postgres(t)
+	pool, err := pg.Open(ctx, url, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +54,7 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	if err := pg.Migrate(ctx, pool, "dashboard", migrations.FS, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{clock: clock.NewManual(t0)}
+	e := &env{dbURL: url, clock: clock.NewManual(t0)}
 	if o.mqtt {
 		e.bus = connectBus(t, "backend")
 	}

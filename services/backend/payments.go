@@ -100,6 +100,22 @@ func (s *paymentStore) pending(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// countPending refreshes the pending-rewards gauge. A failed count removes
+// the gauge's value and is counted: a scrape shows no number rather than a
+// wrong one.
+func (a *API) countPending(ctx context.Context) {
+	n, err := a.payments.pending(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.metrics.paymentsPending.Forget()
+			a.metrics.pendingErrors.Inc()
+			a.log.WarnContext(ctx, "count pending task rewards", "err", err)
+		}
+		return
+	}
+	a.metrics.paymentsPending.Set(float64(n))
+}
+
 // PaymentStatus is the state of a task's reward.
 type PaymentStatus struct {
 	TaskID        int64      `json:"task_id"`
@@ -189,16 +205,15 @@ func (a *API) payOne(ctx context.Context, p payment) bool {
 }
 
 // PaymentLoop retries pending rewards every interval of clock time until ctx
-// is done.
+// is done, and counts what is still pending for the metrics (also without a
+// wallet, when every reward stays pending).
 func (a *API) PaymentLoop(interval time.Duration) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if a.payer == nil {
-			return nil
-		}
 		t := a.clock.NewTicker(interval)
 		defer t.Stop()
 		for {
 			a.payDue(ctx, 0)
+			a.countPending(ctx)
 			select {
 			case <-ctx.Done():
 				return nil
