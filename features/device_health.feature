@@ -1,3 +1,4 @@
+@device_health
 Feature: The brain knows which devices are alive
   Devices send heartbeats. One that stops is stale after two minutes and
   offline after fifteen; sleeping SensorSwarm leaves get their commands queued

@@ -1,3 +1,4 @@
+@devices
 Feature: Devices are driven safely over MCP
   The brain operates allow-listed devices with JSON-RPC calls over MQTT. Hard
   safety limits hold even when the LLM asks for something unsafe, and a device

@@ -1,3 +1,4 @@
+@economy
 Feature: Tasks pay people in credits
   People take the physical tasks the brain cannot do. Completing one pays its
   reward into the person's wallet exactly once, and the brain hears how it went.

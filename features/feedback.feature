@@ -1,3 +1,4 @@
+@feedback
 Feature: People's reports reach the brain
   When someone completes a task with a note, the report goes to the brain over
   MQTT and stays in its prompt for half an hour, flagged when it needs action.

@@ -1,3 +1,4 @@
+@llm_faults
 Feature: The office stays safe when the LLM misbehaves
   The original brain simply did nothing when its LLM failed. Here the
   deterministic rule engine takes over, and the quirks of local model servers

@@ -1,3 +1,4 @@
+@night
 Feature: Work that can wait waits for the morning
   Outside active hours (07:00–22:00) a task that is not urgent is created held
   back, shown as queued on the dashboard, and dispatched in the morning when

@@ -60,18 +60,15 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	o.registerLLM(sc)
 	o.registerEconomy(sc)
 	o.registerOfficeLife(sc)
+	o.registerChat(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task
 // exists for the whole window.
 func (o *office) ventilationTaskStaysOnce(ctx context.Context, minutes int, zone string) error {
-	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		return false, o.ventilationTaskOnce(ctx, zone)
+	return o.quietFor(ctx, time.Duration(minutes)*time.Minute, func() error {
+		return o.ventilationTaskOnce(ctx, zone)
 	})
-	if errTimedOut(err) {
-		return nil
-	}
-	return err
 }
 
 func (o *office) clockRunsAt(ctx context.Context, speed int) error {
@@ -138,20 +135,16 @@ func (o *office) ventilationTaskOnce(ctx context.Context, zone string) error {
 }
 
 func (o *office) noTaskFor(ctx context.Context, minutes int, zone string) error {
-	err := o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
+	return o.quietFor(ctx, time.Duration(minutes)*time.Minute, func() error {
 		tasks, err := o.dash.ListTasks(ctx, backendapi.TaskFilter{Zone: zone})
 		if err != nil {
-			return false, err
+			return err
 		}
 		if len(tasks) > 0 {
-			return false, fmt.Errorf("unexpected task #%d %q for %s", tasks[0].ID, tasks[0].Title, zone)
+			return fmt.Errorf("unexpected task #%d %q for %s", tasks[0].ID, tasks[0].Title, zone)
 		}
-		return false, nil
+		return nil
 	})
-	if errTimedOut(err) {
-		return nil // nothing appeared for the whole window
-	}
-	return err
 }
 
 // within polls cond until it holds or d of simulated time has passed. A wall

@@ -38,8 +38,6 @@ func (o *office) registerOfficeLife(sc *godog.ScenarioContext) {
 	sc.Step(`^within (\d+) simulated minutes the task "([^"]+)" for "([^"]+)" is dispatched$`, o.taskDispatchedWithin)
 	sc.Step(`^within (\d+) simulated minutes the task "([^"]+)" is announced again as a reminder$`, o.remindedWithin)
 	sc.Step(`^within (\d+) simulated minutes the LLM's prompt shows "([^"]+)"$`, o.promptShowsWithin)
-	sc.Step(`^a person asks the brain "([^"]+)"$`, o.askBrain)
-	sc.Step(`^the brain answers in a few sentences$`, o.brainAnswered)
 	sc.Step(`^within (\d+) simulated minutes the brain's decision log records "([^"]+)" succeeding with "([^"]+)"$`, o.decisionLogSuccess)
 }
 
@@ -246,17 +244,16 @@ func (o *office) noLLMFor(ctx context.Context, minutes int) error {
 	if err != nil {
 		return err
 	}
-	if err := o.waitSim(ctx, time.Duration(minutes)*time.Minute); err != nil {
-		return err
-	}
-	after, err := o.brainRequests(ctx)
-	if err != nil {
-		return err
-	}
-	if after != before {
-		return fmt.Errorf("the brain asked the LLM %d times in %d quiet minutes", after-before, minutes)
-	}
-	return nil
+	return o.quietFor(ctx, time.Duration(minutes)*time.Minute, func() error {
+		after, err := o.brainRequests(ctx)
+		if err != nil {
+			return err
+		}
+		if after != before {
+			return fmt.Errorf("the brain asked the LLM %d times in %d quiet minutes", after-before, minutes)
+		}
+		return nil
+	})
 }
 
 func (o *office) taskHeldWithin(ctx context.Context, minutes int, title, zone string) error {
@@ -314,24 +311,6 @@ func (o *office) promptShowsWithin(ctx context.Context, minutes int, text string
 		}
 		return false, nil
 	})
-}
-
-func (o *office) askBrain(ctx context.Context, question string) error {
-	var out struct {
-		Response string `json:"response"`
-	}
-	if err := o.call(ctx, http.MethodPost, o.sys.URL(harness.Brain)+"/chat", map[string]string{"user_message": question}, &out); err != nil {
-		return err
-	}
-	o.answer = out.Response
-	return nil
-}
-
-func (o *office) brainAnswered(context.Context) error {
-	if n := len([]rune(strings.TrimSpace(o.answer))); n == 0 || n > 300 {
-		return fmt.Errorf("answer of %d characters: %q", n, o.answer)
-	}
-	return nil
 }
 
 func (o *office) decisionLogSuccess(ctx context.Context, minutes int, tool, text string) error {

@@ -1,3 +1,4 @@
+@perception
 Feature: The cameras tell the brain how many people are in a room
   Virtual cameras render the people of each zone; perception runs the
   YOLO-contract model on the RTSP streams and publishes the person count. Motion

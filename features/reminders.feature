@@ -1,3 +1,4 @@
+@reminders
 Feature: Tasks nobody takes are announced again
   A task still open an hour after it was created is announced again, at most
   every thirty minutes, and the dashboard records when.

@@ -1,3 +1,4 @@
+@safety
 Feature: A fall is an emergency
   The cameras see someone lying on the floor. The brain treats it as critical:
   an urgency-4 task goes out at once, whatever the hour or the office's mode.

@@ -1,3 +1,4 @@
+@tamper
 Feature: A tampered sensor is noticed
   A sensor whose reading jumps further than physics allows is flagged, and the
   brain says something about it instead of acting on the false value.

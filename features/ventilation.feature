@@ -1,3 +1,4 @@
+@ventilation @co2
 Feature: Ventilation when the air gets stuffy
   People breathing in a closed meeting room raise its CO2 level. When the level
   passes 1000 ppm the brain notices and asks someone to air the room out.

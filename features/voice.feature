@@ -1,3 +1,4 @@
+@voice
 Feature: The office speaks
   Tasks are announced aloud when they are created, and the brain can talk to
   the people in a zone. Every utterance is stored as a voice event whose audio

@@ -1,3 +1,4 @@
+@wellbeing
 Feature: People who sit too long are reminded to move
   Perception measures how long people keep the same posture. After half an
   hour without moving the brain kindly suggests a break, by voice.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Moves a SOMS compose deployment to a new host (docs/deploy.md, "Moving to a
-# new host"; seed 001 §7 "Migration"):
+# new host"):
 #   1. stops the services that write (everything but postgres and mosquitto),
 #   2. backs up the database, volumes and infra/.env (backup.sh),
 #   3. copies the repository (without .git and local caches) and the backup

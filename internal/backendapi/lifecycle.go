@@ -26,13 +26,14 @@ const MaxCompletionNote = 500
 
 // AcceptTask is the body of PUT /tasks/{id}/accept.
 type AcceptTask struct {
-	UserID int64 `json:"user_id"`
+	// UserID 0 (omitted) is the signed-in person.
+	UserID int64 `json:"user_id,omitempty"`
 }
 
 // CompleteTask is the body of PUT /tasks/{id}/complete.
 type CompleteTask struct {
-	ReportStatus   string `json:"report_status"`
-	CompletionNote string `json:"completion_note"`
+	ReportStatus   string `json:"report_status,omitempty"`
+	CompletionNote string `json:"completion_note,omitempty"`
 }
 
 // Validate checks the report and fills the default status (no_issue).
@@ -57,8 +58,8 @@ func (c *CompleteTask) Validate() map[string]string {
 type TaskReport struct {
 	TaskID         int64  `json:"task_id"`
 	Title          string `json:"title"`
-	ReportStatus   string `json:"report_status"`
-	CompletionNote string `json:"completion_note"`
+	ReportStatus   string `json:"report_status,omitempty"`
+	CompletionNote string `json:"completion_note,omitempty"`
 	Zone           string `json:"zone"`
 }
 

@@ -51,7 +51,9 @@ func New(name string, log *slog.Logger, reg *prometheus.Registry) *Server {
 	reg.MustRegister(requests, duration)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recoverer, s.observe(requests, duration))
+	// observe wraps Recoverer so a panic is counted and logged as the 500 it
+	// becomes.
+	r.Use(requestID, s.observe(requests, duration), middleware.Recoverer)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "service": name})
 	})
@@ -113,9 +115,16 @@ func (s *Server) observe(requests *prometheus.CounterVec, duration *prometheus.H
 			}
 			requests.WithLabelValues(r.Method, route, fmt.Sprint(code)).Inc()
 			duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
-			if route != "/healthz" && route != "/readyz" && route != "/metrics" {
-				s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", code, "dur", time.Since(start))
+			if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+				return // probes and scrapes would drown the log
 			}
+			// The access log is at debug level, but a server error is worth a
+			// line at any level. Both carry the request ID the client got.
+			level := slog.LevelDebug
+			if code >= http.StatusInternalServerError {
+				level = slog.LevelWarn
+			}
+			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "code", code, "dur", time.Since(start))
 		})
 	}
 }

@@ -2,6 +2,7 @@
 package logging
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,7 +31,40 @@ func New(w io.Writer, cfg Config, service string) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("LOG_FORMAT %q: want text or json", cfg.Format)
 	}
-	return slog.New(h).With("service", service), nil
+	return slog.New(contextHandler{h}).With("service", service), nil
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the ID of the request it serves. Loggers
+// from New add it as request_id to every record logged with such a context
+// (the *Context methods: log.ErrorContext(r.Context(), ...)).
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the request ID ctx carries, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// contextHandler adds what the context knows (the request ID) to each record.
+type contextHandler struct{ slog.Handler }
+
+func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h contextHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return contextHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h contextHandler) WithGroup(name string) slog.Handler {
+	return contextHandler{h.Handler.WithGroup(name)}
 }
 
 // Discard is a logger that drops everything; for tests that do not assert on logs.

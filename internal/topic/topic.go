@@ -23,7 +23,8 @@ const (
 // Kind is the third segment of an office topic: what published it.
 type Kind string
 
-// Office topic kinds of the reference topic map.
+// Office topic kinds (the topics are listed in docs/brain.md, "Perception:
+// ingest and world model").
 const (
 	KindSensor        Kind = "sensor"
 	KindActivity      Kind = "activity"

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/somsgo/soms/internal/apidoc/apidoctest"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/logging"
@@ -20,6 +21,7 @@ import (
 	"github.com/somsgo/soms/internal/wallet"
 	walletsvc "github.com/somsgo/soms/services/wallet"
 	"github.com/somsgo/soms/services/wallet/migrations"
+	"github.com/somsgo/soms/services/wallet/openapi"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -42,7 +44,7 @@ func server(t *testing.T) *httptest.Server {
 	a := walletsvc.NewAPI(walletsvc.NewLedger(pool, c, walletsvc.DefaultRules()), logging.Discard(), token, prometheus.NewRegistry())
 	r := chi.NewRouter()
 	a.Routes(r)
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(apidoctest.Handler(t, openapi.YAML, r))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -10,8 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/somsgo/soms/internal/apidoc"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/services/backend/openapi"
 )
 
 // Deps are the backend's dependencies. Pool, Clock and Log are required; the
@@ -88,7 +90,7 @@ func New(d Deps) *API {
 		log:      d.Log,
 		token:    d.ServiceToken,
 	}
-	a.metrics = newMetrics(reg, a.payments)
+	a.metrics = newMetrics(reg)
 	return a
 }
 
@@ -136,5 +138,5 @@ func (a *API) Routes(r chi.Router) {
 		a.voiceRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})
-	a.docRoutes(r)
+	apidoc.MustLoad(openapi.YAML).Routes(r)
 }

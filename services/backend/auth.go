@@ -84,7 +84,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				a.log.Error("load token user", "id", id, "err", err)
+				a.log.ErrorContext(r.Context(), "load token user", "id", id, "err", err)
 				httpx.Error(w, http.StatusInternalServerError, "could not check the token")
 				return
 			}

@@ -25,7 +25,7 @@ type Config struct {
 	AdminPassword string        `env:"BACKEND_ADMIN_PASSWORD" doc:"password of BACKEND_ADMIN_USER (8 to 72 bytes)"`
 
 	WalletURL    string        `env:"WALLET_SERVICE_URL" doc:"wallet base URL for task rewards (compose: http://wallet:8003); empty: rewards stay pending, with a warning"`
-	PaymentRetry time.Duration `env:"BACKEND_PAYMENT_RETRY" default:"15s" doc:"how often pending task rewards are retried (clock time)"`
+	PaymentRetry time.Duration `env:"BACKEND_PAYMENT_RETRY" default:"15s" doc:"how often pending task rewards are retried and counted for soms_backend_task_payments_pending (clock time)"`
 	ExpirySweep  time.Duration `env:"BACKEND_EXPIRY_SWEEP" default:"60s" doc:"how often expired tasks are recorded in the audit log and announced live (clock time)"`
 
 	SensorRetention time.Duration `env:"BACKEND_SENSOR_RETENTION" default:"168h" doc:"how long sensor history is kept (clock time); latest values are kept regardless"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/somsgo/soms/internal/apidoc/apidoctest"
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
@@ -20,9 +22,11 @@ import (
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/services/backend/migrations"
+	"github.com/somsgo/soms/services/backend/openapi"
 )
 
 type env struct {
+	dbURL string
 	api   *API
 	srv   *httptest.Server
 	clock *clock.Sim
@@ -41,7 +45,8 @@ func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
 func newEnvWith(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pg.Open(ctx, testenv.Postgres(t), logging.Discard())
+	url := testenv.Postgres(t)
+	pool, err := pg.Open(ctx, url, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +54,7 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	if err := pg.Migrate(ctx, pool, "dashboard", migrations.FS, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{clock: clock.NewManual(t0)}
+	e := &env{dbURL: url, clock: clock.NewManual(t0)}
 	if o.mqtt {
 		e.bus = connectBus(t, "backend")
 	}
@@ -59,7 +64,11 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	})
 	r := chi.NewRouter()
 	e.api.Routes(r)
-	e.srv = httptest.NewServer(r)
+	var h http.Handler = r
+	if _, bench := t.(*testing.B); !bench { // benchmarks measure the service, not the validator
+		h = apidoctest.Handler(t, openapi.YAML, r)
+	}
+	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	e.svc = backendapi.NewClient(e.srv.URL, token)
 	e.anon = backendapi.NewClient(e.srv.URL, "")

@@ -1,8 +1,7 @@
 package backend
 
 import (
-	"context"
-	"time"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,9 +13,12 @@ type metrics struct {
 	payments       *prometheus.CounterVec
 	readings       prometheus.Counter
 	readingsLost   prometheus.Counter
+	// paymentsPending is refreshed by the payment loop, not by the scrape.
+	paymentsPending *lastValue
+	pendingErrors   prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, payments *paymentStore) *metrics {
+func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		tasksCreated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soms_backend_tasks_created_total", Help: "Tasks created (duplicates merged are not counted)."}),
@@ -31,17 +33,47 @@ func newMetrics(reg prometheus.Registerer, payments *paymentStore) *metrics {
 		readingsLost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soms_backend_sensor_readings_dropped_total", Help: "Sensor readings dropped because the writer fell behind."}),
 	}
-	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "soms_backend_task_payments_pending", Help: "Task rewards recorded but not yet confirmed by the wallet."},
-		func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := payments.pending(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		})
-	reg.MustRegister(m.tasksCreated, m.tasksMerged, m.tasksCompleted, m.payments, m.readings, m.readingsLost, pending)
+	m.paymentsPending = newLastValue(prometheus.NewDesc("soms_backend_task_payments_pending",
+		"Task rewards recorded but not yet confirmed by the wallet, as last counted by the payment loop (absent while the count fails).", nil, nil))
+	m.pendingErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "soms_backend_payments_pending_count_errors_total", Help: "Failed counts of pending task rewards (the pending gauge is absent until a count succeeds)."})
+	reg.MustRegister(m.tasksCreated, m.tasksMerged, m.tasksCompleted, m.payments, m.readings, m.readingsLost, m.paymentsPending, m.pendingErrors)
 	return m
+}
+
+// lastValue is a gauge that exports the last value it was given and nothing
+// while it has none: a scrape never queries anything, and a value that could
+// not be read is absent rather than made up.
+type lastValue struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	v    float64
+	ok   bool
+}
+
+func newLastValue(desc *prometheus.Desc) *lastValue { return &lastValue{desc: desc} }
+
+// Set records a fresh value.
+func (l *lastValue) Set(v float64) {
+	l.mu.Lock()
+	l.v, l.ok = v, true
+	l.mu.Unlock()
+}
+
+// Forget drops the value: it is no longer known.
+func (l *lastValue) Forget() {
+	l.mu.Lock()
+	l.ok = false
+	l.mu.Unlock()
+}
+
+func (l *lastValue) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+
+func (l *lastValue) Collect(ch chan<- prometheus.Metric) {
+	l.mu.Lock()
+	v, ok := l.v, l.ok
+	l.mu.Unlock()
+	if ok {
+		ch <- prometheus.MustNewConstMetric(l.desc, prometheus.GaugeValue, v)
+	}
 }

@@ -102,6 +102,22 @@ func (s *paymentStore) pending(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// countPending refreshes the pending-rewards gauge. A failed count removes
+// the gauge's value and is counted: a scrape shows no number rather than a
+// wrong one.
+func (a *API) countPending(ctx context.Context) {
+	n, err := a.payments.pending(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.metrics.paymentsPending.Forget()
+			a.metrics.pendingErrors.Inc()
+			a.log.WarnContext(ctx, "count pending task rewards", "err", err)
+		}
+		return
+	}
+	a.metrics.paymentsPending.Set(float64(n))
+}
+
 // PaymentStatus is the state of a task's reward.
 type PaymentStatus struct {
 	TaskID        int64      `json:"task_id"`
@@ -133,7 +149,7 @@ func (a *API) payDue(ctx context.Context, taskID int64) int {
 	}
 	ps, err := a.payments.claim(ctx, taskID, a.clock.Now(), paymentBatch)
 	if err != nil {
-		a.log.Error("claim payments", "err", err)
+		a.log.ErrorContext(ctx, "claim payments", "err", err)
 		return 0
 	}
 	done := 0
@@ -159,40 +175,39 @@ func (a *API) payOne(ctx context.Context, p payment) bool {
 	if err == nil {
 		if err := a.payments.paid(dbCtx, p.TaskID, txID, now); err != nil {
 			// The wallet has paid; a retry will be answered idempotently.
-			a.log.Error("record payment", "task", p.TaskID, "err", err)
+			a.log.ErrorContext(ctx, "record payment", "task", p.TaskID, "err", err)
 			return false
 		}
 		a.metrics.payments.WithLabelValues("paid").Inc()
-		a.log.Info("task reward paid", "task", p.TaskID, "user", p.UserID, "amount_milli", p.Amount, "transaction", txID)
+		a.log.InfoContext(ctx, "task reward paid", "task", p.TaskID, "user", p.UserID, "amount_milli", p.Amount, "transaction", txID)
 		a.hub.Publish(EventPaymentPaid, map[string]any{"task_id": p.TaskID, "user_id": p.UserID, "amount": p.Amount})
 		return true
 	}
 	permanent := errors.Is(err, ErrPaymentRefused)
 	next := now.Add(paymentBackoff.Delay(p.Attempts))
 	if ferr := a.payments.failed(dbCtx, p.TaskID, err, permanent, next); ferr != nil {
-		a.log.Error("record payment failure", "task", p.TaskID, "err", ferr)
+		a.log.ErrorContext(ctx, "record payment failure", "task", p.TaskID, "err", ferr)
 	}
 	if permanent {
 		a.metrics.payments.WithLabelValues("failed").Inc()
-		a.log.Error("wallet refused task reward; not retrying", "task", p.TaskID, "user", p.UserID, "err", err)
+		a.log.ErrorContext(ctx, "wallet refused task reward; not retrying", "task", p.TaskID, "user", p.UserID, "err", err)
 	} else {
 		a.metrics.payments.WithLabelValues("retry").Inc()
-		a.log.Warn("task reward not paid yet; will retry", "task", p.TaskID, "user", p.UserID, "attempt", p.Attempts, "next", next, "err", err)
+		a.log.WarnContext(ctx, "task reward not paid yet; will retry", "task", p.TaskID, "user", p.UserID, "attempt", p.Attempts, "next", next, "err", err)
 	}
 	return false
 }
 
 // PaymentLoop retries pending rewards every interval of clock time until ctx
-// is done.
+// is done, and counts what is still pending for the metrics (also without a
+// wallet, when every reward stays pending).
 func (a *API) PaymentLoop(interval time.Duration) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if a.payer == nil {
-			return nil
-		}
 		t := a.clock.NewTicker(interval)
 		defer t.Stop()
 		for {
 			a.payDue(ctx, 0)
+			a.countPending(ctx)
 			select {
 			case <-ctx.Done():
 				return nil

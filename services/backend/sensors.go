@@ -159,7 +159,7 @@ func (a *API) writeTelemetry(ctx context.Context, items []telemetryItem) {
 		if hb := it.p.Heartbeat; hb != nil {
 			if err := a.sensors.writeHeartbeat(ctx, it.p.Zone, *hb, it.at); err != nil {
 				if ctx.Err() == nil {
-					a.log.Error("store heartbeat", "err", err)
+					a.log.ErrorContext(ctx, "store heartbeat", "err", err)
 				}
 				continue
 			}
@@ -168,7 +168,7 @@ func (a *API) writeTelemetry(ctx context.Context, items []telemetryItem) {
 	}
 	if err := a.sensors.writeReadings(ctx, rs); err != nil {
 		if ctx.Err() == nil {
-			a.log.Error("store readings", "n", len(rs), "err", err)
+			a.log.ErrorContext(ctx, "store readings", "n", len(rs), "err", err)
 		}
 		a.metrics.readingsLost.Add(float64(len(rs)))
 		return
@@ -187,9 +187,9 @@ func (a *API) PruneLoop(retention, interval time.Duration) func(context.Context)
 		for {
 			n, err := a.sensors.prune(ctx, a.clock.Now().Add(-retention))
 			if err != nil && ctx.Err() == nil {
-				a.log.Error("prune sensor history", "err", err)
+				a.log.ErrorContext(ctx, "prune sensor history", "err", err)
 			} else if n > 0 {
-				a.log.Debug("pruned sensor history", "rows", n)
+				a.log.DebugContext(ctx, "pruned sensor history", "rows", n)
 			}
 			select {
 			case <-ctx.Done():
@@ -309,7 +309,7 @@ func (a *API) sensorSeries(w http.ResponseWriter, r *http.Request) {
 		s.Points, err = pgx.CollectRows(rows, pgx.RowToStructByPos[SeriesPoint])
 	}
 	if err != nil {
-		a.log.Error("time series", "err", err)
+		a.log.ErrorContext(r.Context(), "time series", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read the time series")
 		return
 	}
@@ -334,7 +334,7 @@ func (a *API) sensorZones(w http.ResponseWriter, r *http.Request) {
 		count(DISTINCT device_id) FILTER (WHERE device_id <> 'occupancy')
 		FROM dashboard.sensor_latest GROUP BY zone, channel ORDER BY zone, channel`)
 	if err != nil {
-		a.log.Error("zones", "err", err)
+		a.log.ErrorContext(r.Context(), "zones", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read zones")
 		return
 	}
@@ -348,7 +348,7 @@ func (a *API) sensorZones(w http.ResponseWriter, r *http.Request) {
 			devices       int
 		)
 		if err := rows.Scan(&zone, &channel, &v, &at, &devices); err != nil {
-			a.log.Error("zones", "err", err)
+			a.log.ErrorContext(r.Context(), "zones", "err", err)
 			httpx.Error(w, http.StatusInternalServerError, "could not read zones")
 			return
 		}
@@ -367,7 +367,7 @@ func (a *API) sensorZones(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		a.log.Error("zones", "err", err)
+		a.log.ErrorContext(r.Context(), "zones", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read zones")
 		return
 	}
@@ -429,7 +429,7 @@ func (a *API) deviceStatus(w http.ResponseWriter, r *http.Request) {
 		ds, err = pgx.CollectRows(rows, pgx.RowToStructByPos[DeviceStatus])
 	}
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		a.log.Error("device status", "err", err)
+		a.log.ErrorContext(r.Context(), "device status", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read devices")
 		return
 	}

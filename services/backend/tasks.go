@@ -26,7 +26,7 @@ func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
 	now := a.clock.Now()
 	res, err := a.tasks.create(r.Context(), in, now)
 	if err != nil {
-		a.log.Error("create task", "err", err)
+		a.log.ErrorContext(r.Context(), "create task", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not store the task")
 		return
 	}
@@ -35,11 +35,11 @@ func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
 	if res.Outcome == outcomeCreated {
 		a.metrics.tasksCreated.Inc()
 		a.hub.Publish(EventTaskCreated, t)
-		a.log.Info("task created", "id", t.ID, "title", t.Title, "zone", deref(t.Zone), "urgency", t.Urgency, "types", t.TaskType)
+		a.log.InfoContext(r.Context(), "task created", "id", t.ID, "title", t.Title, "zone", deref(t.Zone), "urgency", t.Urgency, "types", t.TaskType)
 	} else {
 		a.metrics.tasksMerged.WithLabelValues(res.Outcome).Inc()
 		a.hub.Publish(EventTaskUpdated, t)
-		a.log.Info("duplicate task updated in place", "id", t.ID, "title", t.Title, "new_title", in.Title,
+		a.log.InfoContext(r.Context(), "duplicate task updated in place", "id", t.ID, "title", t.Title, "new_title", in.Title,
 			"zone", deref(t.Zone), "rule", res.Outcome, "category", res.Category)
 	}
 	// 200 in both cases: the original brain treats exactly 200 with an id as success.
@@ -74,7 +74,7 @@ func (a *API) writeTasks(w http.ResponseWriter, r *http.Request, f backendapi.Ta
 	now := a.clock.Now()
 	ts, err := a.tasks.list(r.Context(), f, now)
 	if err != nil {
-		a.log.Error("list tasks", "err", err)
+		a.log.ErrorContext(r.Context(), "list tasks", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not list tasks")
 		return
 	}
@@ -169,7 +169,7 @@ func (a *API) acceptTask(w http.ResponseWriter, r *http.Request) {
 	if a.writeTask(w, "accept task", id, t, err) && changed {
 		t.Status = t.StatusAt(a.clock.Now())
 		a.hub.Publish(EventTaskAccepted, t)
-		a.log.Info("task accepted", "id", id, "user", in.UserID)
+		a.log.InfoContext(r.Context(), "task accepted", "id", id, "user", in.UserID)
 	}
 }
 
@@ -193,7 +193,7 @@ func (a *API) completeTask(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Status = t.StatusAt(a.clock.Now())
 	a.metrics.tasksCompleted.WithLabelValues(in.ReportStatus).Inc()
-	a.log.Info("task completed", "id", id, "user", derefID(t.AssignedTo), "report_status", in.ReportStatus)
+	a.log.InfoContext(r.Context(), "task completed", "id", id, "user", derefID(t.AssignedTo), "report_status", in.ReportStatus)
 	a.publishReport(r.Context(), t)
 	a.hub.Publish(EventTaskCompleted, t)
 	// Pay now; if the wallet is down the payment loop retries later.
@@ -215,7 +215,7 @@ func (a *API) publishReport(ctx context.Context, t backendapi.Task) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.bus.PublishJSON(ctx, topic.TaskReport(zone, strconv.FormatInt(t.ID, 10)), 1, false, rep); err != nil {
-		a.log.Error("publish task report", "id", t.ID, "err", err)
+		a.log.ErrorContext(ctx, "publish task report", "id", t.ID, "err", err)
 	}
 }
 
@@ -246,7 +246,7 @@ func (a *API) remindedTask(w http.ResponseWriter, r *http.Request) {
 func (a *API) taskStats(w http.ResponseWriter, r *http.Request) {
 	st, err := a.tasks.stats(r.Context(), a.clock.Now())
 	if err != nil {
-		a.log.Error("task stats", "err", err)
+		a.log.ErrorContext(r.Context(), "task stats", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not count tasks")
 		return
 	}
@@ -276,7 +276,7 @@ func (a *API) taskAudit(w http.ResponseWriter, r *http.Request) {
 func (a *API) writeAudit(w http.ResponseWriter, r *http.Request, id int64, limit int) {
 	es, err := a.tasks.auditLog(r.Context(), id, limit)
 	if err != nil {
-		a.log.Error("audit log", "err", err)
+		a.log.ErrorContext(r.Context(), "audit log", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read the audit log")
 		return
 	}
@@ -293,12 +293,12 @@ func (a *API) ExpiryLoop(interval time.Duration) func(context.Context) error {
 		for {
 			ts, err := a.tasks.noteExpired(ctx, a.clock.Now())
 			if err != nil && ctx.Err() == nil {
-				a.log.Error("expiry sweep", "err", err)
+				a.log.ErrorContext(ctx, "expiry sweep", "err", err)
 			}
 			for _, task := range ts {
 				task.Status = backendapi.StatusExpired
 				a.hub.Publish(EventTaskExpired, task)
-				a.log.Info("task expired", "id", task.ID, "title", task.Title)
+				a.log.InfoContext(ctx, "task expired", "id", task.ID, "title", task.Title)
 			}
 			select {
 			case <-ctx.Done():

@@ -173,11 +173,11 @@ func (a *API) createUserOr(w http.ResponseWriter, r *http.Request, in backendapi
 		return User{}, false
 	}
 	if err != nil {
-		a.log.Error("create user", "err", err)
+		a.log.ErrorContext(r.Context(), "create user", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not create the user")
 		return User{}, false
 	}
-	a.log.Info("user created", "id", u.ID, "username", u.Username, "role", u.Role)
+	a.log.InfoContext(r.Context(), "user created", "id", u.ID, "username", u.Username, "role", u.Role)
 	return u, true
 }
 
@@ -206,7 +206,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.log.Error("login", "err", err)
+		a.log.ErrorContext(r.Context(), "login", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not check the credentials")
 		return
 	}
@@ -220,7 +220,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	us, err := a.users.list(r.Context())
 	if err != nil {
-		a.log.Error("list users", "err", err)
+		a.log.ErrorContext(r.Context(), "list users", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not list users")
 		return
 	}

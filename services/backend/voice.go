@@ -103,7 +103,7 @@ func (a *API) postVoiceEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, err := a.voice.add(r.Context(), in, a.clock.Now())
 	if err != nil {
-		a.log.Error("voice event", "err", err)
+		a.log.ErrorContext(r.Context(), "voice event", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not store the voice event")
 		return
 	}
@@ -129,7 +129,7 @@ func (a *API) recentVoiceEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	evs, err := a.voice.recent(r.Context(), r.URL.Query().Get("zone"), since, limit)
 	if err != nil {
-		a.log.Error("recent voice events", "err", err)
+		a.log.ErrorContext(r.Context(), "recent voice events", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read voice events")
 		return
 	}
@@ -147,7 +147,7 @@ func (a *API) stockChitchat(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := a.voice.stock(r.Context(), in, a.clock.Now())
 	if err != nil {
-		a.log.Error("stock chitchat", "err", err)
+		a.log.ErrorContext(r.Context(), "stock chitchat", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not stock the phrase")
 		return
 	}
@@ -160,7 +160,7 @@ func (a *API) randomChitchat(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errNotFound):
 		httpx.Error(w, http.StatusNotFound, "the chit-chat stock is empty")
 	case err != nil:
-		a.log.Error("take chitchat", "err", err)
+		a.log.ErrorContext(r.Context(), "take chitchat", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read the stock")
 	default:
 		httpx.WriteJSON(w, http.StatusOK, c)
@@ -170,7 +170,7 @@ func (a *API) randomChitchat(w http.ResponseWriter, r *http.Request) {
 func (a *API) chitchatStatus(w http.ResponseWriter, r *http.Request) {
 	n, err := a.voice.stockSize(r.Context())
 	if err != nil {
-		a.log.Error("chitchat status", "err", err)
+		a.log.ErrorContext(r.Context(), "chitchat status", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not count the stock")
 		return
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/somsgo/soms/internal/llm"
 )
 
-// Chat limits of the reference (§3.7).
+// Chat limits (docs/brain.md, "HTTP").
 const (
 	chatIterations = 3
 	chatMaxRunes   = 300

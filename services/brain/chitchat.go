@@ -11,7 +11,7 @@ import (
 	"github.com/somsgo/soms/internal/llm"
 )
 
-// Chit-chat timing of the reference (§3.7).
+// Chit-chat timing (docs/brain.md, "Devices, tasks, people").
 const (
 	chitchatFirst        = 60 * time.Second
 	chitchatSpeakQuiet   = 300 * time.Second

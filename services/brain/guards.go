@@ -23,7 +23,8 @@ var deviceInvestigation = []string{
 	"デバイスの調査", "デバイスの登録", "未認識", "不明デバイス", "不明なデバイス",
 }
 
-// cycleGuard holds the per-cycle state of the duplicate guards (§3.5).
+// cycleGuard holds the per-cycle state of the duplicate guards (docs/brain.md,
+// "Tools and hard limits").
 type cycleGuard struct {
 	executed map[string]bool
 	spoke    bool
@@ -108,7 +109,8 @@ func itoa(n int64) string {
 	return string(b)
 }
 
-// summarize is an action's one-line summary (§3.6).
+// summarize is an action's one-line summary, as the prompt's recent actions
+// and the guards show and compare it.
 func summarize(tool string, args map[string]any) string {
 	switch tool {
 	case "speak":

@@ -12,8 +12,8 @@ import (
 // reminderGap spaces reminders of several tasks apart.
 const reminderGap = 2 * time.Second
 
-// remindLoop re-announces open tasks nobody has taken (§7.2), first
-// immediately, then every ReminderInterval.
+// remindLoop re-announces open tasks nobody has taken (docs/brain.md,
+// "Devices, tasks, people"), first immediately, then every ReminderInterval.
 func (b *brain) remindLoop(ctx context.Context) error {
 	t := b.clock.NewTicker(b.cfg.ReminderInterval)
 	defer t.Stop()

@@ -14,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/logging"
 )
 
 // echo is an upstream that answers with its name and the path it received.
@@ -215,5 +219,42 @@ func TestStaticInfoAndReports(t *testing.T) {
 	}
 	if len(info.Reports) != 1 || info.Reports[0].URL != "/reports/office-day/report.html" {
 		t.Errorf("reports %+v, want only office-day", info.Reports)
+	}
+}
+
+// TestRequestIDThroughTheProxy: behind the kit's server (as in Run) the
+// upstream sees the ID the client is given, and the client gets it once.
+func TestRequestIDThroughTheProxy(t *testing.T) {
+	var seen string
+	upstream := httpx.New("backend", logging.Discard(), prometheus.NewRegistry())
+	upstream.Router.Get("/tasks/", func(w http.ResponseWriter, r *http.Request) {
+		seen = logging.RequestID(r.Context())
+		httpx.WriteJSON(w, http.StatusOK, []string{})
+	})
+	up := httptest.NewServer(upstream.Router)
+	defer up.Close()
+	h, err := NewHandler(Config{BackendURL: up.URL}, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httpx.New("frontend", logging.Discard(), prometheus.NewRegistry())
+	front.Router.Handle("/*", h)
+	fe := httptest.NewServer(front.Router)
+	defer fe.Close()
+
+	for _, sent := range []string{"", "client-42"} {
+		req, _ := http.NewRequest(http.MethodGet, fe.URL+"/api/tasks/", nil)
+		if sent != "" {
+			req.Header.Set(httpx.RequestIDHeader, sent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Values(httpx.RequestIDHeader)
+		if resp.StatusCode != http.StatusOK || len(got) != 1 || got[0] != seen || (sent != "" && seen != sent) {
+			t.Fatalf("sent %q: HTTP %d, client got %q, upstream saw %q", sent, resp.StatusCode, got, seen)
+		}
 	}
 }

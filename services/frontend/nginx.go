@@ -49,6 +49,14 @@ map $http_upgrade $connection_upgrade {
     ''      '';
 }
 
+# One request ID from the edge inward: the client's X-Request-Id when it sent
+# one (the services keep only short URL-safe IDs and replace any other), else
+# nginx's own. The service answers with it in X-Request-Id and logs it.
+map $http_x_request_id $soms_request_id {
+    default $http_x_request_id;
+    ''      $request_id;
+}
+
 server {
     listen 8080;
     server_name _;
@@ -69,6 +77,7 @@ server {
     proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_set_header X-Request-Id $soms_request_id;
     proxy_set_header Upgrade $http_upgrade;
     proxy_set_header Connection $connection_upgrade;
     proxy_buffering off;

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/logging"
 )
 
 // route forwards every request under prefix to target, with strip removed
@@ -95,10 +96,23 @@ func newProxy(target *url.URL, strip, name string, log *slog.Logger) http.Handle
 			}
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			// One request ID through the proxy: the upstream logs the ID the
+			// client was given.
+			if id := logging.RequestID(pr.In.Context()); id != "" {
+				pr.Out.Header.Set(httpx.RequestIDHeader, id)
+			}
+		},
+		ModifyResponse: func(res *http.Response) error {
+			// The frontend already answers with the ID; the upstream's copy
+			// would repeat the header.
+			if logging.RequestID(res.Request.Context()) != "" {
+				res.Header.Del(httpx.RequestIDHeader)
+			}
+			return nil
 		},
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.Warn("upstream unreachable", "upstream", name, "path", r.URL.Path, "err", err)
+			log.WarnContext(r.Context(), "upstream unreachable", "upstream", name, "path", r.URL.Path, "err", err)
 			httpx.Error(w, http.StatusBadGateway, name+" unreachable")
 		},
 	}

@@ -165,7 +165,7 @@ func Refill(ctx context.Context, c clock.Clock, interval time.Duration, idle fun
 					if ctx.Err() != nil {
 						return nil
 					}
-					log.Warn("stock refill failed", "kind", s.kind, "err", err)
+					log.WarnContext(ctx, "stock refill failed", "kind", s.kind, "err", err)
 					continue
 				}
 				wait = gap

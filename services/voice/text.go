@@ -117,7 +117,7 @@ func (w *Writer) Announcement(ctx context.Context, t voice.Task) (text, unit, so
 		return out, unit, SourceLLM
 	}
 	if ok {
-		w.log.Info("LLM announcement lacks the reward unit; using the template", "text", out, "unit", unit)
+		w.log.InfoContext(ctx, "LLM announcement lacks the reward unit; using the template", "text", out, "unit", unit)
 	}
 	w.texts.WithLabelValues("announcement", SourceTemplate).Inc()
 	return announcementTemplate(t, prefix, reward), unit, SourceTemplate
@@ -234,12 +234,12 @@ func (w *Writer) ask(ctx context.Context, kind, prompt string, maxRunes int) (st
 	defer cancel()
 	msg, err := w.llm.Chat(ctx, []llm.Message{{Role: llm.RoleUser, Content: llm.Content(prompt)}}, nil)
 	if err != nil {
-		w.log.Warn("LLM text generation failed; using a template", "kind", kind, "err", err, "timeout", llm.IsTimeout(err))
+		w.log.WarnContext(ctx, "LLM text generation failed; using a template", "kind", kind, "err", err, "timeout", llm.IsTimeout(err))
 		return "", false
 	}
 	out, why := Clean(string(msg.Content), maxRunes)
 	if why != "" {
-		w.log.Warn("unusable LLM text; using a template", "kind", kind, "why", why, "text", string(msg.Content))
+		w.log.WarnContext(ctx, "unusable LLM text; using a template", "kind", kind, "why", why, "text", string(msg.Content))
 		return "", false
 	}
 	return out, true

@@ -11,8 +11,10 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/somsgo/soms/internal/apidoc"
 	"github.com/somsgo/soms/internal/httpx"
 	api "github.com/somsgo/soms/internal/wallet"
+	"github.com/somsgo/soms/services/wallet/openapi"
 )
 
 // API serves the wallet routes. Writes need the X-Service-Token; reads are
@@ -30,7 +32,8 @@ func NewAPI(ledger *Ledger, log *slog.Logger, token string, reg prometheus.Regis
 	return &API{ledger: ledger, log: log, token: []byte(token), metrics: newMetrics(reg)}
 }
 
-// Routes mounts the wallet's routes (paths of the original SOMS wallet).
+// Routes mounts the wallet's routes (paths of the original SOMS wallet) and
+// its OpenAPI document (openapi/openapi.yaml, checked against them by test).
 func (a *API) Routes(r chi.Router) {
 	r.Route("/wallets", func(r chi.Router) {
 		r.With(a.requireService("open")).Post("/", a.openWallet)
@@ -49,6 +52,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/consistency", a.consistency)
 		r.With(a.requireService(api.KindDemurrage)).Post("/demurrage/trigger", a.triggerDemurrage)
 	})
+	apidoc.MustLoad(openapi.YAML).Routes(r)
 }
 
 func (a *API) requireService(kind string) func(http.Handler) http.Handler {
@@ -91,7 +95,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, kind string, err erro
 		a.metrics.failures.WithLabelValues(kind, reason).Inc()
 	}
 	if status == http.StatusInternalServerError {
-		a.log.Error("wallet request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.log.ErrorContext(r.Context(), "wallet request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		httpx.Error(w, status, "internal error; see the wallet log")
 		return
 	}

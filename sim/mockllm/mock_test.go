@@ -3,6 +3,7 @@ package mockllm
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -80,6 +81,43 @@ func TestToolResultEndsTheLoop(t *testing.T) {
 	msg, rule, _ := m.decide(&req)
 	if rule != "tool_result" || len(msg.ToolCalls) != 0 {
 		t.Fatalf("rule %s, calls %v", rule, msg.ToolCalls)
+	}
+}
+
+func TestToolResultRulesQuoteTheResult(t *testing.T) {
+	m := New(clock.NewManual(time.Unix(0, 0)), "mock-qwen", 10)
+	rules := []Rule{{Name: "co2 answer", Match: `CO2: (?P<co2>\d+)ppm`, Scope: ScopeToolResult, Content: "CO2は{{co2}}ppmです。"}}
+	if err := m.Apply(RuleSet{Mode: ModePrepend, Rules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	withResults := func(user string, results ...string) llm.ChatRequest {
+		req := request(user, offered)
+		req.Messages = append(req.Messages, llm.Message{Role: llm.RoleAssistant, Content: "確認します。"})
+		for i, r := range results {
+			req.Messages = append(req.Messages, llm.Message{Role: llm.RoleTool, ToolCallID: fmt.Sprint("call_", i), Content: llm.Content(r)})
+		}
+		return req
+	}
+	tests := []struct {
+		name, rule, content string
+		req                 llm.ChatRequest
+	}{
+		{"quotes the matching result", "co2 answer", "CO2は1312ppmです。", withResults("会議室は？", "### 会議室\n- 温度: 23.0℃\n- CO2: 1312ppm →")},
+		{"any of the trailing results", "co2 answer", "CO2は800ppmです。", withResults("会議室は？", `{"success":true}`, "- CO2: 800ppm →")},
+		{"no match: the plain closing answer", "tool_result", "対応しました。引き続き監視します。", withResults("会議室は？", "- 温度: 23.0℃")},
+		// The user's question mentions CO2 too, but only tool results count.
+		{"a user message never matches", "fallback", "環境は正常です。対応は不要です。", request("CO2: 999ppm", offered)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, rule, err := m.decide(&tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rule != tc.rule || string(msg.Content) != tc.content || len(msg.ToolCalls) != 0 {
+				t.Fatalf("rule %s, content %q, calls %v; want %s %q", rule, msg.Content, msg.ToolCalls, tc.rule, tc.content)
+			}
+		})
 	}
 }
 

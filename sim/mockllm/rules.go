@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/somsgo/soms/internal/llm"
@@ -17,6 +18,11 @@ const (
 	ScopeLastUser = "last_user"
 	// ScopeAll matches all messages joined, like the original mock.
 	ScopeAll = "all"
+	// ScopeToolResult matches the tool results a request ends with (what the
+	// client's tools returned since the last assistant message), so an answer
+	// can quote them as a real model would. Only these rules apply to such a
+	// request; without a match it gets the plain closing answer.
+	ScopeToolResult = "tool_result"
 )
 
 // Rule maps a prompt pattern to an answer: a tool call, or plain content.
@@ -25,7 +31,7 @@ type Rule struct {
 	// Match is a regular expression (RE2). Named groups, e.g. (?P<zone>\w+),
 	// can be used as {{zone}} in Arguments and Content.
 	Match string `json:"match" yaml:"match"`
-	// Scope is last_user (default) or all.
+	// Scope is last_user (default), all or tool_result.
 	Scope string `json:"scope,omitempty" yaml:"scope,omitempty"`
 	// Tool is the function to call; empty answers with Content only.
 	Tool      string         `json:"tool,omitempty" yaml:"tool,omitempty"`
@@ -55,9 +61,9 @@ func (r *Rule) compile() error {
 		return fmt.Errorf("rule %q: bad pattern: %w", r.Name, err)
 	}
 	switch r.Scope {
-	case "", ScopeLastUser, ScopeAll:
+	case "", ScopeLastUser, ScopeAll, ScopeToolResult:
 	default:
-		return fmt.Errorf("rule %q: scope must be %s or %s", r.Name, ScopeLastUser, ScopeAll)
+		return fmt.Errorf("rule %q: scope must be %s, %s or %s", r.Name, ScopeLastUser, ScopeAll, ScopeToolResult)
 	}
 	if r.Tool == "" && r.Content == "" {
 		return fmt.Errorf("rule %q: needs a tool or content", r.Name)
@@ -97,6 +103,9 @@ func (r *Rule) match(req *llm.ChatRequest) (map[string]string, bool) {
 	if r.Tool != "" && !offers(req, r.Tool) {
 		return nil, false // a model never calls a function it was not offered
 	}
+	if (r.Scope == ScopeToolResult) != endsWithToolResult(req) {
+		return nil, false
+	}
 	text := scopeText(req, r.Scope)
 	m := r.re.FindStringSubmatch(text)
 	if m == nil {
@@ -126,7 +135,19 @@ func offers(req *llm.ChatRequest, tool string) bool {
 	return false
 }
 
+func endsWithToolResult(req *llm.ChatRequest) bool {
+	return len(req.Messages) > 0 && req.Messages[len(req.Messages)-1].Role == llm.RoleTool
+}
+
 func scopeText(req *llm.ChatRequest, scope string) string {
+	if scope == ScopeToolResult {
+		var parts []string
+		for i := len(req.Messages) - 1; i >= 0 && req.Messages[i].Role == llm.RoleTool; i-- {
+			parts = append(parts, string(req.Messages[i].Content))
+		}
+		slices.Reverse(parts)
+		return strings.Join(parts, "\n")
+	}
 	if scope == ScopeAll {
 		parts := make([]string, 0, len(req.Messages))
 		for _, m := range req.Messages {

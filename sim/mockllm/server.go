@@ -214,12 +214,9 @@ func (m *Mock) pickFaults(tools bool) []Fault {
 	return out
 }
 
-// decide picks the answer: a tool result ends the ReAct loop; otherwise the
-// first matching rule; otherwise "nothing to do".
+// decide picks the answer: the first matching rule; otherwise a plain answer
+// to a tool result (which ends the ReAct loop), or "nothing to do".
 func (m *Mock) decide(req *llm.ChatRequest) (llm.Message, string, error) {
-	if last := req.Messages[len(req.Messages)-1]; last.Role == llm.RoleTool {
-		return llm.Message{Role: llm.RoleAssistant, Content: "対応しました。引き続き監視します。"}, "tool_result", nil
-	}
 	m.mu.Lock()
 	rules := m.rules
 	m.mu.Unlock()
@@ -233,6 +230,9 @@ func (m *Mock) decide(req *llm.ChatRequest) (llm.Message, string, error) {
 			msg, err := rules[i].answer(groups, "call_"+randomHex(4))
 			return msg, rules[i].Name, err
 		}
+	}
+	if endsWithToolResult(req) {
+		return llm.Message{Role: llm.RoleAssistant, Content: "対応しました。引き続き監視します。"}, "tool_result", nil
 	}
 	if len(req.Tools) == 0 {
 		return llm.Message{Role: llm.RoleAssistant, Content: "承知しました。"}, "voice", nil

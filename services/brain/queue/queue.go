@@ -14,7 +14,7 @@ import (
 	"github.com/somsgo/soms/internal/clock"
 )
 
-// Reference numbers (§7.1).
+// Dispatch rules (docs/brain.md, "Devices, tasks, people": held tasks).
 const (
 	ForcedAfter   = 24 * time.Hour
 	ActiveFrom    = 7  // local hour
@@ -51,7 +51,7 @@ type Decision struct {
 	Reason string
 }
 
-// Decide applies the reference's rules in order.
+// Decide applies the dispatch rules in order.
 func Decide(e Entry, o Office, now time.Time, loc *time.Location) Decision {
 	if e.MinPeople < 1 {
 		e.MinPeople = defaultPeople

@@ -20,7 +20,7 @@ import (
 // State of a device.
 type State string
 
-// Device states (§9).
+// Device states (docs/brain.md, "Devices, tasks, people").
 const (
 	Online   State = "online"
 	Stale    State = "stale"
@@ -29,7 +29,7 @@ const (
 	Unknown  State = "unknown"
 )
 
-// Thresholds of the reference.
+// State thresholds, as the original's.
 const (
 	OnlineWithin = 120 * time.Second
 	StaleWithin  = 900 * time.Second

@@ -8,12 +8,12 @@ import (
 	"github.com/somsgo/soms/services/brain/worldmodel"
 )
 
-// Cadence of each activity mode (§8).
+// Cadence of each activity mode (docs/brain.md, "Decision cycle").
 type Cadence struct {
 	Interval, Spacing time.Duration
 }
 
-// Mode timing of the reference.
+// Mode timing (docs/brain.md, "Decision cycle").
 const (
 	InactiveAfter     = 300 * time.Second
 	EscalationSpacing = 1800 * time.Second

@@ -25,7 +25,8 @@ type Thresholds struct {
 	HumLow       float64 `env:"THRESHOLD_HUMIDITY_LOW" default:"30" doc:"rule engine: low humidity %"`
 }
 
-// DefaultThresholds are the reference's values.
+// DefaultThresholds are the original's values (docs/brain.md, "Decision
+// cycle": the rule engine).
 var DefaultThresholds = Thresholds{CO2High: 1000, CO2Critical: 1500, TempHigh: 26, TempLow: 18, TempCritHigh: 35, TempCritLow: 10, HumHigh: 60, HumLow: 30}
 
 // Cooldown is the minimum time between two firings of one rule in one zone.

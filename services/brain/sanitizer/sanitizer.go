@@ -17,8 +17,8 @@ import (
 	"github.com/somsgo/soms/internal/jsonnum"
 )
 
-// Limits are the hard limits of the reference (§5) plus the bounty range the
-// original design demands.
+// Limits are the original SOMS brain's hard limits plus the bounty range the
+// original design demands (docs/brain.md, "Tools and hard limits").
 type Limits struct {
 	TempMin, TempMax       float64       // set_temperature °C
 	PumpMax                time.Duration // run_pump duration
@@ -32,7 +32,7 @@ type Limits struct {
 	MaxMessage             int // speak message runes
 }
 
-// Default are the reference's numbers.
+// Default are the original's numbers.
 var Default = Limits{
 	TempMin: 18, TempMax: 28, PumpMax: 60 * time.Second,
 	Agents:        []string{"light_01", "pump_01", "window_01", "shelf_01", "hvac_01"},

@@ -31,7 +31,8 @@ const (
 	SeverityCritical = "critical"
 )
 
-// Thresholds and cooldowns of the reference (§6.3).
+// Thresholds and cooldowns of the events (docs/brain.md, "Perception: ingest
+// and world model").
 const (
 	co2Cooldown        = 600 * time.Second
 	tempSpikeDelta     = 3.0
@@ -217,7 +218,7 @@ func (m *Model) checkTamperLocked(z *zone, c *channel, prev *sample, now time.Ti
 }
 
 // checkDeviceTamperLocked flags one device whose own consecutive readings
-// jump implausibly (the reference compared fused values only, which hides a
+// jump implausibly (the original compared fused values only, which hides a
 // tampered sensor among healthy ones).
 func (m *Model) checkDeviceTamperLocked(z *zone, ch, device string, prev reading, v float64, now time.Time) {
 	limit := tamperLimit(ch)

@@ -25,7 +25,8 @@ var suppressFor = map[string]time.Duration{
 
 const defaultSuppression = 1800 * time.Second
 
-// suppressKeywords map words of a task to the alerts it handles (§7.3).
+// suppressKeywords map words of a task to the alerts it handles (docs/brain.md,
+// "Perception: ingest and world model", alert suppression).
 var suppressKeywords = []struct {
 	word  string
 	kinds []string

@@ -1,4 +1,8 @@
-package backend
+// Package apidoc serves a service's hand-written OpenAPI document — as JSON,
+// as YAML and as a small HTML page — and compares it with the routes the
+// service really mounts. apidoctest validates real requests and responses
+// against the same document in the services' API tests.
+package apidoc
 
 import (
 	"bytes"
@@ -11,47 +15,55 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/somsgo/soms/services/backend/openapi"
 )
 
-// apiDoc is the parsed OpenAPI document with its JSON form and docs page.
-type apiDoc struct {
+// Doc is a parsed OpenAPI document with its JSON form and docs page.
+type Doc struct {
+	yaml []byte
 	doc  map[string]any
 	json []byte
 	html []byte
 }
 
-// loadAPIDoc parses the embedded document; it is checked by tests, so a
-// failure here is a programming error.
-func loadAPIDoc() (*apiDoc, error) {
+// Load parses a document (YAML or JSON).
+func Load(src []byte) (*Doc, error) {
 	var doc map[string]any
-	if err := yaml.Unmarshal(openapi.YAML, &doc); err != nil {
-		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("openapi document: %w", err)
 	}
 	j, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml to JSON: %w", err)
+		return nil, fmt.Errorf("openapi document to JSON: %w", err)
 	}
 	page, err := renderDocs(doc)
 	if err != nil {
 		return nil, err
 	}
-	return &apiDoc{doc: doc, json: j, html: page}, nil
+	return &Doc{yaml: src, doc: doc, json: j, html: page}, nil
 }
 
-func (a *API) docRoutes(r chi.Router) {
-	d, err := loadAPIDoc()
+// MustLoad is Load for a document embedded in the binary, which the service's
+// tests load: a failure is a programming error.
+func MustLoad(src []byte) *Doc {
+	d, err := Load(src)
 	if err != nil {
 		panic(err)
 	}
+	return d
+}
+
+// Version is the document's openapi field.
+func (d *Doc) Version() string { return str(d.doc["openapi"]) }
+
+// Routes mounts GET /openapi.json, /openapi.yaml and /docs.
+func (d *Doc) Routes(r chi.Router) {
 	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(d.json)
 	})
 	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
-		_, _ = w.Write(openapi.YAML)
+		_, _ = w.Write(d.yaml)
 	})
 	r.Get("/docs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -59,8 +71,52 @@ func (a *API) docRoutes(r chi.Router) {
 	})
 }
 
-// operation is one method+path of the docs page.
-type operation struct {
+// Operations lists the document's operations in path order.
+func (d *Doc) Operations() []Operation { return operations(d.doc) }
+
+// Compare walks the routes a router really serves and returns those the
+// document lacks and those it documents but nothing serves, as "method
+// /path" (lower-case method), sorted.
+func (d *Doc) Compare(r chi.Routes) (undocumented, unrouted []string, err error) {
+	methods := map[string][]string{}
+	err = chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		route = strings.ReplaceAll(route, "/*/", "/")
+		methods[route] = append(methods[route], strings.ToLower(method))
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	routed := map[string]bool{}
+	for route, ms := range methods {
+		if slices.Contains(ms, "connect") { // mounted with Handle (any method): documented as GET
+			ms = []string{"get"}
+		}
+		for _, m := range ms {
+			routed[m+" "+route] = true
+		}
+	}
+	documented := map[string]bool{}
+	for _, op := range d.Operations() {
+		documented[strings.ToLower(op.Method)+" "+op.Path] = true
+	}
+	for r := range routed {
+		if !documented[r] {
+			undocumented = append(undocumented, r)
+		}
+	}
+	for r := range documented {
+		if !routed[r] {
+			unrouted = append(unrouted, r)
+		}
+	}
+	slices.Sort(undocumented)
+	slices.Sort(unrouted)
+	return undocumented, unrouted, nil
+}
+
+// Operation is one method+path of the document.
+type Operation struct {
 	Method, Path, Summary, Description, Security string
 	Params                                       []string
 	Body                                         string
@@ -70,14 +126,14 @@ type operation struct {
 var methodOrder = []string{"get", "post", "put", "patch", "delete"}
 
 // operations lists the document's operations in path order.
-func operations(doc map[string]any) []operation {
+func operations(doc map[string]any) []Operation {
 	paths, _ := doc["paths"].(map[string]any)
 	keys := make([]string, 0, len(paths))
 	for k := range paths {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var ops []operation
+	var ops []Operation
 	for _, p := range keys {
 		item, _ := paths[p].(map[string]any)
 		shared := params(doc, item["parameters"])
@@ -86,7 +142,7 @@ func operations(doc map[string]any) []operation {
 			if !ok {
 				continue
 			}
-			op := operation{Method: strings.ToUpper(m), Path: p, Summary: str(o["summary"]), Description: str(o["description"])}
+			op := Operation{Method: strings.ToUpper(m), Path: p, Summary: str(o["summary"]), Description: str(o["description"])}
 			op.Params = append(append([]string{}, shared...), params(doc, o["parameters"])...)
 			if sec, ok := o["security"].([]any); ok {
 				var names []string
