@@ -173,6 +173,11 @@ func (b *Client) dispatch() {
 	for {
 		select {
 		case m := <-b.inbox:
+			select {
+			case <-b.closed:
+				return // both were ready: Close wins
+			default:
+			}
 			b.received.Inc()
 			if rs := b.routes.Load(); rs != nil {
 				for _, s := range *rs {
