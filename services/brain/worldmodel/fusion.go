@@ -94,9 +94,11 @@ func (c *channel) trim(now time.Time) {
 	for i < len(c.history) && now.Sub(c.history[i].at) > trendHistory {
 		i++
 	}
-	if i > 0 {
-		c.history = append(c.history[:0], c.history[i:]...)
-	}
+	// Reslice rather than shift: shifting copied the whole history on every
+	// reading once it was full (a fifth of ingest time); append reallocates,
+	// copying only the live samples, when the dropped prefix has used up the
+	// capacity.
+	c.history = c.history[i:]
 }
 
 // Trend directions.
