@@ -79,23 +79,7 @@ func (m *Model) applyTouch(z *zone, _ struct{}, now time.Time) { z.lastUpdate = 
 func (m *Model) applyChannelLocked(z *zone, device, ch string, v float64, now time.Time) {
 	switch {
 	case analogChannels[ch]:
-		c, ok := z.channels[ch]
-		if !ok {
-			c = newChannel(ch)
-			z.channels[ch] = c
-		}
-		var prev *sample
-		if n := len(c.history); n > 0 {
-			p := c.history[n-1]
-			prev = &p
-		}
-		own, hadOwn := c.devices[device]
-		c.add(device, v, now)
-		if !m.checkTamperLocked(z, c, prev, now) && hadOwn {
-			// Fusion dilutes one device's jump among its neighbours, so a
-			// tampered sensor is also judged against its own last reading.
-			m.checkDeviceTamperLocked(z, c.name, device, own, v, now)
-		}
+		m.applyAnalogLocked(z, device, ch, v, now)
 	case ch == "presence":
 		z.presence[device+"/"+ch] = presence{on: v != 0, at: now}
 	case ch == "motion" || ch == "vibration":
@@ -110,30 +94,59 @@ func (m *Model) applyChannelLocked(z *zone, device, ch string, v float64, now ti
 			z.counters = append(z.counters, now)
 		}
 	case ch == "door" || ch == "contact":
-		open := v != 0
-		if ch == "contact" {
-			open = !open
-		}
-		d, ok := z.doors[device]
-		if !ok {
-			d = &Door{Open: open, Since: now}
-			z.doors[device] = d
-		} else if d.Open != open {
-			d.Open, d.Since = open, now
-			d.changes = append(d.changes, now)
-		}
-		d.trim(now)
-		if ch == "door" {
-			if z.lastDoor != nil && *z.lastDoor != open {
-				typ := EventDoorClosed
-				if open {
-					typ = EventDoorOpened
-				}
-				m.emitLocked(z.id, typ, SeverityInfo, map[string]any{"device_id": device, "state": map[bool]string{true: "open", false: "closed"}[open]}, 0)
-			}
-			z.lastDoor = &open
-		}
+		m.applyDoorLocked(z, device, ch, v != 0, now)
 	default:
 		z.extra[ch] = v
 	}
+}
+
+// applyAnalogLocked fuses a reading into its channel and checks it for
+// tampering.
+func (m *Model) applyAnalogLocked(z *zone, device, ch string, v float64, now time.Time) {
+	c, ok := z.channels[ch]
+	if !ok {
+		c = newChannel(ch)
+		z.channels[ch] = c
+	}
+	var prev *sample
+	if n := len(c.history); n > 0 {
+		p := c.history[n-1]
+		prev = &p
+	}
+	own, hadOwn := c.devices[device]
+	c.add(device, v, now)
+	if !m.checkTamperLocked(z, c, prev, now) && hadOwn {
+		// Fusion dilutes one device's jump among its neighbours, so a
+		// tampered sensor is also judged against its own last reading.
+		m.checkDeviceTamperLocked(z, c.name, device, own, v, now)
+	}
+}
+
+// applyDoorLocked records a door ("door": 1 is open) or contact ("contact": 1
+// is closed) sensor's state; door sensors also raise door events.
+func (m *Model) applyDoorLocked(z *zone, device, ch string, on bool, now time.Time) {
+	open := on
+	if ch == "contact" {
+		open = !open
+	}
+	d, ok := z.doors[device]
+	if !ok {
+		d = &Door{Open: open, Since: now}
+		z.doors[device] = d
+	} else if d.Open != open {
+		d.Open, d.Since = open, now
+		d.changes = append(d.changes, now)
+	}
+	d.trim(now)
+	if ch != "door" {
+		return
+	}
+	if z.lastDoor != nil && *z.lastDoor != open {
+		typ, state := EventDoorClosed, "closed"
+		if open {
+			typ, state = EventDoorOpened, "open"
+		}
+		m.emitLocked(z.id, typ, SeverityInfo, map[string]any{"device_id": device, "state": state}, 0)
+	}
+	z.lastDoor = &open
 }
