@@ -4,6 +4,7 @@
 package bus
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,12 +13,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/somsgo/soms/internal/topic"
 )
 
 // Config is the broker connection, with the original SOMS variable names.
@@ -36,10 +42,24 @@ type Message struct {
 	Retained bool
 }
 
-// Handler receives messages. Handlers run one at a time in arrival order on the
-// client's delivery goroutine, so they must return quickly and must not wait for
-// a QoS>0 publish to complete.
+// Handler receives messages. Handlers run one at a time, in arrival order, on
+// the client's own delivery goroutine, so they must return quickly; one that
+// waits for a QoS>0 publish to complete can stall delivery once the inbox is
+// full.
 type Handler func(Message)
+
+// inboxSize bounds the messages read from the broker but not yet handled.
+// Mosquitto drops QoS 0 messages for a subscriber whose outgoing queue passes
+// max_queued_messages (1000 by default) — which happens within milliseconds of
+// a burst when the network reader waits for each handler, as it does inside
+// paho. With the inbox the reader keeps draining the socket while handlers run
+// on another core; the client stops reading, and the broker holds or drops,
+// only when the handlers fall behind for longer than the inbox covers.
+const inboxSize = 8192
+
+// readBuffer is the socket read buffer: paho reads every packet in three
+// small reads (type, length, body), one system call each without it.
+const readBuffer = 64 << 10
 
 // Client is a connected (or reconnecting) MQTT client.
 type Client struct {
@@ -47,7 +67,13 @@ type Client struct {
 	log *slog.Logger
 
 	mu   sync.Mutex
-	subs map[string]subscription
+	subs []subscription // in subscription order; replaced, never changed in place
+	// routes is subs for the delivery goroutine, read without the lock.
+	routes atomic.Pointer[[]subscription]
+
+	inbox     chan Message
+	closed    chan struct{}
+	closeOnce sync.Once
 
 	connected  chan struct{}
 	onceUp     sync.Once
@@ -55,11 +81,13 @@ type Client struct {
 	received   prometheus.Counter
 	published  prometheus.Counter
 	reconnects prometheus.Counter
+	queued     prometheus.GaugeFunc
 }
 
 type subscription struct {
-	qos byte
-	h   Handler
+	filter string
+	qos    byte
+	h      Handler
 }
 
 // New creates a client and starts connecting in the background; it keeps
@@ -67,15 +95,19 @@ type subscription struct {
 func New(cfg Config, name string, log *slog.Logger, reg prometheus.Registerer) *Client {
 	b := &Client{
 		log:        log.With("component", "mqtt"),
-		subs:       map[string]subscription{},
+		inbox:      make(chan Message, inboxSize),
+		closed:     make(chan struct{}),
 		connected:  make(chan struct{}),
 		up:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "soms_mqtt_connected", Help: "1 while connected to the MQTT broker."}),
 		received:   prometheus.NewCounter(prometheus.CounterOpts{Name: "soms_mqtt_received_total", Help: "MQTT messages received."}),
 		published:  prometheus.NewCounter(prometheus.CounterOpts{Name: "soms_mqtt_published_total", Help: "MQTT messages published."}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "soms_mqtt_connects_total", Help: "Successful (re)connections to the broker."}),
 	}
+	b.queued = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "soms_mqtt_inbox_messages", Help: "Received MQTT messages waiting for their handlers (at most " + strconv.Itoa(inboxSize) + ").",
+	}, func() float64 { return float64(len(b.inbox)) })
 	if reg != nil {
-		reg.MustRegister(b.up, b.received, b.published, b.reconnects)
+		reg.MustRegister(b.up, b.received, b.published, b.reconnects, b.queued)
 	}
 	id := cfg.ClientID
 	if id == "" {
@@ -92,28 +124,83 @@ func New(cfg Config, name string, log *slog.Logger, reg prometheus.Registerer) *
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10 * time.Second).
 		SetCleanSession(true).
+		SetCustomOpenConnectionFn(dialBuffered).
+		// One paho handler for everything: the routes are matched here
+		// without allocating (paho splits both topics for every route).
+		SetDefaultPublishHandler(b.receive).
 		SetOnConnectHandler(b.onConnect).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			b.up.Set(0)
 			b.log.Warn("connection lost, reconnecting", "err", err)
 		})
 	b.c = mqtt.NewClient(opts)
+	go b.dispatch()
 	b.c.Connect() // with ConnectRetry the token only completes once connected
 	return b
 }
 
-func (b *Client) onConnect(c mqtt.Client) {
+// bufferedConn reads through a buffer; writes go straight to the socket
+// (paho writes each packet whole).
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func dialBuffered(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+	if uri.Scheme != "tcp" && uri.Scheme != "mqtt" {
+		return nil, fmt.Errorf("mqtt: unsupported scheme %q", uri.Scheme)
+	}
+	conn, err := o.Dialer.Dial("tcp", uri.Host)
+	if err != nil {
+		return nil, err
+	}
+	return bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, readBuffer)}, nil
+}
+
+// receive runs on paho's router goroutine: it only queues the message, so
+// that paho goes back to reading the socket.
+func (b *Client) receive(_ mqtt.Client, m mqtt.Message) {
+	select {
+	case b.inbox <- Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()}:
+	case <-b.closed:
+	}
+}
+
+// dispatch hands queued messages to every matching subscription's handler.
+func (b *Client) dispatch() {
+	for {
+		select {
+		case m := <-b.inbox:
+			select {
+			case <-b.closed:
+				return // both were ready: Close wins
+			default:
+			}
+			b.received.Inc()
+			if rs := b.routes.Load(); rs != nil {
+				for _, s := range *rs {
+					if topic.Matches(s.filter, m.Topic) {
+						s.h(m)
+					}
+				}
+			}
+		case <-b.closed:
+			return
+		}
+	}
+}
+
+func (b *Client) onConnect(mqtt.Client) {
 	b.up.Set(1)
 	b.reconnects.Inc()
 	b.mu.Lock()
-	subs := make(map[string]subscription, len(b.subs))
-	for f, s := range b.subs {
-		subs[f] = s
-	}
+	subs := b.subs
 	b.mu.Unlock()
-	for f, s := range subs {
-		if err := b.subscribe(f, s); err != nil {
-			b.log.Error("re-subscribe failed", "filter", f, "err", err)
+	for _, s := range subs {
+		if err := b.subscribe(s.filter, s.qos); err != nil {
+			b.log.Error("re-subscribe failed", "filter", s.filter, "err", err)
 		}
 	}
 	b.log.Info("connected", "subscriptions", len(subs))
@@ -141,36 +228,39 @@ func (b *Client) Ready(context.Context) error {
 	return nil
 }
 
-// Subscribe registers h for filter now (if connected) and after every reconnect.
+// Subscribe registers h for filter now (if connected) and after every
+// reconnect. A second subscription to the same filter replaces the first.
 func (b *Client) Subscribe(ctx context.Context, filter string, qos byte, h Handler) error {
-	s := subscription{qos: qos, h: h}
+	s := subscription{filter: filter, qos: qos, h: h}
 	b.mu.Lock()
-	b.subs[filter] = s
+	subs := slices.Clone(b.subs)
+	if i := slices.IndexFunc(subs, func(o subscription) bool { return o.filter == filter }); i >= 0 {
+		subs[i] = s
+	} else {
+		subs = append(subs, s)
+	}
+	b.subs = subs
+	b.routes.Store(&subs)
 	b.mu.Unlock()
 	if !b.Connected() {
 		return nil // onConnect subscribes
 	}
-	return b.wait(ctx, b.c.Subscribe(filter, qos, b.deliver(h)), "subscribe "+filter)
+	return b.wait(ctx, b.c.Subscribe(filter, qos, nil), "subscribe "+filter)
 }
 
-func (b *Client) subscribe(filter string, s subscription) error {
-	t := b.c.Subscribe(filter, s.qos, b.deliver(s.h))
+// subscribe asks the broker for filter; messages reach the handlers through
+// the default handler (receive), so paho keeps no routes of its own.
+func (b *Client) subscribe(filter string, qos byte) error {
+	t := b.c.Subscribe(filter, qos, nil)
 	if !t.WaitTimeout(10 * time.Second) {
 		return errors.New("subscribe timed out")
 	}
 	return t.Error()
 }
 
-func (b *Client) deliver(h Handler) mqtt.MessageHandler {
-	return func(_ mqtt.Client, m mqtt.Message) {
-		b.received.Inc()
-		h(Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()})
-	}
-}
-
 // Publish sends payload; it waits for the broker hand-off up to ctx.
-func (b *Client) Publish(ctx context.Context, topic string, qos byte, retain bool, payload []byte) error {
-	if err := b.wait(ctx, b.c.Publish(topic, qos, retain, payload), "publish "+topic); err != nil {
+func (b *Client) Publish(ctx context.Context, t string, qos byte, retain bool, payload []byte) error {
+	if err := b.wait(ctx, b.c.Publish(t, qos, retain, payload), "publish "+t); err != nil {
 		return err
 	}
 	b.published.Inc()
@@ -178,12 +268,12 @@ func (b *Client) Publish(ctx context.Context, topic string, qos byte, retain boo
 }
 
 // PublishJSON marshals v and publishes it.
-func (b *Client) PublishJSON(ctx context.Context, topic string, qos byte, retain bool, v any) error {
+func (b *Client) PublishJSON(ctx context.Context, t string, qos byte, retain bool, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("publish %s: %w", topic, err)
+		return fmt.Errorf("publish %s: %w", t, err)
 	}
-	return b.Publish(ctx, topic, qos, retain, data)
+	return b.Publish(ctx, t, qos, retain, data)
 }
 
 func (b *Client) wait(ctx context.Context, t mqtt.Token, what string) error {
@@ -198,9 +288,11 @@ func (b *Client) wait(ctx context.Context, t mqtt.Token, what string) error {
 	}
 }
 
-// Close disconnects, letting in-flight messages drain briefly.
+// Close disconnects, letting in-flight messages drain briefly, and stops
+// delivery: messages still in the inbox are not handled.
 func (b *Client) Close() {
 	b.c.Disconnect(250)
+	b.closeOnce.Do(func() { close(b.closed) })
 	b.up.Set(0)
 }
 

@@ -3,6 +3,8 @@ package bus_test
 import (
 	"context"
 	"os"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -119,4 +121,50 @@ func TestResubscribesAfterBrokerRestart(t *testing.T) {
 		}
 	}
 	t.Fatal("subscription did not survive the broker restart")
+}
+
+// Handlers of different subscriptions run one at a time in the order the
+// messages arrived, also while a slow handler keeps the inbox busy.
+func TestHandlersRunInArrivalOrder(t *testing.T) {
+	b := testenv.Broker(t)
+	sub := connect(t, b.Config(mqttacl.UserService), "order-sub")
+	pub := connect(t, b.Config(mqttacl.UserService), "order-pub")
+	ctx := context.Background()
+	const n = 500
+	var got []string
+	done := make(chan struct{})
+	record := func(m bus.Message) {
+		got = append(got, m.Topic+" "+string(m.Payload)) // no lock: handlers never run concurrently (-race checks)
+		if len(got) == 1 {
+			time.Sleep(50 * time.Millisecond) // a slow handler: the rest queue up behind it
+		}
+		if len(got) == n {
+			close(done)
+		}
+	}
+	for _, f := range []string{"office/a/occupancy", "office/b/occupancy"} {
+		if err := sub.Subscribe(ctx, f, 1, record); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for i := range n {
+		tp := "office/a/occupancy"
+		if i%3 == 0 {
+			tp = "office/b/occupancy"
+		}
+		p := strconv.Itoa(i)
+		want = append(want, tp+" "+p)
+		if err := pub.Publish(ctx, tp, 1, false, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%d of %d messages delivered", len(got), n)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("delivery order differs from publish order; first messages %q", got[:min(10, len(got))])
+	}
 }

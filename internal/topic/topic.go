@@ -68,24 +68,29 @@ type Office struct {
 }
 
 // ParseOffice splits an office topic. It returns false for anything that is not
-// office/{x}/{y}[/...] or has empty segments.
+// office/{x}/{y}[/...] or has empty segments among the first five. It
+// allocates nothing: every received message goes through it.
 func ParseOffice(t string) (Office, bool) {
-	parts := strings.Split(t, "/")
-	if len(parts) < 3 || parts[0] != "office" {
+	rest, ok := strings.CutPrefix(t, "office/")
+	if !ok {
 		return Office{}, false
 	}
-	for _, p := range parts[:min(len(parts), 5)] {
-		if p == "" {
+	var seg [4]string // zone, kind, device, channel
+	n := 0
+	for n < len(seg) {
+		s, r, more := strings.Cut(rest, "/")
+		if s == "" {
 			return Office{}, false
 		}
+		seg[n], n, rest = s, n+1, r
+		if !more {
+			break
+		}
 	}
-	o := Office{Zone: parts[1], Kind: Kind(parts[2])}
-	if len(parts) > 3 {
-		o.DeviceID = parts[3]
+	if n < 2 {
+		return Office{}, false
 	}
-	if len(parts) > 4 {
-		o.Channel = parts[4]
-	}
+	o := Office{Zone: seg[0], Kind: Kind(seg[1]), DeviceID: seg[2], Channel: seg[3]}
 	o.ZoneScoped = zoneKinds[o.Kind]
 	return o, true
 }

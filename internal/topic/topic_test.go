@@ -15,7 +15,14 @@ func TestParseOffice(t *testing.T) {
 		{"office/tracking/persons", true, Office{Zone: "tracking", Kind: "persons", ZoneScoped: false}},
 		{"office/perception/discovery", true, Office{Zone: "perception", Kind: "discovery", ZoneScoped: false}},
 		{"office/main/sensor/a/b/extra", true, Office{Zone: "main", Kind: KindSensor, DeviceID: "a", Channel: "b", ZoneScoped: true}},
+		{"office/main/sensor/a/b/", true, Office{Zone: "main", Kind: KindSensor, DeviceID: "a", Channel: "b", ZoneScoped: true}},
 		{"office/main", false, Office{}},
+		{"office/main/", false, Office{}},
+		{"office/main/sensor/", false, Office{}},
+		{"office/main/sensor/a/", false, Office{}},
+		{"office/", false, Office{}},
+		{"office", false, Office{}},
+		{"offices/main/sensor", false, Office{}},
 		{"office//sensor/x/y", false, Office{}},
 		{"hydro/lettuce_raft/status", false, Office{}},
 	}
@@ -26,6 +33,12 @@ func TestParseOffice(t *testing.T) {
 				t.Fatalf("ParseOffice(%q) = %+v, %v; want %+v, %v", tc.topic, got, ok, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+func TestParseOfficeAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { ParseOffice("office/main/sensor/env_01/co2") }); n != 0 {
+		t.Fatalf("%v allocations per parse", n)
 	}
 }
 

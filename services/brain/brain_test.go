@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -47,6 +49,7 @@ type rig struct {
 	mockU  string
 	dash   *backendapi.Client
 	store  *eventstore.Store
+	pool   *pgxpool.Pool
 	broker *bus.Client // sim-side connection: plays the devices
 }
 
@@ -91,7 +94,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		ReminderAfter: time.Hour, ReminderCooldown: 30 * time.Minute, ReminderInterval: 300 * time.Second,
 		VoiceTimeout: 10 * time.Second, SpeakTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second,
 	}
-	r := &rig{clock: c, mockU: msrv.URL, dash: backendapi.NewClient(bsrv.URL, "")}
+	r := &rig{clock: c, mockU: msrv.URL, dash: backendapi.NewClient(bsrv.URL, ""), pool: pool}
 	p := parts{
 		llm:     llm.NewClient(llm.Config{URL: llmURL, Model: "mock-qwen", Timeout: 5 * time.Second, Temperature: 0.3, MaxTokens: 4096}),
 		dash:    backendapi.NewClient(bsrv.URL, "tok"),
@@ -460,6 +463,40 @@ func TestDevicesStatus(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(r.b.metrics.dropped.WithLabelValues("bad_json")); n != 1 {
 		t.Fatalf("bad heartbeat not counted: %v", n)
+	}
+}
+
+// Sensor readings go to the decision log once each, with their channel;
+// heartbeats and dropped messages do not.
+func TestSensorReadingsLogged(t *testing.T) {
+	r := newRig(t, rigOpts{store: true})
+	ctx := context.Background()
+	r.ingest(t, "office/main/sensor/env_01/co2", `{"value":700}`)
+	r.ingest(t, "office/main/sensor/env_01/heartbeat", `{"status":"online"}`)
+	r.ingest(t, "office/main/sensor/env_01/co2", `{"unit":"ppm"}`)
+	r.ingest(t, "office/lab/sensor/bme_01/status", `{"temperature":22.5,"channel":"x"}`)
+	if err := r.store.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := r.pool.Query(ctx, `SELECT zone, source_device, data::text FROM events.raw_events
+		WHERE event_type = 'sensor_reading' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var zone, dev, data string
+		if err := rows.Scan(&zone, &dev, &data); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, zone+" "+dev+" "+data)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`main env_01 {"value": 700, "channel": "co2"}`, `lab bme_01 {"channel": "status", "temperature": 22.5}`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("logged readings %q, want %q", got, want)
 	}
 }
 

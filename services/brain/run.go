@@ -2,13 +2,14 @@ package brain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
@@ -61,19 +62,14 @@ func Run(ctx context.Context, cfg Config) error {
 		kit.Log.Info("DATABASE_URL not set: the decision log is disabled")
 	}
 	b := newBrain(cfg, kit.Clock, kit.Log, p)
+	kit.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "soms_brain_ingested_total", Help: "Office messages applied to the world model.",
+	}, func() float64 { return float64(b.world.Ingested()) }))
 	mcpClient := p.devices.(*mcp.Client)
 	b.routes(kit.HTTP.Router)
 	return kit.Run(ctx, cfg.Addr,
 		func(ctx context.Context) error {
-			if err := kit.Bus.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) {
-				if err := mcpClient.HandleResponse(m.Topic, m.Payload); err != nil {
-					b.metrics.dropped.WithLabelValues("bad_mcp_response").Inc()
-					b.log.Debug("MCP response dropped", "topic", m.Topic, "err", err)
-				}
-			}); err != nil {
-				return err
-			}
-			if err := kit.Bus.Subscribe(ctx, topic.OfficeAll, 0, b.ingest); err != nil {
+			if err := b.subscribe(ctx, kit.Bus, mcpClient); err != nil {
 				return err
 			}
 			return b.loop(ctx)
@@ -86,40 +82,56 @@ func Run(ctx context.Context, cfg Config) error {
 	)
 }
 
-// ingest routes one office message: heartbeats to the device registry,
-// everything to the world model; sensor readings are also logged. Rejects are
-// counted and logged at debug level, never fatal.
-func (b *brain) ingest(m bus.Message) {
-	o, isOffice := topic.ParseOffice(m.Topic)
-	if isOffice && o.IsHeartbeat() {
-		var hb map[string]any
-		if err := json.Unmarshal(m.Payload, &hb); err != nil {
-			b.drop("bad_json", m.Topic, err)
-			return
+// subscribe routes the brain's MQTT traffic: device responses to the MCP
+// client, every office message to ingest.
+func (b *brain) subscribe(ctx context.Context, c *bus.Client, devices *mcp.Client) error {
+	if err := c.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) {
+		if err := devices.HandleResponse(m.Topic, m.Payload); err != nil {
+			b.metrics.dropped.WithLabelValues("bad_mcp_response").Inc()
+			b.log.Debug("MCP response dropped", "topic", m.Topic, "err", err)
 		}
-		if err := b.registry.Heartbeat(o.Zone, o.DeviceID, hb); err != nil {
+	}); err != nil {
+		return err
+	}
+	return c.Subscribe(ctx, topic.OfficeAll, 0, b.ingest)
+}
+
+// ingest routes one office message, decoded once: heartbeats to the device
+// registry, everything to the world model; sensor readings are also logged.
+// Rejects are counted and logged at debug level, never fatal.
+func (b *brain) ingest(m bus.Message) {
+	msg, err := worldmodel.Decode(m.Topic, m.Payload)
+	if err != nil {
+		b.dropErr(m.Topic, err)
+		return
+	}
+	o := msg.Office
+	if o.IsHeartbeat() {
+		if err := b.registry.Heartbeat(o.Zone, o.DeviceID, msg.Fields); err != nil {
 			b.drop("bad_heartbeat", m.Topic, err)
 			return
 		}
 	}
-	if err := b.world.Ingest(m.Topic, m.Payload); err != nil {
-		reason := "other"
-		var de *worldmodel.DropError
-		if errors.As(err, &de) {
-			reason = de.Reason
-		}
-		b.drop(reason, m.Topic, err)
+	if err := b.world.Apply(msg); err != nil {
+		b.dropErr(m.Topic, err)
 		return
 	}
-	if isOffice && o.Kind == topic.KindSensor && !o.IsHeartbeat() {
-		var data map[string]any
-		_ = json.Unmarshal(m.Payload, &data)
-		if data == nil {
-			data = map[string]any{}
-		}
+	if o.Kind == topic.KindSensor && !o.IsHeartbeat() && b.store != nil {
+		data := make(map[string]any, len(msg.Fields)+1)
+		maps.Copy(data, msg.Fields)
 		data["channel"] = o.Channel
 		b.store.Record(eventstore.Raw{At: b.clock.Now(), Zone: o.Zone, Type: "sensor_reading", Device: o.DeviceID, Data: data})
 	}
+}
+
+// dropErr counts a rejected message under the world model's reason.
+func (b *brain) dropErr(t string, err error) {
+	reason := "other"
+	var de *worldmodel.DropError
+	if errors.As(err, &de) {
+		reason = de.Reason
+	}
+	b.drop(reason, t, err)
 }
 
 func (b *brain) drop(reason, t string, err error) {

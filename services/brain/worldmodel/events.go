@@ -153,9 +153,8 @@ func (m *Model) trimEventsLocked(zone string) {
 	}
 }
 
-// detectLocked runs event detection for z after an update.
-func (m *Model) detectLocked(z *zone, prevPeople int) {
-	now := m.clock.Now()
+// detectLocked runs event detection for z after an update at now.
+func (m *Model) detectLocked(z *zone, prevPeople int, now time.Time) {
 	if c, ok := z.channels["co2"]; ok {
 		if v, ok := c.fused(now); ok {
 			if v > CO2Threshold {

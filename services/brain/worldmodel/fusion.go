@@ -36,6 +36,7 @@ type reading struct {
 // channel fuses the readings of every device reporting one quantity in a zone.
 type channel struct {
 	name    string
+	tau     time.Duration // weight e-folding time, from tau
 	devices map[string]reading
 	// history of fused values, for trends.
 	history []sample
@@ -47,7 +48,11 @@ type sample struct {
 }
 
 func newChannel(name string) *channel {
-	return &channel{name: name, devices: map[string]reading{}}
+	t := tau[name]
+	if t == 0 {
+		t = defaultTau
+	}
+	return &channel{name: name, tau: t, devices: map[string]reading{}}
 }
 
 // add records a device reading and appends the new fused value to the history.
@@ -61,17 +66,14 @@ func (c *channel) add(device string, v float64, now time.Time) {
 
 // fused is the reliability- and recency-weighted mean of unexpired readings.
 func (c *channel) fused(now time.Time) (float64, bool) {
-	t := tau[c.name]
-	if t == 0 {
-		t = defaultTau
-	}
+	t := c.tau.Seconds()
 	var sum, wsum float64
 	for _, r := range c.devices {
 		age := now.Sub(r.at)
 		if age > Retention {
 			continue
 		}
-		w := defaultReliability * math.Exp(-max(age, 0).Seconds()/t.Seconds())
+		w := defaultReliability * math.Exp(-max(age, 0).Seconds()/t)
 		sum += r.value * w
 		wsum += w
 	}
@@ -92,9 +94,11 @@ func (c *channel) trim(now time.Time) {
 	for i < len(c.history) && now.Sub(c.history[i].at) > trendHistory {
 		i++
 	}
-	if i > 0 {
-		c.history = append(c.history[:0], c.history[i:]...)
-	}
+	// Reslice rather than shift: shifting copied the whole history on every
+	// reading once it was full (a fifth of ingest time); append reallocates,
+	// copying only the live samples, when the dropped prefix has used up the
+	// capacity.
+	c.history = c.history[i:]
 }
 
 // Trend directions.

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
@@ -36,6 +37,10 @@ const presenceHold = 5 * time.Minute
 // Model is the world model. It is safe for concurrent use.
 type Model struct {
 	clock clock.Clock
+
+	// ingested counts applied messages; atomic so that metrics and benchmarks
+	// read it without taking mu.
+	ingested atomic.Uint64
 
 	mu        sync.Mutex
 	zones     map[string]*zone
@@ -68,6 +73,10 @@ func (m *Model) OnEvent(f func(Event)) {
 	defer m.mu.Unlock()
 	m.onEvent = f
 }
+
+// Ingested is the number of messages Ingest has applied to the model (not
+// counting drops and system topics).
+func (m *Model) Ingested() uint64 { return m.ingested.Load() }
 
 // SetZoneName sets a zone's display name (from spatial configuration).
 func (m *Model) SetZoneName(id, name string) {

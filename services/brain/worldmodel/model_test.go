@@ -59,6 +59,12 @@ func TestIngestDropsMalformed(t *testing.T) {
 		{"sensor without channel", "office/main/sensor/env_01", `{"value":1}`, "bad_topic"},
 		{"occupancy without count", "office/main/occupancy", `{"people":"many"}`, "bad_payload"},
 		{"empty status", "office/main/sensor/env_01/status", `{"foo":1}`, "bad_payload"},
+		{"activity with a device", "office/main/activity/cam_01", `{"person_count":1}`, "bad_topic"},
+		{"engagement event without event", "office/main/camera/cam_01/engagement_event", `{"track_key":"t1"}`, "bad_payload"},
+		{"camera without count", "office/main/camera/cam_01/status", `{"fps":15}`, "bad_payload"},
+		{"spatial without camera", "office/main/spatial", `{"persons":[]}`, "bad_topic"},
+		{"actuator without device", "office/main/hvac", `{"power_state":"on"}`, "bad_topic"},
+		{"not an office topic", "hydro/main/status", `{"ph":7}`, "bad_topic"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,12 +74,47 @@ func TestIngestDropsMalformed(t *testing.T) {
 			if !errors.As(err, &de) || de.Reason != tc.reason {
 				t.Fatalf("err = %v, want drop %s", err, tc.reason)
 			}
-			if z, ok := m.Zone("main"); ok {
-				if _, has := z.Value("co2"); has {
-					t.Fatal("a dropped message changed the model")
-				}
+			if zs := m.Zones(); len(zs) != 0 || m.Ingested() != 0 {
+				t.Fatalf("a dropped message changed the model: zones %+v, %d ingested", zs, m.Ingested())
 			}
 		})
+	}
+}
+
+func TestIngestedCountsAppliedMessages(t *testing.T) {
+	m := New(clock.NewManual(t0))
+	for _, in := range []struct{ topic, payload string }{
+		{"office/main/sensor/env_01/co2", `{"value":700}`},         // applied
+		{"office/main/sensor/env_01/heartbeat", `{"status":"ok"}`}, // applied: marks the device present
+		{"office/main/whiteboard/wb_01", `{"strokes":3}`},          // applied: marks the zone alive
+		{"office/main/sensor/env_01/co2", `{"unit":"ppm"}`},        // dropped
+		{"office/tracking/persons", `{"person_count":2}`},          // system topic, ignored
+	} {
+		_ = m.Ingest(in.topic, []byte(in.payload))
+	}
+	if n := m.Ingested(); n != 3 {
+		t.Fatalf("Ingested() = %d, want 3", n)
+	}
+}
+
+func TestDecodeThenApplyIsIngest(t *testing.T) {
+	msg, err := Decode("office/main/sensor/env_01/status", []byte(`{"temperature":22.5,"humidity":41,"gas":9000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Office.Zone != "main" || msg.Office.Channel != "status" || msg.Fields["humidity"] != 41.0 {
+		t.Fatalf("decoded %+v", msg)
+	}
+	m := New(clock.NewManual(t0))
+	if err := m.Apply(msg); err != nil {
+		t.Fatal(err)
+	}
+	z, _ := m.Zone("main")
+	if v, _ := z.Value("temperature"); v != 22.5 {
+		t.Fatalf("temperature %v after Apply", v)
+	}
+	if v, ok := z.Value("gas_resistance"); !ok || v != 9000 {
+		t.Fatalf("bulk key gas did not become gas_resistance: %v %v", v, ok)
 	}
 }
 
