@@ -53,6 +53,11 @@ func runSuite(m *testing.M) int {
 	}
 	sys = &composed{Stack: s, clock: clock.NewSim()}
 	defer func() {
+		if os.Getenv("SOMS_E2E_KEEP") != "" {
+			fmt.Printf("compose acceptance suite: SOMS_E2E_KEEP is set; the stack stays up (project soms-e2e): backend %s, edge %s, frontend %s\n",
+				sys.URL("backend"), sys.URL("edge"), sys.URL("frontend"))
+			return
+		}
 		if err := sys.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "compose acceptance suite: stopping the stack:", err)
 		}
@@ -79,9 +84,10 @@ type composed struct {
 var _ features.System = (*composed)(nil)
 
 func (c *composed) Reset(ctx context.Context, st clock.State) error {
-	if err := c.Stack.Reset(ctx); err != nil {
+	if err := c.Stack.Reset(ctx, st.SimTime); err != nil {
 		return err
 	}
+	st.WallTime = time.Now() // from now: the restart took a while
 	return c.SetClock(ctx, st)
 }
 

@@ -2,11 +2,14 @@ package stack
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/somsgo/soms/internal/clock"
 )
 
 // Reset gives the next scenario a fresh office, the compose counterpart of
@@ -23,7 +26,11 @@ import (
 // Host ports stay the same (they were fixed at Start). Retained MQTT
 // messages survive, as in the native harness; publish the clock for the next
 // scenario with SetClock.
-func (s *Stack) Reset(ctx context.Context) error {
+//
+// The clock is published paused at start while the services start and left
+// so: publish the running clock with SetClock when the scenario begins, so it
+// begins at its start time however long the restart took.
+func (s *Stack) Reset(ctx context.Context, start time.Time) error {
 	apps := s.appServices()
 	stopTimeout := 10 * time.Second
 	for i := len(apps) - 1; i >= 0; i-- {
@@ -36,6 +43,9 @@ func (s *Stack) Reset(ctx context.Context) error {
 		}
 	}
 	if err := s.recreateDatabase(ctx); err != nil {
+		return err
+	}
+	if err := s.SetClock(ctx, clock.State{SimTime: start, WallTime: time.Now()}); err != nil {
 		return err
 	}
 	for _, name := range apps {

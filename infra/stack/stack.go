@@ -430,11 +430,12 @@ func (s *Stack) Stop() error {
 	return errors.Join(errs...)
 }
 
-// appServices are the services Reset restarts, in dependency order.
+// appServices are the services Reset restarts, in dependency order: not the
+// infrastructure, and not one-shot jobs (restart "no"), whose work is done.
 func (s *Stack) appServices() []string {
 	var out []string
-	_ = s.project.ForEachService(nil, func(name string, _ *types.ServiceConfig) error {
-		if !slices.Contains(Infrastructure, name) {
+	_ = s.project.ForEachService(nil, func(name string, svc *types.ServiceConfig) error {
+		if !slices.Contains(Infrastructure, name) && svc.Restart != types.RestartPolicyNo {
 			out = append(out, name)
 		}
 		return nil
