@@ -5,12 +5,16 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 BIN := bin/soms
 
-.PHONY: all deps build sim test lint bench docs clean
+.PHONY: all deps deps-compose build sim test test-native test-compose images lint bench docs clean
 
 all: build
 
 deps: ## install missing Debian packages (apt-get, as root) and Go modules
 	@./infra/scripts/deps.sh
+
+deps-compose: ## a Docker engine that answers (installs and starts Debian's docker.io if none does) and the compose v2 CLI
+	@./infra/scripts/engine.sh
+	@./infra/scripts/compose-cli.sh
 
 build: ## build the one binary
 	$(GO) build -o $(BIN) ./cmd/soms
@@ -22,10 +26,18 @@ sim: deps build ## run the virtual office; Ctrl-C stops it (SOMS_SIM_SPEED=60 ma
 # test) each load both cores; they run one after the other, after the rest.
 HEAVY := ./features ./services/frontend
 
-test: deps lint ## everything CI runs: vet, gofmt, unit + integration + acceptance tests
+test: deps lint test-native test-compose ## everything CI runs: vet, gofmt, unit + integration + acceptance tests, natively and on compose
+
+test-native: deps ## unit, integration and the native whole-stack suites
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/features$$' -e '/services/frontend$$')
 	cd infra && $(GO) test -count=1 -timeout 10m ./compose/ ./stack/
 	$(GO) test -count=1 -timeout 20m -p 1 $(HEAVY)
+
+images: deps-compose ## build every image locally, no registry needed (infra/scripts/images.sh)
+	@./infra/scripts/images.sh
+
+test-compose: images ## the @compose features and the container tests against the compose stacks (infra/e2e)
+	cd infra && TESTCONTAINERS_RYUK_DISABLED=true $(GO) test -count=1 -timeout 40m ./e2e
 
 lint: ## gofmt and go vet must be clean (both modules, both builds)
 	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path './.soms/*' | xargs gofmt -l); \
