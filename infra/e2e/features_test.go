@@ -70,8 +70,18 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
-func TestFeaturesOnCompose(t *testing.T) {
-	features.Run(t, sys, features.Options{Paths: []string{"../../features"}, Tags: *tags})
+// TestCompose runs, in this order, what must hold on the compose stack: the
+// features tagged @compose, then what only containers show. The last checks
+// take the stack down and restore it from a backup, so they come last.
+func TestCompose(t *testing.T) {
+	t.Run("features", func(t *testing.T) {
+		features.Run(t, sys, features.Options{Paths: []string{"../../features"}, Tags: *tags})
+	})
+	t.Run("healthchecks", testHealthchecks)
+	t.Run("exposure", testExposure)
+	t.Run("restarts lose nothing", testRestarts)
+	t.Run("down and up keep the data", testDownUp)
+	t.Run("backup and restore", testBackupRestore)
 }
 
 // composed adapts the compose driver; it keeps a local mirror of the clock it

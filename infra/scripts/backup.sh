@@ -5,13 +5,16 @@
 #   - every other named volume of the project as a tar.gz
 #     (docker run --rm -v VOLUME:/v alpine tar ...): broker persistence and
 #     logs, generated audio, models (skip those with --no-models),
-#   - infra/.env (the secrets; the backup directory is made private),
+#   - the env file (infra/.env, or ENV_FILE: the secrets; the backup
+#     directory is made private),
 #   - a SHA256SUMS manifest.
 #
 # usage: infra/scripts/backup.sh [--no-models] [--dry-run] [DEST]
 #   DEST defaults to ./backups/soms-<UTC timestamp>.
 # environment: COMPOSE_PROJECT (default soms), COMPOSE_FILES (space-separated,
-#   relative to infra/, default docker-compose.yml), ALPINE_IMAGE.
+#   relative to infra/ or absolute, default docker-compose.yml), ENV_FILE (the
+#   deployment's settings and secrets, default infra/.env), ALPINE_IMAGE (any
+#   image with sh, find and tar).
 set -euo pipefail
 
 say() { printf 'backup: %s\n' "$*" >&2; }
@@ -22,6 +25,7 @@ infra=$root/infra
 project=${COMPOSE_PROJECT:-soms}
 read -r -a files <<<"${COMPOSE_FILES:-docker-compose.yml}"
 alpine=${ALPINE_IMAGE:-alpine:3.22.1}
+env_file=${ENV_FILE:-$infra/.env}
 models=1
 dry=0
 dest=
@@ -39,7 +43,13 @@ done
 dest=${dest:-$PWD/backups/soms-$(date -u +%Y%m%dT%H%M%SZ)}
 
 compose=(docker compose --project-name "$project" --project-directory "$infra")
-for f in "${files[@]}"; do compose+=(-f "$infra/$f"); done
+for f in "${files[@]}"; do
+  case $f in
+    /*) compose+=(-f "$f") ;;
+    *) compose+=(-f "$infra/$f") ;;
+  esac
+done
+[ ! -f "$env_file" ] || compose+=(--env-file "$env_file")
 
 run() {
   if ((dry)); then printf '+ %s\n' "$*"; else "$@"; fi
@@ -86,10 +96,10 @@ for key in $keys; do
     tar -C /v -czf "/backup/$key.tar.gz" .
 done
 
-if [ -f "$infra/.env" ]; then
-  run install -m 600 "$infra/.env" "$dest/env"
+if [ -f "$env_file" ]; then
+  run install -m 600 "$env_file" "$dest/env"
 else
-  say "no infra/.env to copy (secrets must be provided again on restore)"
+  say "no $env_file to copy (secrets must be provided again on restore)"
 fi
 if ((!dry)); then
   (cd "$dest" && sha256sum -- * >SHA256SUMS)

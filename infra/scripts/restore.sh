@@ -3,8 +3,8 @@
 # (docs/deploy.md, "Backup and restore"). Destroys the current state of the
 # project's volumes and database.
 #
-#   1. checks SHA256SUMS, installs the backed-up env as infra/.env unless
-#      one exists (--keep-env keeps the existing one either way),
+#   1. checks SHA256SUMS, installs the backed-up env as infra/.env (ENV_FILE)
+#      unless one exists (--keep-env keeps the existing one either way),
 #   2. stops the stack (docker compose down; volumes stay),
 #   3. refills each archived volume (docker run --rm -v VOLUME:/v alpine tar),
 #   4. starts postgres alone, recreates the soms database, re-runs the init
@@ -13,7 +13,9 @@
 #
 # usage: infra/scripts/restore.sh [--keep-env] [--dry-run] BACKUP_DIR
 # environment: COMPOSE_PROJECT (default soms), COMPOSE_FILES (space-separated,
-#   relative to infra/, default docker-compose.yml), ALPINE_IMAGE.
+#   relative to infra/ or absolute, default docker-compose.yml), ENV_FILE (the
+#   deployment's settings and secrets, default infra/.env), ALPINE_IMAGE (any
+#   image with sh, find and tar).
 set -euo pipefail
 
 say() { printf 'restore: %s\n' "$*" >&2; }
@@ -24,6 +26,7 @@ infra=$root/infra
 project=${COMPOSE_PROJECT:-soms}
 read -r -a files <<<"${COMPOSE_FILES:-docker-compose.yml}"
 alpine=${ALPINE_IMAGE:-alpine:3.22.1}
+env_file=${ENV_FILE:-$infra/.env}
 keep_env=0
 dry=0
 src=
@@ -43,7 +46,12 @@ src=$(cd "$src" && pwd)
 [ -f "$src/soms.pgdump" ] || die "$src has no soms.pgdump: not a backup.sh directory"
 
 compose=(docker compose --project-name "$project" --project-directory "$infra")
-for f in "${files[@]}"; do compose+=(-f "$infra/$f"); done
+for f in "${files[@]}"; do
+  case $f in
+    /*) compose+=(-f "$f") ;;
+    *) compose+=(-f "$infra/$f") ;;
+  esac
+done
 
 run() {
   if ((dry)); then printf '+ %s\n' "$*"; else "$@"; fi
@@ -57,11 +65,12 @@ fi
 if [ -f "$src/SHA256SUMS" ]; then
   (cd "$src" && sha256sum --check --quiet SHA256SUMS) || die "checksums do not match: the backup is damaged"
 fi
-if [ -f "$src/env" ] && [ ! -f "$infra/.env" ] && ((!keep_env)); then
-  say "installing the backed-up env as infra/.env"
-  run install -m 600 "$src/env" "$infra/.env"
+if [ -f "$src/env" ] && [ ! -f "$env_file" ] && ((!keep_env)); then
+  say "installing the backed-up env as $env_file"
+  run install -m 600 "$src/env" "$env_file"
 fi
-[ -f "$infra/.env" ] || ((dry)) || die "infra/.env is missing: copy infra/env.example and set the secrets"
+[ -f "$env_file" ] || ((dry)) || die "$env_file is missing: copy infra/env.example and set the secrets"
+[ ! -f "$env_file" ] || compose+=(--env-file "$env_file")
 
 say "stopping the stack (volumes stay)"
 run "${compose[@]}" down
