@@ -59,9 +59,9 @@ func BenchmarkTransferVsPgbench(b *testing.B) {
 	after.name += " (after)"
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "\n%-36s %9s %9s %9s %9s %9s\n", "", "done", "per s", "mean ms", "p50 ms", "p99 ms")
+	fmt.Fprintf(&out, "\n%-48s %9s %9s %9s %9s %9s\n", "", "done", "per s", "mean ms", "p50 ms", "p99 ms")
 	for _, r := range append(append([]benchRow{before}, rows...), after) {
-		fmt.Fprintf(&out, "%-36s %9d %9.0f %9.2f %9s %9s\n", r.name, r.done, r.rate, r.mean, ms(r.p50), ms(r.p99))
+		fmt.Fprintf(&out, "%-48s %9d %9.0f %9.2f %9s %9s\n", r.name, r.done, r.rate, r.mean, ms(r.p50), ms(r.p99))
 	}
 	last := rows[len(rows)-1]
 	pgRate := (before.rate + after.rate) / 2
