@@ -59,10 +59,13 @@ func BenchmarkTransferVsPgbench(b *testing.B) {
 	after.name += " (after)"
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "\n%-48s %9s %9s %9s %9s %9s\n", "", "done", "per s", "mean ms", "p50 ms", "p99 ms")
+	fmt.Fprintf(&out, "\n%-48s %8s %8s %8s %8s %8s %12s %12s\n", "", "done", "per s", "mean ms", "p50 ms", "p99 ms",
+		"client µs/op", "server µs/op")
 	for _, r := range append(append([]benchRow{before}, rows...), after) {
-		fmt.Fprintf(&out, "%-48s %9d %9.0f %9.2f %9s %9s\n", r.name, r.done, r.rate, r.mean, ms(r.p50), ms(r.p99))
+		fmt.Fprintf(&out, "%-48s %8d %8.0f %8.2f %8s %8s %12s %12s\n", r.name, r.done, r.rate, r.mean, ms(r.p50), ms(r.p99),
+			perOp(r.cpuClient, r.done), perOp(r.cpuServer, r.done))
 	}
+	fmt.Fprintln(&out, "CPU per operation: client = pgbench, or this process (HTTP clients and the wallet); server = PostgreSQL")
 	last := rows[len(rows)-1]
 	pgRate := (before.rate + after.rate) / 2
 	ratio := last.rate / pgRate
@@ -81,6 +84,15 @@ type benchRow struct {
 	rate     float64 // completed per second of the phase's wall time
 	mean     float64 // ms
 	p50, p99 time.Duration
+	// CPU spent during the phase; zero when it could not be measured.
+	cpuClient, cpuServer time.Duration
+}
+
+func perOp(cpu time.Duration, n int64) string {
+	if cpu == 0 || n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", float64(cpu.Microseconds())/float64(n))
 }
 
 func ms(d time.Duration) string {
@@ -93,6 +105,7 @@ func ms(d time.Duration) string {
 // phaseResult is what one transfer phase did, as the clients were told.
 type phaseResult struct {
 	elapsed time.Duration
+	cpu     cpuUse
 	lat     []time.Duration // one per completed transfer
 	delta   []int64         // balance change per person
 	fees    int64
@@ -105,7 +118,8 @@ func (p phaseResult) row(name string) benchRow {
 	for _, l := range lat {
 		sum += l
 	}
-	r := benchRow{name: name, done: int64(len(lat)), rate: float64(len(lat)) / p.elapsed.Seconds()}
+	r := benchRow{name: name, done: int64(len(lat)), rate: float64(len(lat)) / p.elapsed.Seconds(),
+		cpuClient: p.cpu.self, cpuServer: p.cpu.postgres}
 	if len(lat) > 0 {
 		r.mean = float64(sum.Microseconds()) / 1000 / float64(len(lat))
 		r.p50, r.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
@@ -122,6 +136,7 @@ func transferPhase(b *testing.B, e *env, people int64, clients int, d time.Durat
 	parts := make([]phaseResult, clients)
 	var failed atomic.Value
 	var wg sync.WaitGroup
+	cpu0, cpuOK := cpuNow()
 	start := time.Now()
 	deadline := start.Add(d)
 	for c := range clients {
@@ -151,6 +166,9 @@ func transferPhase(b *testing.B, e *env, people int64, clients int, d time.Durat
 	}
 	wg.Wait()
 	all := phaseResult{elapsed: time.Since(start), delta: make([]int64, people+1)}
+	if cpu1, ok := cpuNow(); ok && cpuOK {
+		all.cpu = cpu1.since(cpu0)
+	}
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}

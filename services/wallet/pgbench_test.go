@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,9 +36,17 @@ func pgbench(b *testing.B, conns int, d time.Duration) benchRow {
 		b.Fatalf("pgbench -i: %v\n%s", err, out)
 	}
 	secs := strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
-	out, err := exec.CommandContext(ctx, bin, "-c", strconv.Itoa(conns), "-j", "2", "-T", secs, url).CombinedOutput()
+	cpu0, cpuOK := cpuNow()
+	cmd := exec.CommandContext(ctx, bin, "-c", strconv.Itoa(conns), "-j", "2", "-T", secs, url)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("pgbench: %v\n%s", err, out)
+	}
+	cpu1, ok := cpuNow()
+	var client, server time.Duration
+	if ru, isRusage := cmd.ProcessState.SysUsage().(*syscall.Rusage); isRusage && ok && cpuOK {
+		client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		server = cpu1.since(cpu0).postgres
 	}
 	field := func(re *regexp.Regexp) float64 {
 		m := re.FindSubmatch(out)
@@ -64,5 +73,5 @@ func pgbench(b *testing.B, conns int, d time.Duration) benchRow {
 		b.Fatalf("pgbench reports %d transactions, its history table holds %d", done, rows)
 	}
 	return benchRow{name: "pgbench TPC-B-like, " + strconv.Itoa(conns) + " connections", done: done,
-		rate: field(pgbenchTPS), mean: field(pgbenchLat)}
+		rate: field(pgbenchTPS), mean: field(pgbenchLat), cpuClient: client, cpuServer: server}
 }
