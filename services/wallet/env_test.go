@@ -56,6 +56,12 @@ func newEnvRules(t testing.TB, r Rules) *env {
 	if err := pg.Migrate(ctx, pool, "wallet", migrations.FS, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, pool, r)
+}
+
+// serve puts the ledger over pool (a migrated database) behind the real router.
+func serve(t testing.TB, pool *pgxpool.Pool, r Rules) *env {
+	t.Helper()
 	e := &env{pool: pool, clock: clock.NewManual(t0), reg: prometheus.NewRegistry()}
 	e.ledger = NewLedger(pool, e.clock, r)
 	e.api = NewAPI(e.ledger, logging.Discard(), token, e.reg)
