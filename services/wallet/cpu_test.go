@@ -13,7 +13,10 @@ import (
 // and the wallet) and by its PostgreSQL server (the postmaster, the backends
 // still running and those that exited). Rates on a shared machine move
 // with the other load; CPU per operation does not, much.
-type cpuUse struct{ self, postgres time.Duration }
+type cpuUse struct {
+	self, postgres time.Duration
+	backends       map[int]bool // the server's live processes
+}
 
 // ticks per second of /proc/*/stat times (USER_HZ, 100 on Linux).
 const clockTicks = 100
@@ -57,15 +60,17 @@ func cpuNow() (cpuUse, bool) {
 	self := os.Getpid()
 	var ticks int64
 	found := false
+	u.backends = map[int]bool{}
 	for pid, s := range all {
 		if s.ppid != self || s.comm != "postgres" {
 			continue
 		}
 		found = true
 		ticks += s.own + s.waited
-		for _, c := range all {
+		for cpid, c := range all {
 			if c.ppid == pid {
 				ticks += c.own
+				u.backends[cpid] = true
 			}
 		}
 	}
@@ -75,4 +80,25 @@ func cpuNow() (cpuUse, bool) {
 
 func (u cpuUse) since(start cpuUse) cpuUse {
 	return cpuUse{self: u.self - start.self, postgres: u.postgres - start.postgres}
+}
+
+// cpuAfterClients measures once the server's processes started since start
+// (the backends of a client that has exited) are gone: an exited backend's
+// time counts only once the server has reaped it.
+func cpuAfterClients(start cpuUse) (cpuUse, bool) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		u, ok := cpuNow()
+		if !ok {
+			return u, false
+		}
+		extra := false
+		for pid := range u.backends {
+			extra = extra || !start.backends[pid]
+		}
+		if !extra || time.Now().After(deadline) {
+			return u, true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

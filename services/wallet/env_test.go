@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,11 +45,18 @@ type env struct {
 // newEnv is a migrated fresh database behind the real router.
 func newEnv(t testing.TB) *env { return newEnvRules(t, DefaultRules()) }
 
-func newEnvRules(t testing.TB, r Rules) *env {
+func newEnvRules(t testing.TB, r Rules) *env { return newEnvPool(t, r, 16) }
+
+// newEnvPool is newEnvRules with a pool of conns connections (0: the
+// service's default, pgx's max(4, CPUs)).
+func newEnvPool(t testing.TB, r Rules, conns int) *env {
 	t.Helper()
 	ctx := context.Background()
 	url := testenv.Postgres(t)
-	pool, err := pg.Open(ctx, url+"&pool_max_conns=16", logging.Discard())
+	if conns > 0 {
+		url += "&pool_max_conns=" + strconv.Itoa(conns)
+	}
+	pool, err := pg.Open(ctx, url, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

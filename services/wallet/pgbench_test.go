@@ -42,7 +42,7 @@ func pgbench(b *testing.B, conns int, d time.Duration) benchRow {
 	if err != nil {
 		b.Fatalf("pgbench: %v\n%s", err, out)
 	}
-	cpu1, ok := cpuNow()
+	cpu1, ok := cpuAfterClients(cpu0)
 	var client, server time.Duration
 	if ru, isRusage := cmd.ProcessState.SysUsage().(*syscall.Rusage); isRusage && ok && cpuOK {
 		client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
