@@ -278,7 +278,8 @@ func TestMinimumTransferScalesWithSupply(t *testing.T) {
 	// The supply grows, and with it the minimum; a retry of the transfer
 	// written before is still answered with it.
 	e.reward(t, 3, 3, 1_000_000)
-	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_001}); !api.IsStatus(err, 422) {
+	var ae *api.APIError
+	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_001}); !errorAs(err, &ae) || ae.Status != 422 {
 		t.Fatalf("a new transfer below the risen minimum: %v", err)
 	}
 	again, err := e.svc.Transfer(ctx, keyed)
