@@ -105,3 +105,17 @@ func postgresUser() (*syscall.Credential, error) {
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
 }
+
+// PostgresTool returns a program of the PostgreSQL installation the private
+// server runs from (pgbench, psql), which Debian keeps off PATH.
+func PostgresTool(name string) (string, error) {
+	initdb, err := findProgram("initdb", "postgresql", postgresBinDirs()...)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(filepath.Dir(resolve(initdb)), name)
+	if _, err := os.Stat(p); err != nil {
+		return "", &MissingDependencyError{Program: name, Package: "postgresql"}
+	}
+	return p, nil
+}

@@ -186,6 +186,30 @@ func TestTransfer(t *testing.T) {
 	e.consistent(t)
 }
 
+// TestTransferWithoutFee: with a zero fee rate the transfer has two legs
+// and burns nothing (a zero leg would violate the journal's checks).
+func TestTransferWithoutFee(t *testing.T) {
+	r := DefaultRules()
+	r.FeeBPS, r.MinFee = 0, 0
+	e := newEnvRules(t, r)
+	ctx := context.Background()
+	e.reward(t, 1, 1, 50_000)
+	if _, err := e.svc.OpenWallet(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_000})
+	if err != nil || tx.Fee != 0 || len(tx.Entries) != 2 {
+		t.Fatalf("transfer without a fee = %+v, %v", tx, err)
+	}
+	if b := e.balance(t, 2); b != 20_000 {
+		t.Fatalf("recipient balance = %d", b)
+	}
+	if s, _ := e.svc.Supply(ctx); s.TotalBurned != 0 || s.Circulating != 50_000 {
+		t.Fatalf("supply = %+v", s)
+	}
+	e.consistent(t)
+}
+
 func TestTransferIdempotency(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -247,9 +271,23 @@ func TestMinimumTransferScalesWithSupply(t *testing.T) {
 	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_000}); !httpx.IsStatus(err, 422) {
 		t.Fatalf("transfer below the scaled minimum: %v", err)
 	}
-	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_001}); err != nil {
+	keyed := api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_001, IdempotencyKey: "at-the-minimum"}
+	first, err := e.svc.Transfer(ctx, keyed)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The supply grows, and with it the minimum; a retry of the transfer
+	// written before is still answered with it.
+	e.reward(t, 3, 3, 1_000_000)
+	var ae *api.APIError
+	if _, err := e.svc.Transfer(ctx, api.Transfer{FromUserID: 1, ToUserID: 2, Amount: 20_001}); !errorAs(err, &ae) || ae.Status != 422 {
+		t.Fatalf("a new transfer below the risen minimum: %v", err)
+	}
+	again, err := e.svc.Transfer(ctx, keyed)
+	if err != nil || !again.Duplicate || again.ID != first.ID {
+		t.Fatalf("retry after the minimum rose = %+v, %v", again, err)
+	}
+	e.consistent(t)
 }
 
 func TestTransferFeePreview(t *testing.T) {

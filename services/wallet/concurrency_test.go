@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/somsgo/soms/internal/httpx"
 	api "github.com/somsgo/soms/internal/wallet"
@@ -166,14 +169,21 @@ func TestConcurrentRewardsAndTransfers(t *testing.T) {
 	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM wallet.transactions WHERE kind = 'p2p_transfer'`).Scan(&p2p); err != nil {
 		t.Fatal(err)
 	}
-	written := int64(0)
+	written, burned := int64(0), int64(0)
 	for _, tx := range created {
-		if tx.Kind == api.KindTransfer {
+		switch tx.Kind {
+		case api.KindTransfer:
 			written++
+			burned += tx.Fee
+		case api.KindDemurrage:
+			burned += tx.Amount
 		}
 	}
 	if p2p != written || p2p == 0 {
 		t.Errorf("transfers in the journal = %d, clients saw %d written", p2p, written)
+	}
+	if s.TotalBurned != burned {
+		t.Errorf("burned %d, the written transfers' fees and the demurrage sum to %d", s.TotalBurned, burned)
 	}
 	c := e.consistent(t) // legs sum to zero, caches equal journal sums, total 0, no negatives
 	if c.Accounts != people+2 {
@@ -183,4 +193,64 @@ func TestConcurrentRewardsAndTransfers(t *testing.T) {
 		t.Errorf("issuer balance = %d, want %d", w.Balance, -wantIssued)
 	}
 	t.Logf("%d rewards, %d transfers written, %d burned", tasks, p2p, s.TotalBurned)
+}
+
+// TestWritesDoNotShareASystemRow holds a transfer and a task reward open in
+// database transactions (locks taken, not committed) and expects other
+// transfers and rewards between other people to complete meanwhile: fees
+// and rewards must not queue on one burn or issuer row. The open writes are
+// plain SQL, so the test reads the same against any schema.
+func TestWritesDoNotShareASystemRow(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for u := int64(1); u <= 6; u++ {
+		e.reward(t, u, u, 1_000_000)
+	}
+	hold := func(kind, ref string, amount, fee, from, to int64, legs ...[2]int64) pgx.Tx {
+		t.Helper()
+		tx, err := e.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+		// The held writes touch disjoint people; only a shared system row
+		// could make one wait for the other.
+		var id string
+		if err := tx.QueryRow(ctx, `INSERT INTO wallet.transactions (kind, reference_id, amount, fee, from_account, to_account, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING id::text`, kind, ref, amount, fee, from, to).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		for _, lg := range legs {
+			if _, err := tx.Exec(ctx, `INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
+				VALUES ($1, $2, $3, 0, now())`, id, lg[0], lg[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return tx
+	}
+	transfer := hold(api.KindTransfer, "p2p:held", 20_000, 1_000, 1, 2, [2]int64{1, -20_000}, [2]int64{2, 19_000}, [2]int64{api.BurnID, 1_000})
+	reward := hold(api.KindTaskReward, "task:1000", 5_000, 0, api.IssuerID, 3, [2]int64{3, 5_000}, [2]int64{api.IssuerID, -5_000})
+
+	// Without the fix these wait for the held rows until the deadline.
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	tx, err := e.svc.Transfer(wctx, api.Transfer{FromUserID: 4, ToUserID: 5, Amount: 30_000})
+	if err != nil {
+		t.Fatalf("a transfer between other people while another one is open: %v", err)
+	}
+	if _, err := e.svc.PayTaskReward(wctx, api.TaskReward{UserID: 6, TaskID: 1001, Amount: 7_000}); err != nil {
+		t.Fatalf("a reward to another person while another one is open: %v", err)
+	}
+	for _, held := range []pgx.Tx{transfer, reward} {
+		if err := held.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := e.balance(t, api.BurnID), 1_000+tx.Fee; got != want {
+		t.Errorf("burned %d, want %d", got, want)
+	}
+	if got, want := e.balance(t, api.IssuerID), int64(-6_000_000-5_000-7_000); got != want {
+		t.Errorf("issued %d, want %d", -got, -want)
+	}
+	e.consistent(t)
 }

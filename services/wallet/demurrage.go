@@ -31,7 +31,7 @@ func (l *Ledger) Demurrage(ctx context.Context, at time.Time) (api.Demurrage, er
 			return errDuplicate
 		}
 		// Lock every wallet to charge, ascending, before touching the burn
-		// account: the same order transfers use.
+		// account's shard: the same order transfers use.
 		rows, err := tx.Query(ctx, `SELECT id, balance FROM wallet.accounts WHERE kind = 'person' AND balance > $1
 			ORDER BY id FOR UPDATE`, l.rules.DemurrageExempt)
 		if err != nil {
@@ -57,15 +57,12 @@ func (l *Ledger) Demurrage(ctx context.Context, at time.Time) (api.Demurrage, er
 		for _, c := range charges {
 			t := txRow{kind: api.KindDemurrage, ref: "demurrage:" + strconv.FormatInt(period, 10) + ":" + strconv.FormatInt(c.user, 10),
 				desc: desc, amount: c.amount, from: c.user, to: api.BurnID, at: at}
-			id, created, err := claim(ctx, tx, t)
+			_, ok, err := write(ctx, tx, t, []leg{{c.user, -c.amount}, {api.BurnID, c.amount}})
 			if err != nil {
 				return err
 			}
-			if id == "" {
+			if !ok {
 				continue // cannot happen while the period row is ours; never charge twice
-			}
-			if _, err := appendLegs(ctx, tx, id, created, []leg{{c.user, -c.amount}, {api.BurnID, c.amount}}, false); err != nil {
-				return err
 			}
 			d.Charged++
 			d.Burned += c.amount

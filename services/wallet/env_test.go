@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,11 +47,18 @@ type env struct {
 // newEnv is a migrated fresh database behind the real router.
 func newEnv(t testing.TB) *env { return newEnvRules(t, DefaultRules()) }
 
-func newEnvRules(t testing.TB, r Rules) *env {
+func newEnvRules(t testing.TB, r Rules) *env { return newEnvPool(t, r, 16) }
+
+// newEnvPool is newEnvRules with a pool of conns connections (0: the
+// service's default, pgx's max(4, CPUs)).
+func newEnvPool(t testing.TB, r Rules, conns int) *env {
 	t.Helper()
 	ctx := context.Background()
 	url := testenv.Postgres(t)
-	pool, err := pg.Open(ctx, url+"&pool_max_conns=16", logging.Discard())
+	if conns > 0 {
+		url += "&pool_max_conns=" + strconv.Itoa(conns)
+	}
+	pool, err := pg.Open(ctx, url, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +66,12 @@ func newEnvRules(t testing.TB, r Rules) *env {
 	if err := pg.Migrate(ctx, pool, "wallet", migrations.FS, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, pool, r)
+}
+
+// serve puts the ledger over pool (a migrated database) behind the real router.
+func serve(t testing.TB, pool *pgxpool.Pool, r Rules) *env {
+	t.Helper()
 	e := &env{pool: pool, clock: clock.NewManual(t0), reg: prometheus.NewRegistry()}
 	e.ledger = NewLedger(pool, e.clock, r)
 	e.api = NewAPI(e.ledger, logging.Discard(), token, e.reg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -30,10 +31,11 @@ type FieldErrors map[string]string
 func (f FieldErrors) Error() string { return fmt.Sprintf("invalid request: %v", map[string]string(f)) }
 
 // Ledger is the double-entry journal. Each write is one database
-// transaction that (1) claims its reference_id (unique), (2) locks the
-// people's accounts in ascending id order, then system accounts, so
-// concurrent writes never deadlock, and (3) appends balanced legs whose
-// trigger moves the cached balances.
+// transaction that claims its reference_id (unique) and appends balanced
+// legs in one statement; each leg's trigger moves its account's cached
+// balance, locking people's rows in ascending id order and then one shard of
+// a system account, so concurrent writes never deadlock and never share a
+// hot row.
 type Ledger struct {
 	pool  *pgxpool.Pool
 	clock clock.Clock
@@ -87,66 +89,91 @@ type txRow struct {
 	amount, fee     int64
 	from, to        int64
 	at              time.Time
+	// maxSupply, when not 0, writes only while the circulating supply is at
+	// most this (the minimum transfer rule; Rules.MaxCirculatingFor's
+	// limits are at least 1).
+	maxSupply int64
 }
 
-// claim inserts the transaction row unless its reference_id exists. A
-// concurrent writer of the same reference makes this wait for its commit (or
-// rollback), so exactly one of them proceeds. It returns the new id, or ""
-// when the reference was already used.
-func claim(ctx context.Context, tx pgx.Tx, t txRow) (string, time.Time, error) {
-	b := &pgx.Batch{}
-	t.queueClaim(b)
-	res := tx.SendBatch(ctx, b)
-	defer res.Close()
-	return readClaim(res)
+// writeSQL claims a reference and appends its legs in one statement, if
+// the circulating supply (issued minus burned: the negated sum of the system
+// accounts' shards) is at most $11. The claim runs first (the legs read its
+// id), so a concurrent writer of the same reference waits for the first
+// one's commit before locking anything and then inserts nothing. The legs
+// are inserted in the order given, the lock order.
+const writeSQL = `WITH t AS (
+	INSERT INTO wallet.transactions (kind, reference_id, amount, fee, from_account, to_account, description, created_at)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM wallet.system_shards HAVING -coalesce(sum(balance), 0) <= $11
+	ON CONFLICT (reference_id) DO NOTHING
+	RETURNING id, created_at)
+INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
+SELECT t.id, l.account, l.amount, 0, t.created_at
+FROM t, unnest($9::bigint[], $10::bigint[]) WITH ORDINALITY AS l (account, amount, n)
+ORDER BY l.n
+RETURNING id, transaction_id::text, account_id, amount, balance_after, created_at`
+
+// querier is the pool (one statement, its own transaction), a transaction
+// or a connection.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// batcher is a transaction or a connection in a pipelined transaction.
-type batcher interface {
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+// write claims t's reference and appends legs. It returns false (and no
+// error) when the reference was already used or the circulating supply
+// exceeded t.maxSupply. With q the pool, the statement is a whole database
+// transaction: one round trip, and the balanced check runs at its end.
+func write(ctx context.Context, q querier, t txRow, legs []leg) (api.Transaction, bool, error) {
+	rows, err := q.Query(ctx, writeSQL, t.writeArgs(legs)...)
+	return t.written(rows, err)
 }
 
-// appendLegs writes the legs of transaction id in lock order in one round
-// trip and returns them with their balance_after. With commit, COMMIT rides
-// in the same batch, so the hot system accounts (issuer, burn) stay locked
-// only while the server executes it.
-func appendLegs(ctx context.Context, q batcher, id string, at time.Time, legs []leg, commit bool) ([]api.Entry, error) {
+// writeArgs are writeSQL's parameters, the legs in lock order. Legs of zero
+// (a fee of 0, or one that takes the whole amount) are left out.
+func (t txRow) writeArgs(legs []leg) []any {
+	limit := t.maxSupply
+	if limit == 0 {
+		limit = math.MaxInt64
+	}
 	lockOrder(legs)
-	b := &pgx.Batch{}
+	accounts, amounts := make([]int64, 0, len(legs)), make([]int64, 0, len(legs))
 	for _, lg := range legs {
-		b.Queue(`INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
-			VALUES ($1, $2, $3, 0, $4) RETURNING id, balance_after`, id, lg.account, lg.amount, at)
-	}
-	if commit {
-		b.Queue("COMMIT")
-	}
-	res := q.SendBatch(ctx, b)
-	defer res.Close()
-	out := make([]api.Entry, 0, len(legs))
-	for _, lg := range legs {
-		e := api.Entry{TransactionID: id, UserID: lg.account, Amount: lg.amount, CreatedAt: at}
-		if err := res.QueryRow().Scan(&e.ID, &e.BalanceAfter); err != nil {
-			if isConstraint(err, "balance_non_negative") {
-				return nil, fmt.Errorf("%w: account %d cannot pay %d", ErrInsufficient, lg.account, -lg.amount)
-			}
-			return nil, fmt.Errorf("append leg: %w", err)
-		}
-		out = append(out, e)
-	}
-	if commit {
-		if _, err := res.Exec(); err != nil {
-			return nil, fmt.Errorf("commit: %w", err)
+		if lg.amount != 0 {
+			accounts, amounts = append(accounts, lg.account), append(amounts, lg.amount)
 		}
 	}
-	if err := res.Close(); err != nil {
-		return nil, fmt.Errorf("append legs: %w", err)
+	return []any{t.kind, t.ref, t.amount, t.fee, t.from, t.to, t.desc, t.at, accounts, amounts, limit}
+}
+
+// written reads writeSQL's result: the transaction and true, or false when
+// the reference was already used.
+func (t txRow) written(rows pgx.Rows, err error) (api.Transaction, bool, error) {
+	if err != nil {
+		return api.Transaction{}, false, fmt.Errorf("write %s: %w", t.kind, err)
 	}
-	return out, nil
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (api.Entry, error) {
+		e := api.Entry{Kind: t.kind, Description: t.desc}
+		err := row.Scan(&e.ID, &e.TransactionID, &e.UserID, &e.Amount, &e.BalanceAfter, &e.CreatedAt)
+		return e, err
+	})
+	switch {
+	case isConstraint(err, "balance_non_negative"):
+		return api.Transaction{}, false, fmt.Errorf("%w: a payer's balance would go below zero", ErrInsufficient)
+	case isConstraint(err, "entry_account"), isConstraint(err, "transactions_from_account_fkey"),
+		isConstraint(err, "transactions_to_account_fkey"):
+		return api.Transaction{}, false, fmt.Errorf("%w: no wallet for a leg's account", ErrNotFound)
+	case err != nil:
+		return api.Transaction{}, false, fmt.Errorf("write %s: %w", t.kind, err)
+	case len(entries) == 0:
+		return api.Transaction{}, false, nil
+	}
+	id, at := entries[0].TransactionID, entries[0].CreatedAt
+	return api.Transaction{ID: id, Kind: t.kind, Amount: t.amount, Fee: t.fee, FromUserID: t.from, ToUserID: t.to,
+		ReferenceID: t.ref, Description: t.desc, CreatedAt: at, Entries: entries}, true, nil
 }
 
 // pipelined runs f on one connection for a transaction that f opens with
-// BEGIN inside its first batch and closes with COMMIT inside its last: two
-// round trips for a whole write. Whatever f leaves open is rolled back.
+// BEGIN inside its first batch and commits. Whatever f leaves open is rolled
+// back.
 func (l *Ledger) pipelined(ctx context.Context, f func(*pgxpool.Conn) error) error {
 	conn, err := l.pool.Acquire(ctx)
 	if err != nil {
@@ -161,28 +188,6 @@ func (l *Ledger) pipelined(ctx context.Context, f func(*pgxpool.Conn) error) err
 		conn.Release()
 	}()
 	return f(conn)
-}
-
-const claimSQL = `INSERT INTO wallet.transactions (kind, reference_id, amount, fee, from_account, to_account, description, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (reference_id) DO NOTHING RETURNING id::text, created_at`
-
-func (t txRow) queueClaim(b *pgx.Batch) {
-	b.Queue(claimSQL, t.kind, t.ref, t.amount, t.fee, t.from, t.to, t.desc, t.at)
-}
-
-// readClaim reads a queued claim: the new id, or "" when the reference was
-// already used.
-func readClaim(res pgx.BatchResults) (string, time.Time, error) {
-	var id string
-	var at time.Time
-	err := res.QueryRow().Scan(&id, &at)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", time.Time{}, nil
-	}
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("record transaction: %w", err)
-	}
-	return id, at, nil
 }
 
 func isConstraint(err error, name string) bool {
@@ -241,12 +246,14 @@ func (l *Ledger) PayTaskReward(ctx context.Context, r api.TaskReward) (api.Trans
 	t := txRow{kind: api.KindTaskReward, ref: TaskReference(r.TaskID), desc: r.Description,
 		amount: r.Amount, from: api.IssuerID, to: r.UserID, at: now}
 	var out api.Transaction
+	// Two round trips: open the wallet and write, then commit only if the
+	// task was not paid before (a refused repeat must not open a wallet).
 	err := l.pipelined(ctx, func(conn *pgxpool.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue("BEGIN")
 		b.Queue(`INSERT INTO wallet.accounts (id, kind, created_at, updated_at) VALUES ($1, 'person', $2, $2)
 			ON CONFLICT (id) DO NOTHING`, r.UserID, now)
-		t.queueClaim(b)
+		b.Queue(writeSQL, t.writeArgs([]leg{{r.UserID, r.Amount}, {api.IssuerID, -r.Amount}})...)
 		res := conn.SendBatch(ctx, b)
 		defer res.Close()
 		if _, err := res.Exec(); err != nil {
@@ -255,21 +262,20 @@ func (l *Ledger) PayTaskReward(ctx context.Context, r api.TaskReward) (api.Trans
 		if _, err := res.Exec(); err != nil {
 			return fmt.Errorf("open wallet: %w", err)
 		}
-		id, at, err := readClaim(res)
+		tx, ok, err := t.written(res.Query())
 		if err != nil {
 			return err
 		}
 		if err := res.Close(); err != nil {
-			return fmt.Errorf("claim: %w", err)
+			return fmt.Errorf("task reward: %w", err)
 		}
-		if id == "" {
+		if !ok {
 			return errDuplicate
 		}
-		legs, err := appendLegs(ctx, conn, id, at, []leg{{r.UserID, r.Amount}, {api.IssuerID, -r.Amount}}, true)
-		if err != nil {
-			return err
+		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("commit: %w", err)
 		}
-		out = t.transaction(id, at, legs)
+		out = tx
 		return nil
 	})
 	if errors.Is(err, errDuplicate) {
@@ -288,18 +294,11 @@ func (l *Ledger) PayTaskReward(ctx context.Context, r api.TaskReward) (api.Trans
 
 var errDuplicate = errors.New("duplicate reference")
 
-func (t txRow) transaction(id string, at time.Time, legs []api.Entry) api.Transaction {
-	for i := range legs {
-		legs[i].Kind, legs[i].Description = t.kind, t.desc
-	}
-	return api.Transaction{ID: id, Kind: t.kind, Amount: t.amount, Fee: t.fee, FromUserID: t.from, ToUserID: t.to,
-		ReferenceID: t.ref, Description: t.desc, CreatedAt: at, Entries: legs}
-}
-
-// Circulating is the sum of people's balances: issued minus burned.
+// Circulating is the sum of people's balances: issued minus burned, the
+// negated sum of the system accounts' shards.
 func (l *Ledger) Circulating(ctx context.Context) (int64, error) {
 	var c int64
-	err := l.pool.QueryRow(ctx, `SELECT -coalesce(sum(balance), 0) FROM wallet.accounts WHERE id IN (0, -1)`).Scan(&c)
+	err := l.pool.QueryRow(ctx, `SELECT -coalesce(sum(balance), 0) FROM wallet.system_shards`).Scan(&c)
 	if err != nil {
 		return 0, fmt.Errorf("circulating supply: %w", err)
 	}
@@ -351,84 +350,68 @@ func (l *Ledger) Transfer(ctx context.Context, in api.Transfer) (api.Transaction
 	} else {
 		t.ref = "p2p:auto:" + randomKey()
 	}
-	var out api.Transaction
-	err := l.pipelined(ctx, func(conn *pgxpool.Conn) error {
-		// One round trip: lock both people (ascending id, the global lock
-		// order), read the circulating supply for the minimum, and claim the
-		// reference. A missing wallet makes the claim fail (foreign key);
-		// the lock query tells which one it was.
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
-		b.Queue(`SELECT id, balance FROM wallet.accounts WHERE id = ANY($1) AND kind = 'person'
-			ORDER BY id FOR UPDATE`, []int64{in.FromUserID, in.ToUserID})
-		b.Queue(`SELECT -coalesce(sum(balance), 0) FROM wallet.accounts WHERE id IN (0, -1)`)
-		t.queueClaim(b)
-		res := conn.SendBatch(ctx, b)
-		defer res.Close()
-		if _, err := res.Exec(); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		bal := map[int64]int64{}
-		rows, err := res.Query()
-		if err != nil {
-			return fmt.Errorf("lock wallets: %w", err)
-		}
-		for rows.Next() {
-			var id, b int64
-			if err := rows.Scan(&id, &b); err != nil {
-				rows.Close()
-				return fmt.Errorf("lock wallets: %w", err)
-			}
-			bal[id] = b
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("lock wallets: %w", err)
-		}
-		var circ int64
-		if err := res.QueryRow().Scan(&circ); err != nil {
-			return fmt.Errorf("circulating supply: %w", err)
-		}
-		for _, u := range []int64{in.FromUserID, in.ToUserID} {
-			if _, ok := bal[u]; !ok {
-				return fmt.Errorf("%w: no wallet for user %d", ErrNotFound, u)
-			}
-		}
-		id, at, err := readClaim(res)
-		if err != nil {
-			return err
-		}
-		if err := res.Close(); err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		if id == "" {
-			return errDuplicate // a retry is answered even if the rules changed since
-		}
-		if m := l.rules.MinTransferFor(circ); in.Amount < m {
-			return FieldErrors{"amount": fmt.Sprintf("below the minimum transfer of %d milli-units", m)}
-		}
-		if have := bal[in.FromUserID]; have < in.Amount {
-			return fmt.Errorf("%w: user %d has %d milli-units, the transfer needs %d", ErrInsufficient, in.FromUserID, have, in.Amount)
-		}
-		legs, err := appendLegs(ctx, conn, id, at, []leg{
-			{in.FromUserID, -in.Amount}, {in.ToUserID, in.Amount - fee}, {api.BurnID, fee}}, true)
-		if err != nil {
-			return err
-		}
-		out = t.transaction(id, at, legs)
-		return nil
-	})
-	if errors.Is(err, errDuplicate) {
-		prev, err := l.byReference(ctx, t.ref)
-		if err != nil {
-			return api.Transaction{}, err
-		}
-		if prev.Kind != api.KindTransfer || prev.FromUserID != in.FromUserID || prev.ToUserID != in.ToUserID || prev.Amount != in.Amount {
-			return prev, fmt.Errorf("%w: key %q was used for a transfer of %d from %d to %d", ErrConflict,
-				in.IdempotencyKey, prev.Amount, prev.FromUserID, prev.ToUserID)
-		}
-		prev.Duplicate = true
-		return prev, nil
+	// The minimum scales with the circulating supply: the write statement
+	// reads the supply and writes only while the amount is allowed.
+	limit, ok := l.rules.MaxCirculatingFor(in.Amount)
+	if !ok {
+		return l.belowMinimum(ctx, in, t.ref)
 	}
-	return out, err
+	t.maxSupply = limit
+	out, ok, err := write(ctx, l.pool, t, []leg{{in.FromUserID, -in.Amount}, {in.ToUserID, in.Amount - fee}, {api.BurnID, fee}})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return api.Transaction{}, l.missingWallet(ctx, in.FromUserID, in.ToUserID)
+	case errors.Is(err, ErrInsufficient):
+		if w, werr := l.Wallet(ctx, in.FromUserID); werr == nil {
+			err = fmt.Errorf("%w: user %d has %d milli-units, the transfer needs %d", ErrInsufficient, in.FromUserID, w.Balance, in.Amount)
+		}
+		return api.Transaction{}, err
+	case err != nil:
+		return api.Transaction{}, err
+	case ok:
+		return out, nil
+	}
+	// Nothing written: the reference was used, or the amount was below the
+	// minimum at the supply of the moment.
+	return l.belowMinimum(ctx, in, t.ref)
+}
+
+// belowMinimum answers a transfer that was not written: the earlier
+// transfer of its reference if there is one (a retry is answered even if
+// the minimum rose since), else the minimum it is below.
+func (l *Ledger) belowMinimum(ctx context.Context, in api.Transfer, ref string) (api.Transaction, error) {
+	prev, err := l.byReference(ctx, ref)
+	if err == nil {
+		return l.transferAgain(in, prev)
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return api.Transaction{}, err
+	}
+	circ, err := l.Circulating(ctx)
+	if err != nil {
+		return api.Transaction{}, err
+	}
+	return api.Transaction{}, FieldErrors{"amount": fmt.Sprintf("below the minimum transfer of %d milli-units", l.rules.MinTransferFor(circ))}
+}
+
+// transferAgain answers a transfer whose reference was used: the earlier
+// transfer if it is the same one, else ErrConflict.
+func (l *Ledger) transferAgain(in api.Transfer, prev api.Transaction) (api.Transaction, error) {
+	if prev.Kind != api.KindTransfer || prev.FromUserID != in.FromUserID || prev.ToUserID != in.ToUserID || prev.Amount != in.Amount {
+		return prev, fmt.Errorf("%w: key %q was used for a transfer of %d from %d to %d", ErrConflict,
+			in.IdempotencyKey, prev.Amount, prev.FromUserID, prev.ToUserID)
+	}
+	prev.Duplicate = true
+	return prev, nil
+}
+
+// missingWallet names the first of users without a wallet, after a write
+// found one missing.
+func (l *Ledger) missingWallet(ctx context.Context, users ...int64) error {
+	for _, u := range users {
+		if _, err := l.Wallet(ctx, u); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: no wallet for one of users %v when the transfer was written", ErrNotFound, users)
 }

@@ -120,6 +120,17 @@ func TestJournalIsAppendOnly(t *testing.T) {
 			VALUES ('task_reward', 'task:998', 5, 0, 1, now()) RETURNING id)
 		 INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
 			SELECT id, a, m, 0, now() FROM t, (VALUES (1, 5), (0, -4)) v(a, m)`,
+		// Legs are final: a balanced pair appended to a written transaction.
+		`INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
+			SELECT id, a, m, 0, now() FROM wallet.transactions, (VALUES (1, 5), (0, -5)) v(a, m) WHERE reference_id = 'task:1'`,
+		// A leg on an account that does not exist.
+		`WITH t AS (INSERT INTO wallet.transactions (kind, reference_id, amount, from_account, to_account, created_at)
+			VALUES ('task_reward', 'task:997', 5, 0, 1, now()) RETURNING id)
+		 INSERT INTO wallet.entries (transaction_id, account_id, amount, balance_after, created_at)
+			SELECT id, a, m, 0, now() FROM t, (VALUES (1, 5), (0, -3), (-7, -2)) v(a, m)`,
+		// Shards move only through legs.
+		`UPDATE wallet.system_shards SET balance = balance + 1`,
+		`DELETE FROM wallet.system_shards`,
 		// A person cannot overdraw even bypassing the service.
 		`WITH t AS (INSERT INTO wallet.transactions (kind, reference_id, amount, from_account, to_account, created_at)
 			VALUES ('p2p_transfer', 'p2p:x', 20000, 1, 0, now()) RETURNING id)

@@ -33,10 +33,11 @@ func (l *Ledger) Open(ctx context.Context, userID int64) (w api.Wallet, created 
 	return w, tag.RowsAffected() == 1, err
 }
 
-// Wallet returns an account (people, or the issuer 0 and burn −1).
+// Wallet returns an account (people, or the issuer 0 and burn −1, whose
+// balances are the sums of their shards).
 func (l *Ledger) Wallet(ctx context.Context, userID int64) (api.Wallet, error) {
 	var w api.Wallet
-	err := l.pool.QueryRow(ctx, `SELECT id, balance, kind, created_at, updated_at FROM wallet.accounts WHERE id = $1`, userID).
+	err := l.pool.QueryRow(ctx, `SELECT id, balance, kind, created_at, updated_at FROM wallet.balances WHERE id = $1`, userID).
 		Scan(&w.UserID, &w.Balance, &w.Kind, &w.CreatedAt, &w.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return w, fmt.Errorf("%w: no wallet for user %d", ErrNotFound, userID)
@@ -88,6 +89,9 @@ func scanTx(row pgx.Row) (api.Transaction, error) {
 
 func (l *Ledger) byReference(ctx context.Context, ref string) (api.Transaction, error) {
 	t, err := scanTx(l.pool.QueryRow(ctx, `SELECT `+txColumns+` FROM wallet.transactions WHERE reference_id = $1`, ref))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("%w: no transaction %s", ErrNotFound, ref)
+	}
 	if err != nil {
 		return t, fmt.Errorf("transaction %s: %w", ref, err)
 	}
@@ -127,7 +131,7 @@ func (l *Ledger) Supply(ctx context.Context) (api.Supply, error) {
 			coalesce(sum(balance) FILTER (WHERE kind = 'burn'), 0),
 			coalesce(sum(balance) FILTER (WHERE kind = 'person'), 0),
 			count(*) FILTER (WHERE kind = 'person')
-		FROM wallet.accounts`).Scan(&s.TotalIssued, &s.TotalBurned, &s.Circulating, &s.Wallets)
+		FROM wallet.balances`).Scan(&s.TotalIssued, &s.TotalBurned, &s.Circulating, &s.Wallets)
 	if err != nil {
 		return s, fmt.Errorf("supply: %w", err)
 	}
@@ -149,9 +153,10 @@ func (l *Ledger) Leaderboard(ctx context.Context, limit int) ([]api.LeaderboardE
 }
 
 // Consistency re-derives every balance from the journal and reports any
-// account whose cached balance or latest balance_after disagrees, any
-// break in an account's balance_after chain, any unbalanced transaction and
-// any person below zero. It reads one snapshot (repeatable read).
+// account whose cached balance (a person's row, or a system account's
+// shards) or latest balance_after disagrees, any break in a balance_after
+// chain (per account and shard), any unbalanced transaction and any person
+// below zero. It reads one snapshot (repeatable read).
 func (l *Ledger) Consistency(ctx context.Context) (api.Consistency, error) {
 	c := api.Consistency{Mismatches: []api.Mismatch{}, Unbalanced: []string{}, Negative: []int64{}}
 	tx, err := l.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -159,24 +164,34 @@ func (l *Ledger) Consistency(ctx context.Context) (api.Consistency, error) {
 		return c, fmt.Errorf("consistency: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(balance), 0) FROM wallet.accounts`).Scan(&c.Accounts, &c.Total); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(balance), 0) FROM wallet.balances`).Scan(&c.Accounts, &c.Total); err != nil {
 		return c, fmt.Errorf("consistency: %w", err)
 	}
+	// cached: one row per (account, shard) — people have shard 0 only,
+	// and system accounts' own rows must hold 0.
 	rows, err := tx.Query(ctx, `
 		WITH chain AS (
-			SELECT account_id, id, balance_after,
+			SELECT account_id, shard, id, balance_after,
 				balance_after - amount - coalesce(lag(balance_after) OVER w, 0) AS gap,
 				sum(amount) OVER w AS running
-			FROM wallet.entries WINDOW w AS (PARTITION BY account_id ORDER BY id)
+			FROM wallet.entries WINDOW w AS (PARTITION BY account_id, shard ORDER BY id)
+		), journal AS (
+			SELECT DISTINCT ON (account_id, shard) account_id, shard, balance_after AS latest, running AS total,
+				bool_or(gap <> 0) OVER (PARTITION BY account_id, shard) AS broken
+			FROM chain ORDER BY account_id, shard, id DESC
+		), cached AS (
+			SELECT id AS account_id, 0::smallint AS shard, balance FROM wallet.accounts WHERE kind = 'person'
+			UNION ALL SELECT id, -1::smallint, balance FROM wallet.accounts WHERE kind <> 'person' AND balance <> 0
+			UNION ALL SELECT account_id, shard, balance FROM wallet.system_shards
 		), per AS (
-			SELECT DISTINCT ON (account_id) account_id, balance_after AS latest, running AS total,
-				bool_or(gap <> 0) OVER (PARTITION BY account_id) AS broken
-			FROM chain ORDER BY account_id, id DESC
+			SELECT account_id, coalesce(c.balance, 0) AS balance, coalesce(j.total, 0) AS total,
+				coalesce(j.latest, 0) AS latest, coalesce(j.broken, false) AS broken
+			FROM cached c FULL JOIN journal j USING (account_id, shard)
 		)
-		SELECT a.id, a.balance, coalesce(p.total, 0), coalesce(p.latest, 0)
-		FROM wallet.accounts a LEFT JOIN per p ON p.account_id = a.id
-		WHERE a.balance <> coalesce(p.total, 0) OR a.balance <> coalesce(p.latest, 0) OR coalesce(p.broken, false)
-		ORDER BY a.id`)
+		SELECT account_id, sum(balance)::bigint, sum(total)::bigint, sum(latest)::bigint
+		FROM per GROUP BY account_id
+		HAVING bool_or(balance <> total OR balance <> latest OR broken)
+		ORDER BY account_id`)
 	if err != nil {
 		return c, fmt.Errorf("consistency: %w", err)
 	}
@@ -193,7 +208,7 @@ func (l *Ledger) Consistency(ctx context.Context) (api.Consistency, error) {
 	if err != nil {
 		return c, fmt.Errorf("consistency: %w", err)
 	}
-	rows, err = tx.Query(ctx, `SELECT id FROM wallet.accounts WHERE kind <> 'issuer' AND balance < 0 ORDER BY id`)
+	rows, err = tx.Query(ctx, `SELECT id FROM wallet.balances WHERE kind <> 'issuer' AND balance < 0 ORDER BY id`)
 	if err != nil {
 		return c, fmt.Errorf("consistency: %w", err)
 	}

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -63,6 +64,31 @@ func (r Rules) MinTransferFor(circulating int64) int64 {
 		scaled = mulBPS(min(circulating, MaxAmount), r.MinTransferSupplyBPS, true)
 	}
 	return max(r.MinTransfer, scaled)
+}
+
+// MaxCirculatingFor inverts MinTransferFor for one amount: amount is
+// allowed exactly while the circulating supply is at most limit (math.MaxInt64:
+// at any supply); ok is false when no supply allows it (below the floor).
+// The ledger lets the database compare, so a transfer reads the supply and
+// writes in one statement.
+func (r Rules) MaxCirculatingFor(amount int64) (limit int64, ok bool) {
+	if amount < r.MinTransfer {
+		return 0, false
+	}
+	if r.MinTransferSupplyBPS <= 0 {
+		return math.MaxInt64, true
+	}
+	// ceil(c × bps / 10 000) ≤ amount ⟺ c ≤ floor(amount × 10 000 / bps),
+	// with c capped at MaxAmount as MinTransferFor caps it.
+	q, rem := amount/r.MinTransferSupplyBPS, amount%r.MinTransferSupplyBPS
+	if q >= MaxAmount/bpsDenominator {
+		return math.MaxInt64, true
+	}
+	limit = q*bpsDenominator + rem*bpsDenominator/r.MinTransferSupplyBPS
+	if limit >= MaxAmount {
+		return math.MaxInt64, true
+	}
+	return limit, true
 }
 
 // DemurrageCharge is what one period burns from balance: DemurrageBPS of the

@@ -1,6 +1,8 @@
 package wallet
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -48,6 +50,37 @@ func TestMinTransferFor(t *testing.T) {
 	r.MinTransferSupplyBPS = 0
 	if got := r.MinTransferFor(1 << 50); got != 10_000 {
 		t.Errorf("without scaling = %d", got)
+	}
+}
+
+// TestMaxCirculatingFor checks the inverse against MinTransferFor itself:
+// an amount is allowed at a supply exactly when the supply is within its limit.
+func TestMaxCirculatingFor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, bps := range []int64{0, 1, 7, 100, 9_999, 10_000} {
+		r := DefaultRules()
+		r.MinTransferSupplyBPS = bps
+		amounts := []int64{0, 9_999, 10_000, 10_001, 123_457, 1 << 40, MaxAmount / 10_000, MaxAmount - 1, MaxAmount}
+		supplies := []int64{-1, 0, 1, 100_000_000, 100_000_001, 1 << 50, MaxAmount - 1, MaxAmount, MaxAmount + 1, math.MaxInt64}
+		for range 200 {
+			amounts = append(amounts, rng.Int64N(MaxAmount)+1, rng.Int64N(1<<30))
+			supplies = append(supplies, rng.Int64N(math.MaxInt64), rng.Int64N(1<<40))
+		}
+		for _, a := range amounts {
+			limit, ok := r.MaxCirculatingFor(a)
+			// Near the limit, where an off-by-one would show.
+			near := []int64{limit - 1, limit, limit + 1}
+			if limit == math.MaxInt64 {
+				near = near[:2]
+			}
+			for _, c := range append(near, supplies...) {
+				want := a >= r.MinTransferFor(c)
+				if got := ok && c <= limit; got != want {
+					t.Fatalf("bps %d, amount %d, supply %d: allowed by the limit %d (ok %v) = %v, by MinTransferFor(%d) = %v",
+						bps, a, c, limit, ok, got, r.MinTransferFor(c), want)
+				}
+			}
+		}
 	}
 }
 
