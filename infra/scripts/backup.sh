@@ -58,7 +58,8 @@ run() {
 command -v docker >/dev/null 2>&1 || die "docker is not installed"
 if ((!dry)); then
   docker info >/dev/null 2>&1 || die "no Docker engine answers (DOCKER_HOST or /var/run/docker.sock)"
-  "${compose[@]}" ps --status running --services 2>/dev/null | grep -qx postgres ||
+  running=$("${compose[@]}" ps --status running --services) || die "docker compose ps failed (its message above)"
+  grep -qx postgres <<<"$running" ||
     die "postgres of project $project is not running: start it (docker compose up -d postgres)"
 fi
 
