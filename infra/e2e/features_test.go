@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,9 +55,12 @@ func runSuite(m *testing.M) int {
 	}
 	sys = &composed{Stack: s, clock: clock.NewSim()}
 	defer func() {
-		if os.Getenv("SOMS_E2E_KEEP") != "" {
-			fmt.Printf("compose acceptance suite: SOMS_E2E_KEEP is set; the stack stays up (project soms-e2e): backend %s, edge %s, frontend %s\n",
-				sys.URL("backend"), sys.URL("edge"), sys.URL("frontend"))
+		if keep := os.Getenv("SOMS_E2E_KEEP"); keep != "" {
+			// For looking around: docker compose --env-file FILE -p soms-e2e ...
+			envFile := filepath.Join(os.TempDir(), "soms-e2e.env")
+			err := writeEnvFile(envFile, sys.Env())
+			fmt.Printf("compose acceptance suite: SOMS_E2E_KEEP is set; the stack stays up: project %s, settings %s (%v), files %s; backend %s, frontend %s\n",
+				sys.Project(), envFile, err, strings.Join(sys.Files(), " "), sys.URL("backend"), sys.URL("frontend"))
 			return
 		}
 		if err := sys.Stop(); err != nil {

@@ -60,7 +60,7 @@ if ((!dry)); then
   docker info >/dev/null 2>&1 || die "no Docker engine answers (DOCKER_HOST or /var/run/docker.sock)"
   running=$("${compose[@]}" ps --status running --services) || die "docker compose ps failed (its message above)"
   grep -qx postgres <<<"$running" ||
-    die "postgres of project $project is not running: start it (docker compose up -d postgres)"
+    die "postgres of project $project is not running (running: ${running//$'\n'/ }): start it (docker compose up -d postgres)"
 fi
 
 run mkdir -p "$dest"
@@ -82,6 +82,25 @@ if ((dry)); then
 else
   keys=$("${compose[@]}" config --volumes)
 fi
+# The broker writes its persistence file (retained messages, queued QoS 1/2
+# messages) only now and then; SIGUSR1 makes it write it now, so the archive
+# of its volume holds the current state.
+if ((dry)); then
+  printf '+ %s\n' "${compose[*]} kill -s SIGUSR1 mosquitto"
+elif grep -qx mosquitto <<<"$running"; then
+  # shellcheck disable=SC2016 # expanded by the container's shell
+  stamp='stat -c %Y /mosquitto/data/mosquitto.db 2>/dev/null || echo 0'
+  before=$("${compose[@]}" exec -T mosquitto sh -c "$stamp")
+  say "broker: writing its persistence file (SIGUSR1)"
+  "${compose[@]}" kill -s SIGUSR1 mosquitto >/dev/null 2>&1
+  for _ in $(seq 1 40); do
+    now=$("${compose[@]}" exec -T mosquitto sh -c "$stamp")
+    [ "$now" != "$before" ] && break
+    sleep 0.25
+  done
+  [ "$now" != "$before" ] || say "broker: the persistence file did not change (nothing retained yet?)"
+fi
+
 for key in $keys; do
   case $key in
     pg_data) continue ;;

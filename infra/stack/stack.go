@@ -128,6 +128,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
+	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
+		return nil, err
+	}
 	if len(opts.Files) == 0 {
 		opts.Files = DefaultFiles
 	}
