@@ -5,7 +5,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 BIN := bin/soms
 
-.PHONY: all deps deps-compose build sim test test-native test-compose images lint bench docs clean
+.PHONY: all deps deps-compose build sim test test-native test-compose images lint bench bench-compose docs clean
 
 all: build
 
@@ -38,6 +38,9 @@ images: deps-compose ## build every image locally, no registry needed (infra/scr
 
 test-compose: images ## the @compose features and the container tests against the compose stacks (infra/e2e)
 	cd infra && TESTCONTAINERS_RYUK_DISABLED=true $(GO) test -count=1 -timeout 40m ./e2e
+
+bench-compose: images ## compose figures: image sizes, cold/warm compose up, memory per container idle and busy
+	cd infra && TESTCONTAINERS_RYUK_DISABLED=true $(GO) test -count=1 -run '^$$' -bench ComposeFigures -benchtime 1x -timeout 30m ./e2e
 
 lint: ## gofmt and go vet must be clean (both modules, both builds)
 	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path './.soms/*' | xargs gofmt -l); \

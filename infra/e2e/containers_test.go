@@ -276,7 +276,7 @@ type person struct {
 	dash *backendapi.Client
 }
 
-func newEconomy(t *testing.T, ctx context.Context) *economy {
+func newEconomy(t testing.TB, ctx context.Context) *economy {
 	t.Helper()
 	if err := sys.Reset(ctx, containerClock()); err != nil {
 		t.Fatal(err)

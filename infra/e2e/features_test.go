@@ -53,6 +53,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "compose acceptance suite: the stack did not start:", err)
 		return 1
 	}
+	coldUp = time.Since(began)
 	sys = &composed{Stack: s, clock: clock.NewSim()}
 	defer func() {
 		if keep := os.Getenv("SOMS_E2E_KEEP"); keep != "" {
