@@ -39,7 +39,8 @@ func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := features.Start()
-	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e", Clock: &start}
+	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e", Clock: &start,
+		Env: map[string]string{"BACKEND_ADMIN_USER": adminUser, "BACKEND_ADMIN_PASSWORD": adminPass}}
 	if *verbose {
 		opts.Log = slog.New(slog.NewTextHandler(os.Stdout, nil))
 	}
@@ -83,6 +84,7 @@ func TestCompose(t *testing.T) {
 	t.Run("features", func(t *testing.T) {
 		features.Run(t, sys, features.Options{Paths: []string{"../../features"}, Tags: *tags})
 	})
+	t.Run("dashboard through nginx", testDashboard)
 	t.Run("healthchecks", testHealthchecks)
 	t.Run("exposure", testExposure)
 	t.Run("restarts lose nothing", testRestarts)
