@@ -514,7 +514,7 @@ func TestTaskReportFeedback(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := lastUser(r.requests(t)[0])
-	if !strings.Contains(p, "## ユーザーからのフィードバック（最重要）\n- [main] «換気» → needs_followup（現場メモ: 窓が開かない） ⚠要対応") {
+	if !strings.Contains(p, "## ユーザーからのフィードバック（最重要）\n- [main] \"換気\" → needs_followup（現場メモ: \"窓が開かない\"） ⚠要対応") {
 		t.Fatalf("feedback missing:\n%s", p)
 	}
 }
@@ -846,5 +846,26 @@ func TestCycleTiming(t *testing.T) {
 	waitCycles(3)
 	if got := cycles()[2]; !got.Equal(t0.Add(58 * time.Second)) {
 		t.Fatalf("periodic cycle at %v, want 58 s", got.Sub(t0))
+	}
+}
+
+// A person's chat question reaches the LLM as one quoted line of data.
+func TestChatQuotesTheQuestion(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	for _, q := range hostileText {
+		q = q[:min(len(q), 1900)]
+		if _, err := r.b.chat(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		reqs := r.requests(t)
+		got := lastUser(reqs[len(reqs)-1])
+		body, ok := strings.CutPrefix(got, "質問: ")
+		var back string
+		if !ok || json.Unmarshal([]byte(body), &back) != nil || strings.ContainsAny(got, "\n<>") {
+			t.Fatalf("question sent as %.200q", got)
+		}
+		if sys := string(reqs[len(reqs)-1].Request.Messages[0].Content); !strings.HasSuffix(sys, "</office_data>") {
+			t.Fatalf("office state not delimited: %.200q", sys)
+		}
 	}
 }
