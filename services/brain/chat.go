@@ -2,6 +2,7 @@ package brain
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -59,6 +60,10 @@ func (b *brain) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer, err := b.chat(r.Context(), in.UserMessage)
+	if errors.Is(err, errLLMOpen) {
+		httpx.Error(w, http.StatusServiceUnavailable, "the LLM is unavailable: "+err.Error())
+		return
+	}
 	if err != nil {
 		httpx.Error(w, http.StatusBadGateway, "the LLM is unavailable: "+err.Error())
 		return
@@ -78,7 +83,7 @@ func (b *brain) chat(ctx context.Context, question string) (string, error) {
 		{Role: llm.RoleUser, Content: llm.Content("質問: " + quote.Text(question, chatMaxQuestion))},
 	}
 	for range chatIterations {
-		reply, err := b.llm.Chat(ctx, messages, chatTools)
+		reply, err := b.askLLM(ctx, messages, chatTools)
 		if err != nil {
 			return "", err
 		}

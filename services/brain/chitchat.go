@@ -89,7 +89,7 @@ func (b *brain) chitchat(ctx context.Context) {
 	}
 	user := fmt.Sprintf("現在時刻: %s\n対象ゾーン: %s\n\n%s\n直近の発話:\n- %s\n",
 		now.In(b.loc).Format("15:04"), quote.ID(zone), state.String(), strings.Join(spoken, "\n- "))
-	reply, err := b.llm.Chat(ctx, []llm.Message{
+	reply, err := b.askLLM(ctx, []llm.Message{
 		{Role: llm.RoleSystem, Content: chitchatSystemPrompt},
 		{Role: llm.RoleUser, Content: llm.Content(user)},
 	}, speakOnly)
@@ -160,7 +160,7 @@ func (b *brain) refillStock(ctx context.Context) error {
 	if err != nil || n >= stockTarget {
 		return err
 	}
-	reply, err := b.llm.Chat(ctx, []llm.Message{
+	reply, err := b.askLLM(ctx, []llm.Message{
 		{Role: llm.RoleSystem, Content: chitchatSystemPrompt},
 		{Role: llm.RoleUser, Content: "オフィスのディスプレイで流す、短い雑談の一言を1つだけ書いてください（ツールは使わない）。"},
 	}, nil)

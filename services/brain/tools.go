@@ -176,6 +176,16 @@ func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolR
 	return fail("unknown tool %q", tool)
 }
 
+// createSafetyTask creates a critical rule's task: checked like any other
+// except for the hourly task limit (sanitizer.CheckSafetyTask).
+func (b *brain) createSafetyTask(ctx context.Context, args map[string]any) toolResult {
+	if err := b.san.CheckSafetyTask(args); err != nil {
+		b.metrics.rejected.WithLabelValues("create_task").Inc()
+		return fail("%v", err)
+	}
+	return b.createTask(ctx, args)
+}
+
 func (b *brain) activeTasks(ctx context.Context) ([]backendapi.Task, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
 	defer cancel()
@@ -239,10 +249,21 @@ func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult 
 	b.san.RecordTask()
 	b.metrics.tasks.WithLabelValues(map[bool]string{true: "queued", false: "dispatched"}[held]).Inc()
 	text := strings.ToLower(title + " " + desc + " " + strings.Join(types, ","))
-	if strings.Contains(text, "environment") || strings.Contains(text, "urgent") {
+	if (strings.Contains(text, "environment") || strings.Contains(text, "urgent")) && !safetyOnly(taskKinds(title, desc)) {
+		// A fall or leak task handles no alert: it must not mark the zone's
+		// out-of-band values as in progress.
 		if kinds := b.world.SuppressForTask(zone, text); len(kinds) > 0 {
 			b.log.Debug("alerts suppressed by task", "task", t.ID, "zone", zone, "kinds", kinds)
 		}
+	}
+	if !held && t.IsQueued {
+		// The backend merged this urgent task into a held one of the same
+		// zone and kind: release it now.
+		dctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
+		if err := b.dash.Dispatch(dctx, t.ID); err != nil {
+			b.log.Warn("releasing the held task an urgent one merged into", "id", t.ID, "err", err)
+		}
+		cancel()
 	}
 	if held {
 		entry.TaskID = t.ID
