@@ -11,4 +11,4 @@ Feature: People's reports reach the brain
     Then within 5 simulated minutes the dashboard lists a ventilation task for "meeting_room"
     When "hanako" accepts the ventilation task for "meeting_room"
     And "hanako" completes it reporting "needs_followup" with the note "窓の鍵が壊れていて開かない"
-    Then within 5 simulated minutes the LLM's prompt shows "窓の鍵が壊れていて開かない） ⚠要対応"
+    Then within 5 simulated minutes the LLM's prompt shows '"窓の鍵が壊れていて開かない"） ⚠要対応'

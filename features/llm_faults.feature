@@ -27,3 +27,11 @@ Feature: The office stays safe when the LLM misbehaves
     When the CO2 level in "meeting_room" rises to 1400 ppm
     Then within 5 simulated minutes the dashboard lists a ventilation task for "meeting_room"
     And within 1 simulated minutes the brain's decision log shows a "llm" decision
+
+  Scenario: A fall is handled while the LLM hangs
+    Given the LLM never answers the brain
+    And 1 person walks into "kitchen"
+    And within 10 simulated minutes the brain counts 1 person in "kitchen"
+    When a person in "kitchen" falls to the floor
+    Then within 10 simulated minutes the brain notices "fall_detected" in "kitchen"
+    And within 3 simulated minutes an urgent task with urgency 4 is listed for "kitchen"

@@ -38,6 +38,7 @@ func (o *office) registerOfficeLife(sc *godog.ScenarioContext) {
 	sc.Step(`^within (\d+) simulated minutes the task "([^"]+)" for "([^"]+)" is dispatched$`, o.taskDispatchedWithin)
 	sc.Step(`^within (\d+) simulated minutes the task "([^"]+)" is announced again as a reminder$`, o.remindedWithin)
 	sc.Step(`^within (\d+) simulated minutes the LLM's prompt shows "([^"]+)"$`, o.promptShowsWithin)
+	sc.Step(`^within (\d+) simulated minutes the LLM's prompt shows '([^']+)'$`, o.promptShowsWithin) // text with double quotes
 	sc.Step(`^within (\d+) simulated minutes the brain's decision log records "([^"]+)" succeeding with "([^"]+)"$`, o.decisionLogSuccess)
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
@@ -65,6 +66,7 @@ type brain struct {
 	voice    voiceAPI
 	devices  deviceCaller
 	metrics  *metrics
+	breaker  *breaker
 
 	mu        sync.Mutex
 	actions   []action
@@ -109,6 +111,11 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 	if p.voice != nil {
 		b.voice = p.voice
 	}
+	b.breaker = newBreaker(c, cfg.BreakerFailures, backoff.Policy{Min: cfg.BreakerOpen, Max: max(cfg.BreakerOpen, cfg.BreakerMaxOpen)}, log,
+		func(s breakerState) {
+			b.metrics.breaker.Set(float64(s))
+			b.metrics.breakerTo.WithLabelValues(s.String()).Inc()
+		})
 	b.world.OnEvent(func(e worldmodel.Event) {
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})

@@ -54,9 +54,10 @@ type rig struct {
 }
 
 type rigOpts struct {
-	llmURL string // override the LLM (e.g. unreachable)
-	mqtt   bool
-	store  bool
+	llmURL     string        // override the LLM (e.g. unreachable)
+	llmTimeout time.Duration // the LLM client's own (wall) timeout; 5 s when zero
+	mqtt       bool
+	store      bool
 }
 
 func newRig(t testing.TB, o rigOpts) *rig {
@@ -86,6 +87,10 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		llmURL = o.llmURL
 	}
 
+	llmTimeout := 5 * time.Second
+	if o.llmTimeout > 0 {
+		llmTimeout = o.llmTimeout
+	}
 	cfg := Config{
 		MaxIterations: 5, EventWindow: 300 * time.Second, FeedbackWindow: 1800 * time.Second,
 		CycleInterval: 30 * time.Second, MinCycleSpacing: 25 * time.Second, BatchDelay: 3 * time.Second,
@@ -93,10 +98,11 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		MCPTimeout: 10 * time.Second, TrustAfter: time.Hour, TimeZone: "Asia/Tokyo",
 		ReminderAfter: time.Hour, ReminderCooldown: 30 * time.Minute, ReminderInterval: 300 * time.Second,
 		VoiceTimeout: 10 * time.Second, SpeakTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second,
+		CycleDeadline: 120 * time.Second, BreakerFailures: 3, BreakerOpen: 60 * time.Second, BreakerMaxOpen: 10 * time.Minute,
 	}
 	r := &rig{clock: c, mockU: msrv.URL, dash: backendapi.NewClient(bsrv.URL, ""), pool: pool}
 	p := parts{
-		llm:     llm.NewClient(llm.Config{URL: llmURL, Model: "mock-qwen", Timeout: 5 * time.Second, Temperature: 0.3, MaxTokens: 4096}),
+		llm:     llm.NewClient(llm.Config{URL: llmURL, Model: "mock-qwen", Timeout: llmTimeout, Temperature: 0.3, MaxTokens: 4096}),
 		dash:    backendapi.NewClient(bsrv.URL, "tok"),
 		metrics: newMetrics(prometheus.NewRegistry()),
 	}
@@ -155,15 +161,29 @@ func (r *rig) requests(t testing.TB) []mockllm.Recorded {
 
 func (r *rig) setRules(t testing.TB, rules []mockllm.Rule) {
 	t.Helper()
-	b, _ := json.Marshal(rules)
-	req, _ := http.NewRequest(http.MethodPut, r.mockU+"/control/rules", bytes.NewReader(b))
+	r.control(t, http.MethodPut, "/control/rules", rules)
+}
+
+// setFaults replaces the mock LLM's injected faults (none clears them).
+func (r *rig) setFaults(t testing.TB, faults ...mockllm.Fault) {
+	t.Helper()
+	if faults == nil {
+		faults = []mockllm.Fault{}
+	}
+	r.control(t, http.MethodPut, "/control/faults", faults)
+}
+
+func (r *rig) control(t testing.TB, method, path string, body any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, r.mockU+path, bytes.NewReader(b))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("setting mock rules: %s", resp.Status)
+		t.Fatalf("mock LLM %s %s: %s", method, path, resp.Status)
 	}
 }
 
@@ -261,7 +281,10 @@ func TestGuards(t *testing.T) {
 	r.b.remember(action{at: t0.Add(-10 * time.Minute), tool: "create_task", summary: "title=コーヒー豆の補充"})
 	r.b.remember(action{at: t0.Add(-5 * time.Minute), tool: "send_device_command", success: true,
 		summary: summarize("send_device_command", map[string]any{"agent_id": "hvac_01", "tool_name": "set_temperature", "arguments": `{"temperature": 24}`})})
-	g := newCycleGuard([]backendapi.Task{{ID: 3, Title: "会議室の換気をしてください"}})
+	r.b.remember(action{at: t0, tool: "create_task", zone: "lab", success: true,
+		summary: "title=転倒の確認", args: map[string]any{"title": "転倒の確認", "description": "labで転倒が検知されました。", "zone": "lab"}})
+	kitchen := "kitchen"
+	g := newCycleGuard([]backendapi.Task{{ID: 3, Title: "会議室の換気をしてください"}, {ID: 4, Title: "換気を行ってください", Zone: &kitchen}}, t0)
 	g.accept("speak", map[string]any{"message": "hello"})
 	tests := []struct {
 		name string
@@ -273,6 +296,15 @@ func TestGuards(t *testing.T) {
 		{"identical call", "speak", map[string]any{"message": "hello"}, "identical"},
 		{"env task in suppressed zone", "create_task", map[string]any{"title": "窓を開ける", "description": "d", "zone": "meeting_room", "task_types": "environment"}, "in progress"},
 		{"env task elsewhere", "create_task", map[string]any{"title": "窓を開ける", "description": "d", "zone": "main", "task_types": "environment"}, ""},
+		{"fall where an alert is in progress", "create_task", map[string]any{"title": "転倒者の確認をお願いします", "description": "d", "zone": "meeting_room", "task_types": "urgent,safety"}, ""},
+		{"another kind than the one in progress", "create_task", map[string]any{"title": "室温を下げてください", "description": "d", "zone": "meeting_room", "task_types": "environment,urgent"}, ""},
+		{"no kind where an alert is in progress", "create_task", map[string]any{"title": "様子を見てください", "description": "d", "zone": "meeting_room", "task_types": "urgent"}, "in progress"},
+		{"same title, another zone's task", "create_task", map[string]any{"title": "換気を行ってください", "description": "d", "zone": "main"}, ""},
+		{"same title, same zone", "create_task", map[string]any{"title": "換気を行ってください", "description": "d", "zone": "kitchen"}, "active task #4"},
+		{"same kind, same zone", "create_task", map[string]any{"title": "CO2を下げてください", "description": "d", "zone": "kitchen"}, "covers high_co2"},
+		{"same kind created this cycle", "create_task", map[string]any{"title": "転倒者の確認", "description": "d", "zone": "lab"}, "created this cycle"},
+		{"same kind created this cycle elsewhere", "create_task", map[string]any{"title": "転倒者の確認", "description": "d", "zone": "main"}, ""},
+		{"attempted recently in another zone", "create_task", map[string]any{"title": "コーヒー豆の補充", "description": "d", "zone": "main"}, ""},
 		{"device investigation", "create_task", map[string]any{"title": "不明なデバイスの確認", "description": "デバイスを調べる"}, "unknown devices"},
 		{"overlaps an active task", "create_task", map[string]any{"title": "換気をしてください", "description": "d"}, "active task #3"},
 		{"attempted recently", "create_task", map[string]any{"title": "コーヒー豆の補充", "description": "d"}, "last 30 minutes"},
@@ -514,7 +546,7 @@ func TestTaskReportFeedback(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := lastUser(r.requests(t)[0])
-	if !strings.Contains(p, "## ユーザーからのフィードバック（最重要）\n- [main] «換気» → needs_followup（現場メモ: 窓が開かない） ⚠要対応") {
+	if !strings.Contains(p, "## ユーザーからのフィードバック（最重要）\n- [main] \"換気\" → needs_followup（現場メモ: \"窓が開かない\"） ⚠要対応") {
 		t.Fatalf("feedback missing:\n%s", p)
 	}
 }
@@ -846,5 +878,26 @@ func TestCycleTiming(t *testing.T) {
 	waitCycles(3)
 	if got := cycles()[2]; !got.Equal(t0.Add(58 * time.Second)) {
 		t.Fatalf("periodic cycle at %v, want 58 s", got.Sub(t0))
+	}
+}
+
+// A person's chat question reaches the LLM as one quoted line of data.
+func TestChatQuotesTheQuestion(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	for _, q := range hostileText {
+		q = q[:min(len(q), 1900)]
+		if _, err := r.b.chat(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		reqs := r.requests(t)
+		got := lastUser(reqs[len(reqs)-1])
+		body, ok := strings.CutPrefix(got, "質問: ")
+		var back string
+		if !ok || json.Unmarshal([]byte(body), &back) != nil || strings.ContainsAny(got, "\n<>") {
+			t.Fatalf("question sent as %.200q", got)
+		}
+		if sys := string(reqs[len(reqs)-1].Request.Messages[0].Content); !strings.HasSuffix(sys, "</office_data>") {
+			t.Fatalf("office state not delimited: %.200q", sys)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/services/brain/quote"
 	"github.com/somsgo/soms/services/brain/sanitizer"
 )
 
@@ -38,7 +39,7 @@ func (b *brain) calibrateShelf(ctx context.Context, args map[string]any) toolRes
 	if err != nil {
 		var de *mcp.DeviceError
 		if errors.As(err, &de) {
-			return fail("device error: %s", de.Message)
+			return fail("device error: %s", quote.Text(de.Message, maxDeviceAnswerRunes))
 		}
 		return fail("%v", err)
 	}
@@ -48,7 +49,7 @@ func (b *brain) calibrateShelf(ctx context.Context, args map[string]any) toolRes
 		Scale   *float64 `json:"scale"`
 	}
 	if json.Unmarshal(res.Raw, &out) != nil || out.Status != "ok" {
-		return fail("calibrate %s: %s answered %s", device, tool, string(res.Raw))
+		return fail("calibrate %s: %s answered %s", quote.ID(device), tool, deviceAnswer(res.Raw))
 	}
 	b.mu.Lock()
 	if step == "tare" {

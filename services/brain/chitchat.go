@@ -9,6 +9,7 @@ import (
 
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/services/brain/quote"
 )
 
 // Chit-chat timing (docs/brain.md, "Devices, tasks, people").
@@ -77,7 +78,7 @@ func (b *brain) chitchat(ctx context.Context) {
 		if now.Sub(a.at) < chitchatSpeakQuiet {
 			return // someone was spoken to a moment ago
 		}
-		spoken = append(spoken, a.summary)
+		spoken = append(spoken, quote.Text(a.summary, maxSummaryRunes))
 	}
 	if len(spoken) > 5 {
 		spoken = spoken[len(spoken)-5:]
@@ -87,8 +88,8 @@ func (b *brain) chitchat(ctx context.Context) {
 		state.WriteString(z.Describe())
 	}
 	user := fmt.Sprintf("現在時刻: %s\n対象ゾーン: %s\n\n%s\n直近の発話:\n- %s\n",
-		now.In(b.loc).Format("15:04"), zone, state.String(), strings.Join(spoken, "\n- "))
-	reply, err := b.llm.Chat(ctx, []llm.Message{
+		now.In(b.loc).Format("15:04"), quote.ID(zone), state.String(), strings.Join(spoken, "\n- "))
+	reply, err := b.askLLM(ctx, []llm.Message{
 		{Role: llm.RoleSystem, Content: chitchatSystemPrompt},
 		{Role: llm.RoleUser, Content: llm.Content(user)},
 	}, speakOnly)
@@ -159,7 +160,7 @@ func (b *brain) refillStock(ctx context.Context) error {
 	if err != nil || n >= stockTarget {
 		return err
 	}
-	reply, err := b.llm.Chat(ctx, []llm.Message{
+	reply, err := b.askLLM(ctx, []llm.Message{
 		{Role: llm.RoleSystem, Content: chitchatSystemPrompt},
 		{Role: llm.RoleUser, Content: "オフィスのディスプレイで流す、短い雑談の一言を1つだけ書いてください（ツールは使わない）。"},
 	}, nil)

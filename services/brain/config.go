@@ -33,6 +33,10 @@ type Config struct {
 	InactiveSpacing  time.Duration `env:"BRAIN_INACTIVE_MIN_CYCLE_SPACING" default:"60s" doc:"minimum cycle spacing in inactive mode"`
 	BatchDelay       time.Duration `env:"BRAIN_EVENT_BATCH_DELAY" default:"3s" doc:"wait after an event so related events join the same cycle"`
 	MaxIterations    int           `env:"BRAIN_REACT_MAX_ITERATIONS" default:"5" doc:"LLM round trips per cycle"`
+	CycleDeadline    time.Duration `env:"BRAIN_CYCLE_DEADLINE" default:"120s" doc:"longest a cycle waits on the LLM, in clock time (simulated time in simulation); then the rule engine decides that cycle"`
+	BreakerFailures  int           `env:"BRAIN_LLM_BREAKER_FAILURES" default:"3" doc:"LLM failures in a row (errors, timeouts, the cycle deadline) that open the circuit breaker: the rule engine then decides at once"`
+	BreakerOpen      time.Duration `env:"BRAIN_LLM_BREAKER_OPEN" default:"60s" doc:"how long the open breaker refuses LLM calls before one probe; doubles after each failed probe"`
+	BreakerMaxOpen   time.Duration `env:"BRAIN_LLM_BREAKER_MAX_OPEN" default:"10m" doc:"longest open period of the LLM circuit breaker"`
 	EventWindow      time.Duration `env:"BRAIN_RECENT_EVENT_WINDOW" default:"300s" doc:"events younger than this appear in the prompt"`
 	FeedbackWindow   time.Duration `env:"BRAIN_FEEDBACK_WINDOW" default:"1800s" doc:"task reports younger than this appear as user feedback in the prompt"`
 	MCPTimeout       time.Duration `env:"BRAIN_MCP_TIMEOUT" default:"10s" doc:"default device tool-call timeout (send_device_command adapts it to the device state)"`

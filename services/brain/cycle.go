@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
@@ -38,16 +39,20 @@ func (b *brain) loop(ctx context.Context) error {
 	periodic := b.clock.NewTimer(interval)
 	defer periodic.Stop()
 	for {
-		triggered := false
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-b.world.Changed():
-			triggered = b.world.Seq() != lastSeq
-			if !triggered {
-				continue
+		// Events that came during the last cycle trigger the next one at
+		// once (the wait on the LLM reads the change signal itself).
+		triggered := b.world.Seq() != lastSeq
+		if !triggered {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-b.world.Changed():
+				triggered = b.world.Seq() != lastSeq
+				if !triggered {
+					continue
+				}
+			case <-periodic.C():
 			}
-		case <-periodic.C():
 		}
 		if triggered {
 			if err := clock.Sleep(ctx, b.clock, b.cfg.BatchDelay); err != nil {
@@ -88,10 +93,12 @@ func (b *brain) cadence() (interval, spacing time.Duration) {
 	return b.cfg.CycleInterval, b.cfg.MinCycleSpacing
 }
 
-// cycle runs one decision cycle: mode selection, then either the rule engine
-// (inactive office) or a ReAct episode with the LLM, falling back to the rule
-// engine when the LLM fails. It returns an error only when the LLM failed
-// (the fallback still ran).
+// cycle runs one decision cycle: the critical rules first, whatever else
+// happens; then mode selection and either the rule engine (inactive office)
+// or a ReAct episode with the LLM — bounded by the cycle deadline in clock
+// time, through the circuit breaker — falling back to the rule engine when
+// the LLM fails. It returns an error only when the LLM failed (the fallback
+// still ran); a cycle the open breaker gave to the rules is no failure.
 func (b *brain) cycle(ctx context.Context) error {
 	start := b.clock.Now()
 	wallStart := time.Now()
@@ -112,18 +119,18 @@ func (b *brain) cycle(ctx context.Context) error {
 		b.boostUtility(start)
 	}()
 
+	// Safety first: before and regardless of the LLM, the mode or any task.
+	b.safetyPass(ctx, &dec)
+
 	inactive, changed := b.mode.Evaluate(zones)
 	if changed {
 		b.log.Info("activity mode changed", "inactive", inactive)
 	}
 	if inactive {
-		for _, a := range b.rules.Critical(zones, recent) {
-			dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a))
-		}
 		normal := b.rules.Normal(zones)
 		if len(normal) == 0 || !b.mode.Escalate() {
 			for _, a := range normal {
-				dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a))
+				dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a, start))
 			}
 			dec.Mode, dec.Outcome = modeRuleInactive, "rules"
 			b.metrics.cycles.WithLabelValues("inactive").Inc()
@@ -133,28 +140,47 @@ func (b *brain) cycle(ctx context.Context) error {
 	}
 
 	b.processQueue(ctx)
-	outcome, err := b.react(ctx, zones, recent, start, &dec)
+	llmCtx, cancel := clock.WithTimeout(ctx, b.clock, b.cfg.CycleDeadline)
+	defer cancel()
+	outcome, err := b.react(ctx, llmCtx, zones, recent, start, &dec)
 	dec.Outcome = outcome
 	b.metrics.cycles.WithLabelValues(outcome).Inc()
 	if err == nil {
 		return nil
 	}
-	// The original simply gave up when the LLM failed; the office's safety
-	// must not depend on it, so the deterministic rules act instead.
+	// The original simply gave up when the LLM failed; the office must not
+	// depend on it, so the deterministic rules act instead, on the state
+	// after the wait.
 	dec.Mode, dec.Error = modeRuleFallback, err.Error()
 	b.metrics.fallbacks.Inc()
-	actions := append(b.rules.Critical(zones, recent), b.rules.Normal(zones)...)
-	b.log.Warn("LLM unavailable; rule engine decides this cycle", "err", err, "rule_actions", len(actions))
+	b.safetyPass(ctx, &dec)
+	actions := b.rules.Normal(b.world.Zones())
 	for _, a := range actions {
-		dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a))
+		dec.ToolCalls = append(dec.ToolCalls, b.runRule(ctx, a, start))
 	}
+	if errors.Is(err, errLLMOpen) {
+		b.log.Debug("LLM breaker open; rule engine decides this cycle", "rule_actions", len(actions))
+		return nil
+	}
+	b.log.Warn("LLM unavailable; rule engine decides this cycle", "err", err, "rule_actions", len(actions))
 	return fmt.Errorf("llm: %w", err)
+}
+
+// safetyPass runs the critical rules on the current state and acts on what
+// they find (docs/brain.md, "Safety first"). The rules look back to their
+// previous run, so nothing ages out between two passes.
+func (b *brain) safetyPass(ctx context.Context, dec *eventstore.Decision) {
+	events := b.world.EventsSince(b.rules.Since())
+	for _, a := range b.rules.Critical(b.world.Zones(), events) {
+		dec.ToolCalls = append(dec.ToolCalls, b.runCritical(ctx, a))
+	}
 }
 
 // react is the ReAct episode: up to MaxIterations rounds of LLM + tools,
 // stopping at a plain answer, when every proposed call is filtered, or at the
-// first failing tool.
-func (b *brain) react(ctx context.Context, zones []worldmodel.Snapshot, recent []worldmodel.Event, now time.Time, dec *eventstore.Decision) (string, error) {
+// first failing tool. LLM calls run under llmCtx (the cycle deadline), tools
+// under ctx with their own timeouts: a tool that started is not cut off.
+func (b *brain) react(ctx, llmCtx context.Context, zones []worldmodel.Snapshot, recent []worldmodel.Event, now time.Time, dec *eventstore.Decision) (string, error) {
 	tasks, tasksErr := b.activeTasks(ctx)
 	if tasksErr != nil {
 		b.log.Warn("active tasks unavailable for the prompt", "err", tasksErr)
@@ -167,13 +193,17 @@ func (b *brain) react(ctx context.Context, zones []worldmodel.Snapshot, recent [
 			actions: b.recentActions(now), devices: b.registry.Summary(), now: now, loc: b.loc,
 		}))},
 	}
-	g := newCycleGuard(tasks)
+	g := newCycleGuard(tasks, now)
 	for i := 0; i < b.cfg.MaxIterations; i++ {
 		dec.Iterations = i + 1
-		start := time.Now()
-		reply, err := b.llm.Chat(ctx, messages, toolSchemas)
-		b.metrics.llmTime.Observe(time.Since(start).Seconds())
+		reply, err := b.think(ctx, llmCtx, messages, dec)
 		if err != nil {
+			switch {
+			case errors.Is(err, errLLMOpen):
+				return "llm_open", err
+			case errors.Is(llmCtx.Err(), context.DeadlineExceeded):
+				return "deadline", fmt.Errorf("iteration %d: cycle deadline of %v passed waiting for the LLM: %w", i+1, b.cfg.CycleDeadline, err)
+			}
 			return "llm_error", fmt.Errorf("iteration %d: %w", i+1, err)
 		}
 		if len(reply.ToolCalls) == 0 {
@@ -214,10 +244,59 @@ func (b *brain) react(ctx context.Context, zones []worldmodel.Snapshot, recent [
 	return "max_iterations", nil
 }
 
+// think asks the LLM (under llmCtx) while keeping the office safe: until the
+// answer comes, every new event and every cycle interval run the critical
+// rules, so a slow or hung LLM never delays a fall's task. The wait does not
+// hold the clock: time, ingest and the safety rules go on.
+func (b *brain) think(ctx, llmCtx context.Context, messages []llm.Message, dec *eventstore.Decision) (llm.Message, error) {
+	type answer struct {
+		msg llm.Message
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		m, err := b.askLLM(llmCtx, messages, toolSchemas)
+		done <- answer{m, err}
+	}()
+	tick := b.clock.NewTicker(b.cfg.CycleInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case a := <-done:
+			return a.msg, a.err
+		case <-b.world.Changed():
+			b.safetyPass(ctx, dec)
+		case <-tick.C():
+			b.safetyPass(ctx, dec)
+		}
+	}
+}
+
+// askLLM is every LLM call of the brain: through the circuit breaker, timed.
+// A call whose caller went away (shutdown, a chat client) says nothing about
+// the LLM; one cut by a deadline counts as a failure.
+func (b *brain) askLLM(ctx context.Context, messages []llm.Message, tools []llm.Tool) (llm.Message, error) {
+	if !b.breaker.Allow() {
+		return llm.Message{}, errLLMOpen
+	}
+	start := time.Now()
+	reply, err := b.llm.Chat(ctx, messages, tools)
+	b.metrics.llmTime.Observe(time.Since(start).Seconds())
+	switch {
+	case err == nil:
+		b.breaker.Success()
+	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		b.breaker.Abandon()
+	default:
+		b.breaker.Failure(err)
+	}
+	return reply, err
+}
+
 // runRule executes a rule-engine action through the same guards, sanitizer and
-// executor as the LLM's calls.
-func (b *brain) runRule(ctx context.Context, a rules.Action) eventstore.ToolCall {
-	g := newCycleGuard(nil)
+// executor as the LLM's calls; since is the cycle's start.
+func (b *brain) runRule(ctx context.Context, a rules.Action, since time.Time) eventstore.ToolCall {
+	g := newCycleGuard(nil, since)
 	if tasks, err := b.activeTasks(ctx); err == nil {
 		g.active = tasks
 	}
@@ -229,6 +308,46 @@ func (b *brain) runRule(ctx context.Context, a rules.Action) eventstore.ToolCall
 	b.metrics.ruleActions.WithLabelValues(a.Rule, fmt.Sprint(res.Success)).Inc()
 	b.log.Info("rule engine acted", "rule", a.Rule, "zone", a.Zone, "success", res.Success, "result", res.Result+res.Error)
 	return b.record("create_task", a.Args, res)
+}
+
+// runCritical executes a critical rule's task. No duplicate guard, alert in
+// progress or hourly task limit holds it back. An open fall or leak task in
+// the zone is announced again instead of doubled; a CO2 or temperature task
+// goes to the backend, which merges it into an open task of the same zone and
+// category (raising its urgency) — announced again either way.
+func (b *brain) runCritical(ctx context.Context, a rules.Action) eventstore.ToolCall {
+	tasks, err := b.activeTasks(ctx)
+	if err != nil {
+		b.log.Warn("active tasks unavailable; creating the safety task anyway", "rule", a.Rule, "zone", a.Zone, "err", err)
+	}
+	if t := openSafetyTask(tasks, a); t != nil {
+		args := map[string]any{"task_id": float64(t.ID), "zone": a.Zone}
+		res := ok("open task #%d announced again", t.ID)
+		if err := b.remindOne(ctx, *t); err != nil {
+			res = fail("announcing open task #%d again: %v", t.ID, err)
+		}
+		b.metrics.ruleActions.WithLabelValues(a.Rule, fmt.Sprint(res.Success)).Inc()
+		b.log.Info("critical rule: open task announced again", "rule", a.Rule, "zone", a.Zone, "task", t.ID, "success", res.Success)
+		return b.record("announce_task", args, res)
+	}
+	res := b.createSafetyTask(ctx, a.Args)
+	b.metrics.ruleActions.WithLabelValues(a.Rule, fmt.Sprint(res.Success)).Inc()
+	b.log.Info("critical rule acted", "rule", a.Rule, "zone", a.Zone, "success", res.Success, "result", res.Result+res.Error)
+	return b.record("create_task", a.Args, res)
+}
+
+// openSafetyTask is the open (dispatched) task of a fall or leak action's
+// kind in its zone, or nil.
+func openSafetyTask(tasks []backendapi.Task, a rules.Action) *backendapi.Task {
+	if a.Kind != rules.KindFall && a.Kind != rules.KindWaterLeak {
+		return nil
+	}
+	for i, t := range tasks {
+		if deref(t.Zone) == a.Zone && !t.IsQueued && slices.Contains(taskKinds(t.Title, t.Description), a.Kind) {
+			return &tasks[i]
+		}
+	}
+	return nil
 }
 
 // record remembers an executed call for the prompt, the guards and the

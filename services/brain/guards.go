@@ -2,11 +2,15 @@ package brain
 
 import (
 	"encoding/json"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/services/brain/rules"
 	"github.com/somsgo/soms/services/brain/sanitizer"
+	"github.com/somsgo/soms/services/brain/worldmodel"
 )
 
 // recentCreateWindow is how long a create_task attempt blocks a similar title;
@@ -29,10 +33,11 @@ type cycleGuard struct {
 	executed map[string]bool
 	spoke    bool
 	active   []backendapi.Task
+	since    time.Time // the cycle's start: tasks created since are this cycle's
 }
 
-func newCycleGuard(active []backendapi.Task) *cycleGuard {
-	return &cycleGuard{executed: map[string]bool{}, active: active}
+func newCycleGuard(active []backendapi.Task, since time.Time) *cycleGuard {
+	return &cycleGuard{executed: map[string]bool{}, active: active, since: since}
 }
 
 // check returns why a proposed call must be skipped, or "".
@@ -61,9 +66,10 @@ func (b *brain) check(g *cycleGuard, tool string, args map[string]any) string {
 	}
 	title, desc := str(args["title"]), str(args["description"])
 	text := strings.ToLower(title + " " + desc + " " + str(args["task_types"]))
-	zone := str(args["zone"])
-	if (strings.Contains(text, "environment") || strings.Contains(text, "urgent")) && b.world.HasSuppression(zone) {
-		return "a task for this zone's conditions is already in progress"
+	zone := strings.TrimSpace(str(args["zone"]))
+	kinds := taskKinds(title, desc)
+	if why := b.inProgress(zone, text, kinds); why != "" {
+		return why
 	}
 	if strings.Contains(title+desc, "デバイス") {
 		for _, w := range deviceInvestigation {
@@ -72,14 +78,116 @@ func (b *brain) check(g *cycleGuard, tool string, args map[string]any) string {
 			}
 		}
 	}
+	// Duplicates are per zone: the same title or kind elsewhere is another task.
 	for _, t := range g.active {
+		if deref(t.Zone) != zone {
+			continue
+		}
+		if k := sharedKind(kinds, taskKinds(t.Title, t.Description)); k != "" {
+			return "active task #" + itoa(t.ID) + " 「" + t.Title + "」 already covers " + k + " in this zone"
+		}
 		if titlesOverlap(t.Title, title) {
 			return "active task #" + itoa(t.ID) + " 「" + t.Title + "」 already covers it"
 		}
 	}
 	for _, a := range b.actionsSince(b.clock.Now().Add(-recentCreateWindow)) {
-		if a.tool == "create_task" && strings.Contains(a.summary, strings.ToLower(title)) {
-			return "a task with this title was attempted in the last 30 minutes"
+		if a.tool != "create_task" || a.zone != zone {
+			continue
+		}
+		if strings.Contains(a.summary, strings.ToLower(title)) {
+			return "a task with this title was attempted for this zone in the last 30 minutes"
+		}
+		// The active list was read when the cycle began; what the critical
+		// rules created since is in the action history.
+		if !a.at.Before(g.since) && a.success {
+			if k := sharedKind(kinds, taskKinds(str(a.args["title"]), str(a.args["description"]))); k != "" {
+				return "a task for " + k + " in this zone was created this cycle"
+			}
+		}
+	}
+	return ""
+}
+
+// inProgress says why an environment or urgent task must not be created
+// while a task for the same alert kinds is in progress in its zone (alert
+// suppression), or "". Only the kinds the task names count; a task naming
+// none would cover everything out of band, so any kind in progress holds it.
+// Safety tasks (a fall, a water leak) are never held: no alert in progress
+// is about them.
+func (b *brain) inProgress(zone, text string, kinds []string) string {
+	if !strings.Contains(text, "environment") && !strings.Contains(text, "urgent") {
+		return ""
+	}
+	var alerts []string
+	for _, k := range kinds {
+		if k == rules.KindFall || k == rules.KindWaterLeak {
+			return ""
+		}
+		alerts = append(alerts, k)
+	}
+	if len(alerts) == 0 {
+		if b.world.AnySuppressed(zone) {
+			return "a task for this zone's conditions is already in progress"
+		}
+		return ""
+	}
+	for _, k := range alerts {
+		if !b.world.Suppressed(zone, k) {
+			return ""
+		}
+	}
+	return "a task for " + strings.Join(alerts, ", ") + " in this zone is already in progress"
+}
+
+// safetyWords name the safety kinds in a task's text.
+var safetyWords = []struct {
+	re   *regexp.Regexp
+	kind string
+}{
+	{regexp.MustCompile(`転倒|倒れ|\bfall(s|en)?\b|\bfell\b`), rules.KindFall},
+	{regexp.MustCompile(`漏水|水漏れ|\bleak`), rules.KindWaterLeak},
+}
+
+// taskKinds are the kinds of a task — the alert kinds (worldmodel keywords)
+// and the safety kinds — named by its title, or by its description when the
+// title names none (descriptions often quote other readings), as the
+// backend's duplicate categories do.
+func taskKinds(title, desc string) []string {
+	if k := kindsOf(title); len(k) > 0 {
+		return k
+	}
+	return kindsOf(desc)
+}
+
+func kindsOf(text string) []string {
+	text = strings.ToLower(text)
+	kinds := worldmodel.TaskAlertKinds(text)
+	for _, w := range safetyWords {
+		if w.re.MatchString(text) {
+			kinds = append(kinds, w.kind)
+		}
+	}
+	return kinds
+}
+
+// safetyOnly reports whether kinds name a safety kind (fall, leak) and no
+// alert kind.
+func safetyOnly(kinds []string) bool {
+	safety := false
+	for _, k := range kinds {
+		if k != rules.KindFall && k != rules.KindWaterLeak {
+			return false
+		}
+		safety = true
+	}
+	return safety
+}
+
+// sharedKind returns a kind in both lists, or "".
+func sharedKind(a, b []string) string {
+	for _, k := range a {
+		if slices.Contains(b, k) {
+			return k
 		}
 	}
 	return ""

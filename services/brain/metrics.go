@@ -14,6 +14,8 @@ type metrics struct {
 	ruleActions *prometheus.CounterVec
 	fallbacks   prometheus.Counter
 	reminders   prometheus.Counter
+	breaker     prometheus.Gauge
+	breakerTo   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -52,7 +54,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reminders: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soms_brain_reminders_total", Help: "Task reminders sent.",
 		}),
+		breaker: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "soms_brain_llm_breaker_state", Help: "LLM circuit breaker: 0 closed, 1 half-open (probing), 2 open (the rule engine decides).",
+		}),
+		breakerTo: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_llm_breaker_transitions_total", Help: "LLM circuit breaker transitions, by the state entered.",
+		}, []string{"to"}),
 	}
-	reg.MustRegister(m.dropped, m.cycles, m.llmTime, m.toolCalls, m.rejected, m.guarded, m.mcp, m.tasks, m.ruleActions, m.fallbacks, m.reminders)
+	reg.MustRegister(m.dropped, m.cycles, m.llmTime, m.toolCalls, m.rejected, m.guarded, m.mcp, m.tasks, m.ruleActions, m.fallbacks, m.reminders,
+		m.breaker, m.breakerTo)
 	return m
 }

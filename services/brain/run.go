@@ -29,6 +29,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.MaxIterations < 1 {
 		return errors.New("BRAIN_REACT_MAX_ITERATIONS must be at least 1")
 	}
+	if cfg.CycleDeadline <= 0 || cfg.BreakerOpen <= 0 || cfg.BreakerFailures < 1 {
+		return errors.New("BRAIN_CYCLE_DEADLINE and BRAIN_LLM_BREAKER_OPEN must be positive, BRAIN_LLM_BREAKER_FAILURES at least 1")
+	}
 	kit, err := service.New(ctx, "brain", cfg.Common, service.Options{MQTT: true})
 	if err != nil {
 		return err
@@ -191,6 +194,7 @@ func (b *brain) routes(r chi.Router) {
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{
 			"mode": mode, "queued_tasks": b.queue.Len(), "last_cycle": last, "sim_time": b.clock.Now(),
+			"llm_breaker": b.breaker.Status(),
 		})
 	})
 	r.Post("/chat", b.handleChat)

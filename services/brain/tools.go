@@ -15,6 +15,7 @@ import (
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/services/brain/queue"
+	"github.com/somsgo/soms/services/brain/quote"
 	"github.com/somsgo/soms/services/brain/sanitizer"
 )
 
@@ -78,6 +79,12 @@ func function(name, desc, params string) llm.Tool {
 	return llm.Tool{Type: "function", Function: llm.ToolFunction{Name: name, Description: desc, Parameters: json.RawMessage(params)}}
 }
 
+// Caps of device text in tool results.
+const (
+	maxTreeLines         = 60
+	maxDeviceAnswerRunes = 500
+)
+
 // toolResult is what the LLM sees as the tool message.
 type toolResult struct {
 	Success bool   `json:"success"`
@@ -85,9 +92,25 @@ type toolResult struct {
 	Error   string `json:"error,omitempty"`
 }
 
+// maxToolResultRunes caps what one tool result hands back to the LLM.
+const maxToolResultRunes = 4000
+
+// text is the tool message: JSON, so the result is one escaped string value
+// (newlines, quotes and markup cannot leave it), capped in length.
 func (r toolResult) text() string {
+	r.Result, r.Error = capRunes(r.Result, maxToolResultRunes), capRunes(r.Error, maxToolResultRunes)
 	b, _ := json.Marshal(r)
 	return string(b)
+}
+
+func capRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func ok(format string, args ...any) toolResult {
@@ -127,7 +150,7 @@ func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolR
 		id := str(args["zone_id"])
 		z, found := b.world.Zone(id)
 		if !found {
-			return fail("unknown zone %q", id)
+			return fail("unknown zone %s", quote.ID(id))
 		}
 		return ok("%s", z.Describe())
 	case "get_active_tasks":
@@ -143,13 +166,24 @@ func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolR
 			if i == 10 {
 				break
 			}
-			lines = append(lines, fmt.Sprintf("- #%d %s [%s] (%s) %s", t.ID, t.Title, deref(t.Zone), strings.Join(t.TaskType, ","), t.Status))
+			lines = append(lines, fmt.Sprintf("- #%d %s [%s] (%s) %s", t.ID, quote.Text(t.Title, maxTitleRunes), zoneOr(t.Zone), typesText(t.TaskType), quote.ID(t.Status)))
 		}
 		return ok("%s", strings.Join(lines, "\n"))
 	case "get_device_status":
-		return ok("%s", b.registry.Tree(str(args["zone_id"])))
+		// The registry renders device ids and types as the devices sent them.
+		return ok("%s", quote.Lines(b.registry.Tree(str(args["zone_id"])), maxTreeLines, maxDeviceRunes))
 	}
 	return fail("unknown tool %q", tool)
+}
+
+// createSafetyTask creates a critical rule's task: checked like any other
+// except for the hourly task limit (sanitizer.CheckSafetyTask).
+func (b *brain) createSafetyTask(ctx context.Context, args map[string]any) toolResult {
+	if err := b.san.CheckSafetyTask(args); err != nil {
+		b.metrics.rejected.WithLabelValues("create_task").Inc()
+		return fail("%v", err)
+	}
+	return b.createTask(ctx, args)
 }
 
 func (b *brain) activeTasks(ctx context.Context) ([]backendapi.Task, error) {
@@ -215,10 +249,21 @@ func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult 
 	b.san.RecordTask()
 	b.metrics.tasks.WithLabelValues(map[bool]string{true: "queued", false: "dispatched"}[held]).Inc()
 	text := strings.ToLower(title + " " + desc + " " + strings.Join(types, ","))
-	if strings.Contains(text, "environment") || strings.Contains(text, "urgent") {
+	if (strings.Contains(text, "environment") || strings.Contains(text, "urgent")) && !safetyOnly(taskKinds(title, desc)) {
+		// A fall or leak task handles no alert: it must not mark the zone's
+		// out-of-band values as in progress.
 		if kinds := b.world.SuppressForTask(zone, text); len(kinds) > 0 {
 			b.log.Debug("alerts suppressed by task", "task", t.ID, "zone", zone, "kinds", kinds)
 		}
+	}
+	if !held && t.IsQueued {
+		// The backend merged this urgent task into a held one of the same
+		// zone and kind: release it now.
+		dctx, cancel := context.WithTimeout(ctx, b.cfg.BackendTimeout)
+		if err := b.dash.Dispatch(dctx, t.ID); err != nil {
+			b.log.Warn("releasing the held task an urgent one merged into", "id", t.ID, "err", err)
+		}
+		cancel()
 	}
 	if held {
 		entry.TaskID = t.ID
@@ -258,7 +303,7 @@ func (b *brain) sendDeviceCommand(ctx context.Context, args map[string]any) tool
 	if err != nil {
 		var de *mcp.DeviceError
 		if errors.As(err, &de) {
-			return fail("device error: %s", de.Message)
+			return fail("device error: %s", quote.Text(de.Message, maxDeviceAnswerRunes))
 		}
 		return fail("%v", err)
 	}
@@ -269,7 +314,20 @@ func (b *brain) sendDeviceCommand(ctx context.Context, args map[string]any) tool
 		}
 		return ok("%s on %s queued for next wake (target %s%s)", tool, agent, res.Target, eta)
 	}
-	return ok("%s on %s: %s", tool, agent, string(res.Raw))
+	return ok("%s on %s: %s", tool, agent, deviceAnswer(res.Raw))
+}
+
+// deviceAnswer is a device's reply as the LLM sees it: JSON re-encoded on
+// one line (strings stay JSON strings, markup escaped) when it is short
+// enough, anything else quoted as text.
+func deviceAnswer(raw []byte) string {
+	var v any
+	if len(raw) <= maxDeviceAnswerRunes && json.Unmarshal(raw, &v) == nil {
+		if b, err := json.Marshal(v); err == nil && len(b) <= maxDeviceAnswerRunes*2 {
+			return string(b)
+		}
+	}
+	return quote.Text(string(raw), maxDeviceAnswerRunes)
 }
 
 func mcpOutcome(res mcp.Outcome, err error) string {

@@ -32,13 +32,22 @@ var DefaultThresholds = Thresholds{CO2High: 1000, CO2Critical: 1500, TempHigh: 2
 // Cooldown is the minimum time between two firings of one rule in one zone.
 const Cooldown = 300 * time.Second
 
-// fallWindow is how recent a fall must be for the critical rule.
+// fallWindow is how recent a fall must be for the critical rule, at least:
+// when the last evaluation is older, the rule looks back to it (Since).
 const fallWindow = 60 * time.Second
+
+// Kinds of the safety tasks that are not alert kinds (those are
+// worldmodel.Alert*): the brain's duplicate checks go by zone and kind.
+const (
+	KindFall      = "fall"
+	KindWaterLeak = "water_leak"
+)
 
 // Action is a rule's decision: a create_task call.
 type Action struct {
 	Rule     string
 	Zone     string
+	Kind     string // KindFall, KindWaterLeak or a worldmodel alert kind
 	Critical bool
 	Args     map[string]any
 }
@@ -48,8 +57,9 @@ type Engine struct {
 	th    Thresholds
 	clock clock.Clock
 
-	mu   sync.Mutex
-	last map[string]time.Time // rule_zone → last firing
+	mu           sync.Mutex
+	last         map[string]time.Time // rule_zone → last firing
+	lastCritical time.Time            // last evaluation of the critical rules
 }
 
 // New returns an engine.
@@ -57,29 +67,51 @@ func New(c clock.Clock, th Thresholds) *Engine {
 	return &Engine{th: th, clock: c, last: map[string]time.Time{}}
 }
 
-// Critical evaluates the critical rules: a fall in the last minute, CO2 above
-// the critical level, extreme temperatures, a water leak.
+// Since is how far back the next Critical evaluation looks for falls: the
+// last minute, or back to the previous evaluation when that is older — a
+// cycle that took long (a hung LLM) must not let a fall age out unseen.
+// Callers pass Critical the events since then.
+func (e *Engine) Since() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sinceLocked(e.clock.Now())
+}
+
+func (e *Engine) sinceLocked(now time.Time) time.Time {
+	since := now.Add(-fallWindow)
+	if !e.lastCritical.IsZero() && e.lastCritical.Before(since) {
+		since = e.lastCritical
+	}
+	return since
+}
+
+// Critical evaluates the critical rules: a fall since Since, CO2 above the
+// critical level, extreme temperatures, a water leak.
 func (e *Engine) Critical(zones []worldmodel.Snapshot, events []worldmodel.Event) []Action {
 	now := e.clock.Now()
+	e.mu.Lock()
+	since := e.sinceLocked(now)
+	e.lastCritical = now
+	e.mu.Unlock()
 	var out []Action
 	for _, z := range zones {
 		name := z.DisplayName()
-		if fallRecent(z.ID, events, now) {
-			out = e.fire(out, "fall", z.ID, true, 4, "転倒の確認", fmt.Sprintf("%sで転倒が検知されました。至急様子を確認してください。", name), "urgent,safety")
+		if fallSince(z.ID, events, since) {
+			out = e.fire(out, "fall", z.ID, KindFall, true, 4, "転倒の確認", fmt.Sprintf("%sで転倒が検知されました。至急様子を確認してください。", name), "urgent,safety")
 		}
 		if v, ok := z.Value("co2"); ok && v > e.th.CO2Critical {
-			out = e.fire(out, "co2_critical", z.ID, true, 3, "緊急換気", fmt.Sprintf("%sのCO2濃度が%.0fppmと危険な水準です。すぐに換気してください。", name, v), "environment,urgent")
+			out = e.fire(out, "co2_critical", z.ID, worldmodel.AlertHighCO2, true, 3, "緊急換気", fmt.Sprintf("%sのCO2濃度が%.0fppmと危険な水準です。すぐに換気してください。", name, v), "environment,urgent")
 		}
 		if v, ok := z.Value("temperature"); ok {
 			switch {
 			case v > e.th.TempCritHigh:
-				out = e.fire(out, "temp_critical_high", z.ID, true, 3, "異常高温の確認", fmt.Sprintf("%sの室温が%.1f℃と異常に高くなっています。空調と熱源を確認してください。", name, v), "environment,urgent")
+				out = e.fire(out, "temp_critical_high", z.ID, worldmodel.AlertHighTemp, true, 3, "異常高温の確認", fmt.Sprintf("%sの室温が%.1f℃と異常に高くなっています。空調と熱源を確認してください。", name, v), "environment,urgent")
 			case v < e.th.TempCritLow:
-				out = e.fire(out, "temp_critical_low", z.ID, true, 3, "異常低温の確認", fmt.Sprintf("%sの室温が%.1f℃と異常に低くなっています。暖房と窓を確認してください。", name, v), "environment,urgent")
+				out = e.fire(out, "temp_critical_low", z.ID, worldmodel.AlertLowTemp, true, 3, "異常低温の確認", fmt.Sprintf("%sの室温が%.1f℃と異常に低くなっています。暖房と窓を確認してください。", name, v), "environment,urgent")
 			}
 		}
 		if z.Extra["water_leak"] > 0 {
-			out = e.fire(out, "water_leak", z.ID, true, 4, "漏水の確認", fmt.Sprintf("%sで漏水が検知されました。至急確認してください。", name), "urgent,safety")
+			out = e.fire(out, "water_leak", z.ID, KindWaterLeak, true, 4, "漏水の確認", fmt.Sprintf("%sで漏水が検知されました。至急確認してください。", name), "urgent,safety")
 		}
 	}
 	return out
@@ -91,22 +123,22 @@ func (e *Engine) Normal(zones []worldmodel.Snapshot) []Action {
 	for _, z := range zones {
 		name := z.DisplayName()
 		if v, ok := z.Value("co2"); ok && v > e.th.CO2High && v <= e.th.CO2Critical {
-			out = e.fire(out, "co2_high", z.ID, false, 1, "換気のお願い", fmt.Sprintf("%sのCO2濃度が%.0fppmです。窓を開けて換気してください。", name, v), "environment")
+			out = e.fire(out, "co2_high", z.ID, worldmodel.AlertHighCO2, false, 1, "換気のお願い", fmt.Sprintf("%sのCO2濃度が%.0fppmです。窓を開けて換気してください。", name, v), "environment")
 		}
 		if v, ok := z.Value("temperature"); ok {
 			switch {
 			case v > e.th.TempHigh && v <= e.th.TempCritHigh:
-				out = e.fire(out, "temp_high", z.ID, false, 1, "室温調整（暑い）", fmt.Sprintf("%sの室温が%.1f℃です。冷房を確認してください。", name, v), "environment")
+				out = e.fire(out, "temp_high", z.ID, worldmodel.AlertHighTemp, false, 1, "室温調整（暑い）", fmt.Sprintf("%sの室温が%.1f℃です。冷房を確認してください。", name, v), "environment")
 			case v < e.th.TempLow && v > e.th.TempCritLow:
-				out = e.fire(out, "temp_low", z.ID, false, 1, "室温調整（寒い）", fmt.Sprintf("%sの室温が%.1f℃です。暖房を確認してください。", name, v), "environment")
+				out = e.fire(out, "temp_low", z.ID, worldmodel.AlertLowTemp, false, 1, "室温調整（寒い）", fmt.Sprintf("%sの室温が%.1f℃です。暖房を確認してください。", name, v), "environment")
 			}
 		}
 		if v, ok := z.Value("humidity"); ok {
 			switch {
 			case v > e.th.HumHigh:
-				out = e.fire(out, "humidity_high", z.ID, false, 1, "除湿のお願い", fmt.Sprintf("%sの湿度が%.0f%%です。除湿してください。", name, v), "environment")
+				out = e.fire(out, "humidity_high", z.ID, worldmodel.AlertHighHumidity, false, 1, "除湿のお願い", fmt.Sprintf("%sの湿度が%.0f%%です。除湿してください。", name, v), "environment")
 			case v < e.th.HumLow:
-				out = e.fire(out, "humidity_low", z.ID, false, 1, "加湿のお願い", fmt.Sprintf("%sの湿度が%.0f%%です。加湿してください。", name, v), "environment")
+				out = e.fire(out, "humidity_low", z.ID, worldmodel.AlertLowHumidity, false, 1, "加湿のお願い", fmt.Sprintf("%sの湿度が%.0f%%です。加湿してください。", name, v), "environment")
 			}
 		}
 	}
@@ -115,7 +147,7 @@ func (e *Engine) Normal(zones []worldmodel.Snapshot) []Action {
 
 // fire appends an action unless the rule is cooling down in the zone; firing
 // consumes the cooldown.
-func (e *Engine) fire(out []Action, rule, zone string, critical bool, urgency int, title, desc, types string) []Action {
+func (e *Engine) fire(out []Action, rule, zone, kind string, critical bool, urgency int, title, desc, types string) []Action {
 	key := rule + "_" + zone
 	now := e.clock.Now()
 	e.mu.Lock()
@@ -124,23 +156,17 @@ func (e *Engine) fire(out []Action, rule, zone string, critical bool, urgency in
 		return out
 	}
 	e.last[key] = now
-	return append(out, Action{Rule: rule, Zone: zone, Critical: critical, Args: map[string]any{
+	return append(out, Action{Rule: rule, Zone: zone, Kind: kind, Critical: critical, Args: map[string]any{
 		"title": title, "description": desc, "urgency": float64(urgency), "zone": zone, "task_types": types,
 	}})
 }
 
-func fallRecent(zone string, events []worldmodel.Event, now time.Time) bool {
-	var mine []worldmodel.Event
+// fallSince reports a fall in zone after since. Every fall counts, however
+// many other events the zone had since (the original looked at the zone's
+// last ten events only).
+func fallSince(zone string, events []worldmodel.Event, since time.Time) bool {
 	for _, e := range events {
-		if e.Zone == zone {
-			mine = append(mine, e)
-		}
-	}
-	if len(mine) > 10 {
-		mine = mine[len(mine)-10:]
-	}
-	for _, e := range mine {
-		if e.Type == worldmodel.EventFall && now.Sub(e.At) <= fallWindow {
+		if e.Zone == zone && e.Type == worldmodel.EventFall && e.At.After(since) {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -104,5 +105,76 @@ func TestMode(t *testing.T) {
 	occupied := []worldmodel.Snapshot{zone("main", 1, nil, nil)}
 	if in, changed := m.Evaluate(occupied); in || !changed {
 		t.Fatal("people did not restore normal mode")
+	}
+}
+
+// TestFallLookBack: the fall rule looks back to its previous evaluation when
+// that is older than a minute, so a fall during a long cycle (a hung LLM) is
+// still acted on; and it sees a fall however many events followed it.
+func TestFallLookBack(t *testing.T) {
+	z := []worldmodel.Snapshot{zone("main", 1, nil, nil)}
+	fall := func(at time.Time) worldmodel.Event {
+		return worldmodel.Event{Zone: "main", Type: worldmodel.EventFall, At: at}
+	}
+	tests := []struct {
+		name string
+		// gap between the previous evaluation and this one; the fall happened
+		// fallAfter into it.
+		gap, fallAfter time.Duration
+		noise          int // events in the zone after the fall
+		want           bool
+	}{
+		{"fall in the last minute", 30 * time.Second, 10 * time.Second, 0, true},
+		{"fall 61 s ago, evaluated a minute ago", 61 * time.Second, 0, 0, false},
+		{"fall 3 min ago, during a 5 min cycle", 5 * time.Minute, 2 * time.Minute, 0, true},
+		{"fall just after the previous evaluation of a 2 min cycle", 2 * time.Minute, time.Second, 0, true},
+		{"fall before the previous evaluation", 2 * time.Minute, -time.Second, 0, false},
+		{"fall followed by 30 other events", 30 * time.Second, 5 * time.Second, 30, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := clock.NewManual(t0)
+			e := New(c, DefaultThresholds)
+			e.Critical(z, nil) // the previous evaluation
+			prev := c.Now()
+			c.Advance(tc.gap)
+			evs := []worldmodel.Event{fall(prev.Add(tc.fallAfter))}
+			for i := range tc.noise {
+				evs = append(evs, worldmodel.Event{Zone: "main", Type: worldmodel.EventPersonEntered, At: prev.Add(tc.fallAfter + time.Duration(i+1)*time.Millisecond)})
+			}
+			if want := earlier(prev, c.Now().Add(-fallWindow)); !e.Since().Equal(want) {
+				t.Fatalf("Since = %v, want %v", e.Since(), want)
+			}
+			got := e.Critical(z, evs)
+			if fired := len(got) == 1 && got[0].Rule == "fall" && got[0].Kind == KindFall; fired != tc.want {
+				t.Fatalf("fired = %v (%+v), want %v", fired, got, tc.want)
+			}
+		})
+	}
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func TestActionKinds(t *testing.T) {
+	e := New(clock.NewManual(t0), DefaultThresholds)
+	z := []worldmodel.Snapshot{
+		zone("a", 1, map[string]float64{"co2": 1600, "temperature": 36}, map[string]float64{"water_leak": 1}),
+		zone("b", 1, map[string]float64{"co2": 1200, "temperature": 9, "humidity": 20}, nil),
+	}
+	got := map[string]string{}
+	for _, a := range append(e.Critical(z, nil), e.Normal(z)...) {
+		got[a.Zone+"/"+a.Rule] = a.Kind
+	}
+	want := map[string]string{
+		"a/co2_critical": worldmodel.AlertHighCO2, "a/temp_critical_high": worldmodel.AlertHighTemp, "a/water_leak": KindWaterLeak,
+		"b/temp_critical_low": worldmodel.AlertLowTemp, "b/co2_high": worldmodel.AlertHighCO2, "b/humidity_low": worldmodel.AlertLowHumidity,
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("kinds = %v, want %v", got, want)
 	}
 }

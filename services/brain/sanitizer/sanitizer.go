@@ -76,7 +76,7 @@ func New(c clock.Clock, l Limits) *Sanitizer {
 func (s *Sanitizer) Check(tool string, args map[string]any) error {
 	switch tool {
 	case "create_task":
-		return s.checkTask(args)
+		return s.checkTask(args, true)
 	case "send_device_command":
 		return s.checkDevice(args)
 	case "speak":
@@ -90,7 +90,15 @@ func (s *Sanitizer) Check(tool string, args map[string]any) error {
 	return reject(tool, "unknown tool")
 }
 
-func (s *Sanitizer) checkTask(args map[string]any) error {
+// CheckSafetyTask checks a create_task of the critical rules (a fall, a
+// critical CO2 level or temperature, a water leak) like Check, except for the
+// hourly task limit: the LLM spending its budget must not silence a safety
+// task. Its creation still counts against the limit (RecordTask).
+func (s *Sanitizer) CheckSafetyTask(args map[string]any) error {
+	return s.checkTask(args, false)
+}
+
+func (s *Sanitizer) checkTask(args map[string]any, limited bool) error {
 	const tool = "create_task"
 	l := s.limits
 	title, _ := args["title"].(string)
@@ -116,6 +124,9 @@ func (s *Sanitizer) checkTask(args map[string]any) error {
 		if !isNum || b != math.Trunc(b) || b < float64(l.BountyMin) || b > float64(l.BountyMax) {
 			return reject(tool, "bounty %v outside %d–%d", v, l.BountyMin, l.BountyMax)
 		}
+	}
+	if !limited {
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -98,6 +98,13 @@ func TestTaskRateLimit(t *testing.T) {
 	if err := s.Check("create_task", task(nil)); err == nil || !strings.Contains(err.Error(), "rate limit") {
 		t.Fatalf("11th task within the hour: %v", err)
 	}
+	// A safety task is not held back by the limit, but is still checked.
+	if err := s.CheckSafetyTask(task(nil)); err != nil {
+		t.Fatalf("safety task over the limit: %v", err)
+	}
+	if err := s.CheckSafetyTask(task(map[string]any{"urgency": 9.0})); err == nil {
+		t.Fatal("a malformed safety task passed")
+	}
 	// The first creation leaves the window 60 minutes after it.
 	c.Advance(50 * time.Minute)
 	if err := s.Check("create_task", task(nil)); err != nil {

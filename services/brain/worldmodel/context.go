@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/somsgo/soms/services/brain/quote"
 )
 
 // Alert is an out-of-band condition in a zone.
@@ -60,19 +62,25 @@ func Comfort(t float64) string {
 
 var trendArrow = map[string]string{TrendRising: "↑", TrendFalling: "↓", TrendStable: "→"}
 
-// Describe renders the zone for the LLM prompt and get_zone_status.
+// Describe renders the zone for the LLM prompt and get_zone_status. Every
+// name and id in it came from a device (topics, payloads): each is written
+// through package quote, so none can forge a line or pass for an instruction.
 func (s Snapshot) Describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s (%s)\n", s.DisplayName(), s.ID)
+	name := quote.ID(s.ID)
+	if s.Name != "" {
+		name = quote.Text(s.Name, maxNameRunes)
+	}
+	fmt.Fprintf(&b, "### %s (%s)\n", name, quote.ID(s.ID))
 	if s.PersonCount > 0 {
 		fmt.Fprintf(&b, "- 在室: %d人", s.PersonCount)
 		if a := s.Activity; a.Class != "" && a.Class != "unknown" {
-			fmt.Fprintf(&b, "（活動: %s", a.Class)
+			fmt.Fprintf(&b, "（活動: %s", quote.ID(a.Class))
 			if a.Level > 0 {
 				fmt.Fprintf(&b, ", 動き %.2f", a.Level)
 			}
 			if a.PostureStatus != "" && a.PostureStatus != "unknown" {
-				fmt.Fprintf(&b, ", 姿勢 %s %.0f分", a.PostureStatus, a.PostureDuration/60)
+				fmt.Fprintf(&b, ", 姿勢 %s %.0f分", quote.ID(a.PostureStatus), a.PostureDuration/60)
 			}
 			b.WriteString("）")
 		}
@@ -113,34 +121,37 @@ func (s Snapshot) Describe() string {
 		if d.Open {
 			state = "開"
 		}
-		fmt.Fprintf(&b, "- ドア %s: %s（%d分, 1時間に%d回変化）\n", id, state, minutes(s.Now.Sub(d.Since)), d.ChangesLastHour())
+		fmt.Fprintf(&b, "- ドア %s: %s（%d分, 1時間に%d回変化）\n", quote.ID(id), state, minutes(s.Now.Sub(d.Since)), d.ChangesLastHour())
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
-		fmt.Fprintf(&b, "- %s: %g\n", k, s.Extra[k])
+		fmt.Fprintf(&b, "- %s: %g\n", quote.ID(k), s.Extra[k])
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.Actuators)) {
 		a := s.Actuators[id]
-		fmt.Fprintf(&b, "- 機器 %s (%s): %s\n", id, a.Type, a.Power)
+		fmt.Fprintf(&b, "- 機器 %s (%s): %s\n", quote.ID(id), quote.ID(a.Type), quote.ID(a.Power))
 	}
 	for _, cam := range slices.Sorted(maps.Keys(s.Spatial)) {
 		sp := s.Spatial[cam]
-		fmt.Fprintf(&b, "- カメラ %s: %d人検出", cam, sp.Persons)
+		fmt.Fprintf(&b, "- カメラ %s: %d人検出", quote.ID(cam), sp.Persons)
 		if len(sp.Objects) > 0 {
-			fmt.Fprintf(&b, "、物体 %s", strings.Join(sp.Objects[:min(5, len(sp.Objects))], ","))
+			objs := make([]string, 0, 5)
+			for _, o := range sp.Objects[:min(5, len(sp.Objects))] {
+				objs = append(objs, quote.ID(o))
+			}
+			fmt.Fprintf(&b, "、物体 %s", strings.Join(objs, ","))
 		}
 		b.WriteString("\n")
 	}
 	if s.VLM != "" {
-		fmt.Fprintf(&b, "- 映像解析: %s\n", truncate(s.VLM, 150))
+		fmt.Fprintf(&b, "- 映像解析: %s\n", quote.Text(s.VLM, maxVLMRunes))
 	}
 	return b.String()
 }
 
-func minutes(d time.Duration) int { return int(d.Minutes()) }
+// Prompt caps of free text from devices.
+const (
+	maxNameRunes = 40
+	maxVLMRunes  = 150
+)
 
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
+func minutes(d time.Duration) int { return int(d.Minutes()) }

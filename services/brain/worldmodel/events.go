@@ -1,11 +1,17 @@
 package worldmodel
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/somsgo/soms/internal/jsonnum"
+	"github.com/somsgo/soms/services/brain/quote"
 )
 
 // Event types detected by the world model (names of the original system).
@@ -63,36 +69,92 @@ type Event struct {
 	Data     map[string]any `json:"data,omitempty"`
 }
 
-// Describe is the event as one line for the prompt.
+// Describe is the event as one line for the prompt. Its data came from
+// devices and people: numbers are formatted, ids and text quoted (package
+// quote), so nothing in it reads as a new line or an instruction.
 func (e Event) Describe() string {
 	d := e.Data
+	typ := quote.ID(e.Type)
 	switch e.Type {
 	case EventCO2Exceeded:
-		return fmt.Sprintf("CO2濃度が基準値を超えました (%.0fppm) [%s]", d["value"], e.Type)
+		return fmt.Sprintf("CO2濃度が基準値を超えました (%.0fppm) [%s]", toF(d["value"]), typ)
 	case EventPersonEntered:
-		return fmt.Sprintf("入室を検知しました (%v人) [%s]", d["count"], e.Type)
+		return fmt.Sprintf("入室を検知しました (%s人) [%s]", num(d["count"]), typ)
 	case EventPersonExited:
-		return fmt.Sprintf("退室を検知しました (%v人) [%s]", d["count"], e.Type)
+		return fmt.Sprintf("退室を検知しました (%s人) [%s]", num(d["count"]), typ)
 	case EventTempSpike:
-		return fmt.Sprintf("室温が急変しました (%.1f℃, 変化 %+.1f℃) [%s]", d["value"], d["change"], e.Type)
+		return fmt.Sprintf("室温が急変しました (%.1f℃, 変化 %+.1f℃) [%s]", toF(d["value"]), toF(d["change"]), typ)
 	case EventSedentary:
-		return fmt.Sprintf("長時間同じ姿勢が続いています (%.0f分, %v人) [%s]", toF(d["duration_sec"])/60, d["person_count"], e.Type)
+		return fmt.Sprintf("長時間同じ姿勢が続いています (%.0f分, %s人) [%s]", toF(d["duration_sec"])/60, num(d["person_count"]), typ)
 	case EventTamper:
-		return fmt.Sprintf("センサー値の不自然な急変 (%v: %+.1f) 改ざん・故障の可能性 [%s]", d["channel"], d["change"], e.Type)
+		return fmt.Sprintf("センサー値の不自然な急変 (%s: %+.1f) 改ざん・故障の可能性 [%s]", idOf(d["channel"]), toF(d["change"]), typ)
 	case EventDoorOpened:
-		return fmt.Sprintf("ドアが開きました (%v) [%s]", d["device_id"], e.Type)
+		return fmt.Sprintf("ドアが開きました (%s) [%s]", idOf(d["device_id"]), typ)
 	case EventDoorClosed:
-		return fmt.Sprintf("ドアが閉まりました (%v) [%s]", d["device_id"], e.Type)
+		return fmt.Sprintf("ドアが閉まりました (%s) [%s]", idOf(d["device_id"]), typ)
 	case EventFall:
-		return fmt.Sprintf("転倒を検知しました（信頼度 %.2f）至急確認が必要 [%s]", toF(d["confidence"]), e.Type)
+		return fmt.Sprintf("転倒を検知しました（信頼度 %.2f）至急確認が必要 [%s]", toF(d["confidence"]), typ)
 	case EventAnomaly:
-		return fmt.Sprintf("異常値を検知しました (%v, スコア %v) [%s]", d["channel"], d["score"], e.Type)
+		return fmt.Sprintf("異常値を検知しました (%s, スコア %s) [%s]", idOf(d["channel"]), num(d["score"]), typ)
 	case EventVLM:
-		return fmt.Sprintf("映像解析: %v [%s]", d["content"], e.Type)
+		return fmt.Sprintf("映像解析: %s [%s]", quote.Text(textOf(d["content"]), maxVLMRunes), typ)
 	case EventTaskReport:
-		return fmt.Sprintf("タスク報告「%v」→ %v [%s]", d["title"], d["report_status"], e.Type)
+		return fmt.Sprintf("タスク報告 %s → %s [%s]", quote.Text(textOf(d["title"]), maxTitleRunes), idOf(d["report_status"]), typ)
 	}
-	return fmt.Sprintf("%s %v", e.Type, d)
+	return typ + " " + dataText(d)
+}
+
+// Prompt caps of event text.
+const (
+	maxTitleRunes = 100
+	maxDataKeys   = 8
+	maxDataRunes  = 80
+)
+
+// num formats a numeric datum ("?" when it is not a finite number).
+func num(v any) string {
+	f, ok := jsonnum.Float(v, readingAccept)
+	if !ok {
+		return "?"
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// textOf is a datum as text: strings as they are, anything else as JSON.
+func textOf(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// idOf is a datum as an id for the prompt.
+func idOf(v any) string { return quote.ID(textOf(v)) }
+
+// dataText renders other events' data as key=value pairs, at most
+// maxDataKeys, keys sorted: numbers as numbers, the rest quoted.
+func dataText(d map[string]any) string {
+	keys := slices.Sorted(maps.Keys(d))
+	parts := make([]string, 0, min(len(keys), maxDataKeys+1))
+	for i, k := range keys {
+		if i == maxDataKeys {
+			parts = append(parts, "…")
+			break
+		}
+		v := ""
+		switch x := d[k].(type) {
+		case float64, int, bool:
+			v = fmt.Sprint(x)
+		default:
+			v = quote.Text(textOf(x), maxDataRunes)
+		}
+		parts = append(parts, quote.ID(k)+"="+v)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func toF(v any) float64 {

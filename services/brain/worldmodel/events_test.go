@@ -140,8 +140,11 @@ func TestSuppression(t *testing.T) {
 			t.Errorf("alert %s suppressed=%v", a.Kind, a.Suppressed)
 		}
 	}
-	if !m.HasSuppression("meeting_room") || m.HasSuppression("main") {
-		t.Fatal("suppression not scoped to the zone")
+	if !m.Suppressed("meeting_room", AlertHighCO2) || m.Suppressed("meeting_room", AlertHighTemp) || m.Suppressed("main", AlertHighCO2) {
+		t.Fatal("suppression not scoped to the zone and kind")
+	}
+	if !m.AnySuppressed("meeting_room") || m.AnySuppressed("main") {
+		t.Fatal("any-suppression not scoped to the zone")
 	}
 	// No keyword: whatever is out of band is suppressed.
 	if got := m.SuppressForTask("meeting_room", "様子を見てください"); !slices.Equal(got, []string{AlertHighCO2, AlertHighTemp}) {
@@ -156,7 +159,7 @@ func TestSuppression(t *testing.T) {
 	}
 	// Suppression expires: high_temp lasts 30 minutes.
 	c.Advance(29 * time.Minute)
-	if m.HasSuppression("meeting_room") {
+	if m.AnySuppressed("meeting_room") || m.Suppressed("meeting_room", AlertHighTemp) {
 		t.Fatal("suppression outlived its 30 minutes")
 	}
 }

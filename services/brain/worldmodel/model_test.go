@@ -253,7 +253,7 @@ func TestAlertsAndDescribe(t *testing.T) {
 		t.Fatalf("alerts = %+v", alerts)
 	}
 	d := z.Describe()
-	for _, want := range []string{"会議室 (meeting_room)", "CO2: 1400ppm", "要換気", "27.5℃", "暑い"} {
+	for _, want := range []string{`"会議室" (meeting_room)`, "CO2: 1400ppm", "要換気", "27.5℃", "暑い"} {
 		if !strings.Contains(d, want) {
 			t.Fatalf("description misses %q:\n%s", want, d)
 		}

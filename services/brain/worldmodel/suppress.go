@@ -66,17 +66,7 @@ func (m *Model) clearSuppressionLocked(zone, kind string) {
 func (m *Model) SuppressForTask(zone, text string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	text = strings.ToLower(text)
-	var kinds []string
-	for _, k := range suppressKeywords {
-		if strings.Contains(text, k.word) {
-			for _, kind := range k.kinds {
-				if !slices.Contains(kinds, kind) {
-					kinds = append(kinds, kind)
-				}
-			}
-		}
-	}
+	kinds := TaskAlertKinds(text)
 	zones := []string{zone}
 	if zone == "" {
 		zones = zones[:0]
@@ -106,9 +96,33 @@ func (m *Model) SuppressForTask(zone, text string) []string {
 	return out
 }
 
-// HasSuppression reports whether any alert kind is suppressed in zone (any
-// zone when empty).
-func (m *Model) HasSuppression(zone string) bool {
+// TaskAlertKinds are the alert kinds a task's text (title, description,
+// types) names, by keyword (docs/brain.md, alert suppression), in table order.
+func TaskAlertKinds(text string) []string {
+	text = strings.ToLower(text)
+	var kinds []string
+	for _, k := range suppressKeywords {
+		if strings.Contains(text, k.word) {
+			for _, kind := range k.kinds {
+				if !slices.Contains(kinds, kind) {
+					kinds = append(kinds, kind)
+				}
+			}
+		}
+	}
+	return kinds
+}
+
+// Suppressed reports whether alert kind is in progress in zone.
+func (m *Model) Suppressed(zone, kind string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	until, ok := m.suppress[cooldownKey{zone, kind}]
+	return ok && m.clock.Now().Before(until)
+}
+
+// AnySuppressed reports whether any alert kind is in progress in zone.
+func (m *Model) AnySuppressed(zone string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock.Now()
@@ -117,7 +131,7 @@ func (m *Model) HasSuppression(zone string) bool {
 			delete(m.suppress, k)
 			continue
 		}
-		if zone == "" || k.zone == zone {
+		if k.zone == zone {
 			return true
 		}
 	}
