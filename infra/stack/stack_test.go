@@ -7,17 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
 	infracompose "github.com/somsgo/soms/infra/compose"
 )
 
-// TestPortOverride generates the test override for the virtual office and
+// TestTestOverride generates the test override for the virtual office and
 // loads it with the base files through the compose loader: every service the
 // tests talk to is published once, on a distinct loopback port, and the
 // secrets are fresh.
-func TestPortOverride(t *testing.T) {
+func TestTestOverride(t *testing.T) {
 	t.Parallel()
 	dir, err := findInfra()
 	if err != nil {
@@ -45,7 +46,7 @@ func TestPortOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Stack{opts: opts, env: env, project: project, ports: map[string]map[int]int{}, main: map[string]int{}}
-	override, err := s.portOverride()
+	override, err := s.testOverride()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +71,12 @@ func TestPortOverride(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for name, svc := range merged.Services {
+		if h := svc.HealthCheck; h != nil && !h.Disable && (h.Interval == nil || time.Duration(*h.Interval) != 2*time.Second) {
+			t.Errorf("%s probes its health every %v, want 2s in a test stack", name, h.Interval)
+		}
+		if name == "wallet" && len(svc.Ports) > 0 {
+			t.Errorf("the test stack publishes the wallet: %v", svc.Ports)
+		}
 		for _, p := range svc.Ports {
 			if p.HostIP != "127.0.0.1" {
 				t.Errorf("%s publishes %d on %q", name, p.Target, p.HostIP)
