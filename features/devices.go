@@ -83,6 +83,12 @@ func (o *office) hvacSetWithin(ctx context.Context, minutes int, zone string, ce
 // llmToldWithin waits for a tool result (what the brain reports back to the
 // LLM) containing text.
 func (o *office) llmToldWithin(ctx context.Context, minutes int, text string) error {
+	return o.llmSeesWithin(ctx, minutes, "tool", text)
+}
+
+// llmSeesWithin waits until a message with role (user: the prompt; tool: a
+// tool result) that the mock LLM received contains text.
+func (o *office) llmSeesWithin(ctx context.Context, minutes int, role, text string) error {
 	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
 		var reqs []mockllm.Recorded
 		if err := o.call(ctx, http.MethodGet, o.sys.URL(harness.MockLLM)+"/control/requests", nil, &reqs); err != nil {
@@ -90,7 +96,7 @@ func (o *office) llmToldWithin(ctx context.Context, minutes int, text string) er
 		}
 		for _, r := range reqs {
 			for _, m := range r.Request.Messages {
-				if m.Role == "tool" && strings.Contains(string(m.Content), text) {
+				if m.Role == role && strings.Contains(string(m.Content), text) {
 					return true, nil
 				}
 			}

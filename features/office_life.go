@@ -298,20 +298,7 @@ func deref(s *string) string {
 }
 
 func (o *office) promptShowsWithin(ctx context.Context, minutes int, text string) error {
-	return o.within(ctx, time.Duration(minutes)*time.Minute, func() (bool, error) {
-		var reqs []mockllm.Recorded
-		if err := o.call(ctx, http.MethodGet, o.sys.URL(harness.MockLLM)+"/control/requests", nil, &reqs); err != nil {
-			return false, err
-		}
-		for _, r := range reqs {
-			for _, m := range r.Request.Messages {
-				if m.Role == "user" && strings.Contains(string(m.Content), text) {
-					return true, nil
-				}
-			}
-		}
-		return false, nil
-	})
+	return o.llmSeesWithin(ctx, minutes, "user", text)
 }
 
 func (o *office) decisionLogSuccess(ctx context.Context, minutes int, tool, text string) error {

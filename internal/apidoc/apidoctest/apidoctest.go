@@ -18,6 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/go-chi/chi/v5"
+	"github.com/somsgo/soms/internal/apidoc"
 )
 
 // Handler returns h wrapped so that every exchange is checked against the
@@ -258,4 +260,34 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// CoversRoutes checks an OpenAPI document against the router a service
+// really serves, both ways: every route documented, every documented route
+// served, every operation with a summary and responses, and at least minOps
+// operations (so an empty document cannot pass).
+func CoversRoutes(t testing.TB, spec []byte, r chi.Routes, minOps int) {
+	t.Helper()
+	d, err := apidoc.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Version() != "3.1.0" {
+		t.Fatalf("openapi version %v", d.Version())
+	}
+	for _, op := range d.Operations() {
+		if op.Summary == "" || len(op.Responses) == 0 {
+			t.Errorf("%s %s: no summary or responses", op.Method, op.Path)
+		}
+	}
+	undocumented, unrouted, err := d.Compare(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(undocumented) > 0 || len(unrouted) > 0 {
+		t.Fatalf("routes not in openapi.yaml: %v\ndocumented but not routed: %v", undocumented, unrouted)
+	}
+	if n := len(d.Operations()); n < minOps {
+		t.Fatalf("only %d operations documented", n)
+	}
 }
