@@ -6,10 +6,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/services/brain/eventstore"
 	"github.com/somsgo/soms/services/brain/queue"
@@ -65,6 +68,7 @@ type brain struct {
 	voice    voiceAPI
 	devices  deviceCaller
 	metrics  *metrics
+	drops    *telemetry.Drops
 
 	mu        sync.Mutex
 	actions   []action
@@ -109,6 +113,11 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 	if p.voice != nil {
 		b.voice = p.voice
 	}
+	if b.metrics == nil {
+		b.metrics = newMetrics(prometheus.NewRegistry())
+	}
+	// Drop logs are rate-limited in wall time: people read them.
+	b.drops = telemetry.NewDrops(b.metrics.dropped, log, clock.Wall{})
 	b.world.OnEvent(func(e worldmodel.Event) {
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})

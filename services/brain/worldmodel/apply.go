@@ -11,11 +11,8 @@ func (m *Model) applySensor(z *zone, u sensorUpdate, now time.Time) {
 		return
 	}
 	prev := z.people
-	if u.bulk == nil {
-		m.applyChannelLocked(z, u.device, u.one.channel, u.one.value, now)
-	}
-	for _, r := range u.bulk {
-		m.applyChannelLocked(z, u.device, r.channel, r.value, now)
+	for _, r := range u.readings {
+		m.applyChannelLocked(z, u.device, r.Channel, r.Value, now)
 	}
 	z.lastUpdate = now
 	m.detectLocked(z, prev, now)

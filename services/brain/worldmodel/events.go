@@ -96,7 +96,7 @@ func (e Event) Describe() string {
 }
 
 func toF(v any) float64 {
-	f, _ := jsonnum.Float(v, readingAccept)
+	f, _ := jsonnum.Float(v, jsonnum.Strings)
 	return f
 }
 
