@@ -6,8 +6,7 @@ import "time"
 // the model's lock held and now taken once per message.
 
 func (m *Model) applySensor(z *zone, u sensorUpdate, now time.Time) {
-	z.devices[u.device] = now
-	if u.heartbeat {
+	if u.heartbeat { // the device is recorded as seen (admitLocked)
 		return
 	}
 	prev := z.people

@@ -73,7 +73,9 @@ var ingesters = map[topic.Kind]ingester{
 var ingestTouch = kind(parseNothing, (*Model).applyTouch)
 
 // kind builds the ingester of one message kind: parse outside the lock (a
-// rejected message changes nothing), then apply to the message's zone.
+// rejected message changes nothing), then, under the lock, sweep expired
+// state, admit the message's zone and device within the model's bounds
+// (bounds.go) and apply.
 func kind[U any](parse func(Message) (U, error), apply func(*Model, *zone, U, time.Time)) ingester {
 	return func(m *Model, msg Message) error {
 		u, err := parse(msg)
@@ -82,7 +84,13 @@ func kind[U any](parse func(Message) (U, error), apply func(*Model, *zone, U, ti
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		apply(m, m.zoneLocked(msg.Office.Zone), u, m.clock.Now())
+		now := m.clock.Now()
+		m.sweepLocked(now)
+		z, err := m.admitLocked(msg, u, now)
+		if err != nil {
+			return err
+		}
+		apply(m, z, u, now)
 		return nil
 	}
 }
