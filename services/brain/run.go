@@ -66,6 +66,7 @@ func Run(ctx context.Context, cfg Config) error {
 	kit.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "soms_brain_ingested_total", Help: "Office messages applied to the world model.",
 	}, func() float64 { return float64(b.world.Ingested()) }))
+	registerStoreMetrics(kit.Metrics, p.store)
 	mcpClient := p.devices.(*mcp.Client)
 	b.routes(kit.HTTP.Router)
 	return kit.Run(ctx, cfg.Addr,
@@ -80,6 +81,26 @@ func Run(ctx context.Context, cfg Config) error {
 		b.chitchatStockLoop,
 		p.store.Run,
 		b.housekeeping,
+	)
+}
+
+// registerStoreMetrics exports what the decision log did with raw events
+// besides storing them.
+func registerStoreMetrics(reg prometheus.Registerer, s *eventstore.Store) {
+	dropped := func(reason string, n func(eventstore.RawStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "soms_brain_decision_log_dropped_total",
+			Help:        "Raw events not stored: buffer_full (the oldest, while the database was down or slow), refused (by the database, isolated from their batch).",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(n(s.Stats())) })
+	}
+	reg.MustRegister(
+		dropped("buffer_full", func(st eventstore.RawStats) uint64 { return st.Dropped }),
+		dropped("refused", func(st eventstore.RawStats) uint64 { return st.Rejected }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "soms_brain_decision_log_truncated_total",
+			Help: "Raw events whose data passed the per-event bound and was stored as a truncation marker.",
+		}, func() float64 { return float64(s.Stats().Truncated) }),
 	)
 }
 
