@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,11 +19,19 @@ type ErrorBody struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-// WriteJSON writes v as JSON with status.
+// WriteJSON writes v as JSON with status. v is encoded before anything is
+// written, so that a value JSON cannot hold (±Inf, NaN) is a 500 with an
+// error body rather than the status with an empty body.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		_ = json.NewEncoder(&buf).Encode(ErrorBody{Error: "the response could not be encoded as JSON: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(buf.Bytes())
 }
 
 // Error writes {"error": msg} with status.

@@ -80,11 +80,12 @@ allow_anonymous false
 password_file %s
 acl_file %s
 persistence false
+max_packet_size %d
 log_dest stderr
 log_type error
 log_type warning
 log_type notice
-`, port, passwd, acl)
+`, port, passwd, acl, MaxPacketSize)
 	if err := os.WriteFile(acl, []byte(mqttacl.File()), 0o644); err != nil {
 		return nil, err
 	}
@@ -133,3 +134,10 @@ func Secret() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// MaxPacketSize is the largest MQTT packet the brokers take (max_packet_size
+// here and in infra/mosquitto/*.conf): room for the largest legitimate
+// message — a camera's spatial summary, a hub heartbeat with
+// telemetry.MaxChildren children — with a wide margin. The broker disconnects
+// a client that sends a larger packet.
+const MaxPacketSize = 256 << 10

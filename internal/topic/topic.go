@@ -6,7 +6,10 @@
 // topics are mcp/{agent}/request/call_tool and mcp/{agent}/response/{id}.
 package topic
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Subscription filters.
 const (
@@ -68,11 +71,13 @@ type Office struct {
 }
 
 // ParseOffice splits an office topic. It returns false for anything that is not
-// office/{x}/{y}[/...] or has empty segments among the first five. It
-// allocates nothing: every received message goes through it.
+// office/{x}/{y}[/...], has empty segments among the first five, or is no MQTT
+// topic name (NUL or invalid UTF-8, which MQTT forbids and PostgreSQL refuses
+// in the ids stored from it). It allocates nothing: every received message
+// goes through it.
 func ParseOffice(t string) (Office, bool) {
 	rest, ok := strings.CutPrefix(t, "office/")
-	if !ok {
+	if !ok || strings.IndexByte(t, 0) >= 0 || !utf8.ValidString(t) {
 		return Office{}, false
 	}
 	var seg [4]string // zone, kind, device, channel

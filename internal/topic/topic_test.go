@@ -25,6 +25,8 @@ func TestParseOffice(t *testing.T) {
 		{"offices/main/sensor", false, Office{}},
 		{"office//sensor/x/y", false, Office{}},
 		{"hydro/lettuce_raft/status", false, Office{}},
+		{"office/main/sensor/env\x00/co2", false, Office{}},
+		{"office/main/sensor/env\xff/co2", false, Office{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.topic, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/somsgo/soms/internal/apidoc"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/services/backend/openapi"
 )
 
@@ -36,6 +37,13 @@ type Deps struct {
 	BcryptCost int
 	// Metrics registers the backend's counters; nil uses a private registry.
 	Metrics prometheus.Registerer
+	// MaxDevices bounds the devices (a device id in a zone) whose latest
+	// values and heartbeats are kept; 0 is DefaultMaxDevices.
+	MaxDevices int
+	// DeviceRetention is how long a device's latest values and heartbeat row
+	// outlive its last message; 0 is 30 days. Ids seen for less than 10
+	// minutes expire an hour after they go quiet.
+	DeviceRetention time.Duration
 }
 
 // API holds the handlers' dependencies.
@@ -43,6 +51,8 @@ type API struct {
 	tasks    *taskStore
 	users    *userStore
 	sensors  *sensorStore
+	devices  *deviceIndex
+	drops    *telemetry.Drops
 	voice    *voiceStore
 	ingest   chan telemetryItem
 	payments *paymentStore
@@ -54,6 +64,8 @@ type API struct {
 	log      *slog.Logger
 	token    string
 	metrics  *metrics
+
+	deviceRetention time.Duration
 }
 
 // New builds the backend's handlers over an already migrated database.
@@ -79,6 +91,7 @@ func New(d Deps) *API {
 		tasks:    &taskStore{pool: d.Pool, region: d.Region},
 		users:    &userStore{pool: d.Pool, cost: cost},
 		sensors:  &sensorStore{pool: d.Pool},
+		devices:  newDeviceIndex(d.MaxDevices),
 		voice:    &voiceStore{pool: d.Pool},
 		ingest:   make(chan telemetryItem, ingestBuffer),
 		payments: &paymentStore{pool: d.Pool},
@@ -89,8 +102,15 @@ func New(d Deps) *API {
 		clock:    d.Clock,
 		log:      d.Log,
 		token:    d.ServiceToken,
+
+		deviceRetention: d.DeviceRetention,
+	}
+	if a.deviceRetention <= 0 {
+		a.deviceRetention = DefaultDeviceRetention
 	}
 	a.metrics = newMetrics(reg)
+	// Drop logs are rate-limited in wall time: people read them.
+	a.drops = telemetry.NewDrops(a.metrics.telemetryDropped, d.Log, clock.Wall{})
 	return a
 }
 

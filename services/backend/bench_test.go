@@ -2,11 +2,13 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/topic"
 )
 
 // BenchmarkTaskCreate measures POST /tasks/ (distinct titles: every call
@@ -64,4 +66,24 @@ func BenchmarkTaskCreateListParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHeartbeatChildren measures storing one hub heartbeat with 500
+// children (telemetry.MaxChildren) through the ingest writer: parse and one
+// write of the batch.
+func BenchmarkHeartbeatChildren(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	children := make([]map[string]any, 500)
+	for i := range children {
+		children[i] = map[string]any{"device_id": fmt.Sprintf("leaf_%03d", i), "battery_pct": 80, "power_mode": "DEEP_SLEEP", "next_wake_sec": 60}
+	}
+	payload, err := json.Marshal(map[string]any{"status": "online", "uptime_sec": 60, "children": children})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		e.api.Ingest(topic.Heartbeat("bench", fmt.Sprintf("hub_%d", i%4)), payload)
+		e.api.writeTelemetry(ctx, []telemetryItem{<-e.api.ingest})
+	}
 }

@@ -36,8 +36,9 @@ type env struct {
 }
 
 type envOpts struct {
-	mqtt  bool
-	payer RewardPayer
+	mqtt       bool
+	payer      RewardPayer
+	maxDevices int
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
@@ -61,6 +62,7 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	e.api = New(Deps{
 		Pool: pool, Clock: e.clock, Log: logging.Discard(), ServiceToken: token, Region: "local",
 		Bus: e.bus, Payer: o.payer, BcryptCost: bcrypt.MinCost, JWTSecret: []byte("test-secret-test-secret-test-secret"),
+		MaxDevices: o.maxDevices,
 	})
 	r := chi.NewRouter()
 	e.api.Routes(r)

@@ -13,6 +13,9 @@ type metrics struct {
 	payments       *prometheus.CounterVec
 	readings       prometheus.Counter
 	readingsLost   prometheus.Counter
+	// telemetryDropped counts rejected office messages by reason
+	// (internal/telemetry).
+	telemetryDropped *prometheus.CounterVec
 	// paymentsPending is refreshed by the payment loop, not by the scrape.
 	paymentsPending *lastValue
 	pendingErrors   prometheus.Counter
@@ -32,12 +35,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "soms_backend_sensor_readings_total", Help: "Sensor readings stored."}),
 		readingsLost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "soms_backend_sensor_readings_dropped_total", Help: "Sensor readings dropped because the writer fell behind."}),
+		telemetryDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_backend_telemetry_dropped_total", Help: "Office messages rejected by the telemetry parser or the device bounds, by reason (docs/telemetry.md)."}, []string{"reason"}),
 	}
 	m.paymentsPending = newLastValue(prometheus.NewDesc("soms_backend_task_payments_pending",
 		"Task rewards recorded but not yet confirmed by the wallet, as last counted by the payment loop (absent while the count fails).", nil, nil))
 	m.pendingErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "soms_backend_payments_pending_count_errors_total", Help: "Failed counts of pending task rewards (the pending gauge is absent until a count succeeds)."})
-	reg.MustRegister(m.tasksCreated, m.tasksMerged, m.tasksCompleted, m.payments, m.readings, m.readingsLost, m.paymentsPending, m.pendingErrors)
+	reg.MustRegister(m.tasksCreated, m.tasksMerged, m.tasksCompleted, m.payments, m.readings, m.readingsLost, m.telemetryDropped, m.paymentsPending, m.pendingErrors)
 	return m
 }
 

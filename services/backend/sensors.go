@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/httpx"
+	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -46,8 +48,8 @@ func (s *sensorStore) writeReadings(ctx context.Context, rs []Reading) error {
 	for _, r := range last {
 		zs, ds, cs, vs, ats = append(zs, r.Zone), append(ds, r.DeviceID), append(cs, r.Channel), append(vs, r.Value), append(ats, r.At)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO dashboard.sensor_latest (zone, device_id, channel, value, at)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
+	_, err = s.pool.Exec(ctx, `INSERT INTO dashboard.sensor_latest (zone, device_id, channel, value, at, first_at)
+		SELECT z, d, c, v, t, t FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[]) AS u(z, d, c, v, t)
 		ON CONFLICT (zone, device_id, channel) DO UPDATE SET value = EXCLUDED.value, at = EXCLUDED.at
 		WHERE EXCLUDED.at >= dashboard.sensor_latest.at`, zs, ds, cs, vs, ats)
 	if err != nil {
@@ -56,37 +58,75 @@ func (s *sensorStore) writeReadings(ctx context.Context, rs []Reading) error {
 	return nil
 }
 
-func (s *sensorStore) writeHeartbeat(ctx context.Context, zone string, hb Heartbeat, now time.Time) error {
-	for _, d := range flattenHeartbeat(hb) {
-		var battery *int
-		if d.HB.BatteryPct != nil && !math.IsNaN(*d.HB.BatteryPct) {
-			b := int(math.Round(*d.HB.BatteryPct))
-			battery = &b
+// seenHeartbeat is one device of a received heartbeat.
+type seenHeartbeat struct {
+	zone string
+	hb   telemetry.Heartbeat
+	at   time.Time
+}
+
+// writeHeartbeats stores the devices of heartbeats (a hub's children
+// included, one row each) in one statement; of a device listed twice the
+// last wins.
+func (s *sensorStore) writeHeartbeats(ctx context.Context, seen []seenHeartbeat) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(seen))
+	var rows []seenHeartbeat
+	for _, d := range seen {
+		if i, ok := index[d.hb.DeviceID]; ok {
+			rows[i] = d
+			continue
 		}
-		var wake *time.Time
-		if d.HB.NextWakeSec != nil && *d.HB.NextWakeSec > 0 {
-			w := now.Add(time.Duration(*d.HB.NextWakeSec * float64(time.Second)))
-			wake = &w
+		index[d.hb.DeviceID] = len(rows)
+		rows = append(rows, d)
+	}
+	n := len(rows)
+	ids, zones, parents, types, modes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	labels, states, seenAt := make([]string, n), make([]string, n), make([]time.Time, n)
+	battery, uptime := make([]*int, n), make([]*int64, n)
+	caps := make([]*string, n) // JSON arrays: PostgreSQL arrays cannot be ragged
+	wake := make([]*time.Time, n)
+	for i, d := range rows {
+		hb := d.hb
+		ids[i], zones[i], parents[i], types[i], modes[i] = hb.DeviceID, d.zone, hb.ParentID, hb.DeviceType, hb.PowerMode
+		labels[i], states[i], seenAt[i] = hb.Label, hb.Status, d.at
+		battery[i], uptime[i] = hb.BatteryPct, hb.UptimeSec
+		if hb.Capabilities != nil {
+			b, err := json.Marshal(hb.Capabilities)
+			if err != nil {
+				return fmt.Errorf("store heartbeats: %w", err)
+			}
+			c := string(b)
+			caps[i] = &c
 		}
-		_, err := s.pool.Exec(ctx, `INSERT INTO dashboard.devices (device_id, zone, parent_id, device_type, power_mode,
+		if hb.NextWakeSec != nil {
+			w := d.at.Add(time.Duration(*hb.NextWakeSec) * time.Second)
+			wake[i] = &w
+		}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO dashboard.devices (device_id, zone, parent_id, device_type, power_mode,
 			battery_pct, label, status, uptime_sec, capabilities, next_wake_at, first_seen, last_seen)
-			VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), $6, NULLIF($7, ''), NULLIF($8, ''), $9, $10, $11, $12, $12)
-			ON CONFLICT (device_id) DO UPDATE SET zone = EXCLUDED.zone,
-				parent_id = COALESCE(EXCLUDED.parent_id, devices.parent_id),
-				device_type = COALESCE(EXCLUDED.device_type, devices.device_type),
-				power_mode = COALESCE(EXCLUDED.power_mode, devices.power_mode),
-				battery_pct = COALESCE(EXCLUDED.battery_pct, devices.battery_pct),
-				label = COALESCE(EXCLUDED.label, devices.label),
-				status = COALESCE(EXCLUDED.status, devices.status),
-				uptime_sec = COALESCE(EXCLUDED.uptime_sec, devices.uptime_sec),
-				capabilities = COALESCE(EXCLUDED.capabilities, devices.capabilities),
-				next_wake_at = EXCLUDED.next_wake_at,
-				last_seen = EXCLUDED.last_seen`,
-			d.HB.DeviceID, zone, d.Parent, d.HB.DeviceType, d.HB.PowerMode, battery, d.HB.Label, d.HB.Status,
-			d.HB.UptimeSec, d.HB.Capabilities, wake, now)
-		if err != nil {
-			return fmt.Errorf("store heartbeat of %s: %w", d.HB.DeviceID, err)
-		}
+		SELECT id, zone, NULLIF(parent, ''), NULLIF(typ, ''), NULLIF(mode, ''), battery, NULLIF(label, ''), NULLIF(status, ''),
+			uptime, CASE WHEN caps IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(caps::jsonb)) END, wake, seen, seen
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[],
+			$9::bigint[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+			AS u(id, zone, parent, typ, mode, battery, label, status, uptime, caps, wake, seen)
+		ON CONFLICT (device_id) DO UPDATE SET zone = EXCLUDED.zone,
+			parent_id = COALESCE(EXCLUDED.parent_id, devices.parent_id),
+			device_type = COALESCE(EXCLUDED.device_type, devices.device_type),
+			power_mode = COALESCE(EXCLUDED.power_mode, devices.power_mode),
+			battery_pct = COALESCE(EXCLUDED.battery_pct, devices.battery_pct),
+			label = COALESCE(EXCLUDED.label, devices.label),
+			status = COALESCE(EXCLUDED.status, devices.status),
+			uptime_sec = COALESCE(EXCLUDED.uptime_sec, devices.uptime_sec),
+			capabilities = COALESCE(EXCLUDED.capabilities, devices.capabilities),
+			next_wake_at = EXCLUDED.next_wake_at,
+			last_seen = EXCLUDED.last_seen`,
+		ids, zones, parents, types, modes, battery, labels, states, uptime, caps, wake, seenAt)
+	if err != nil {
+		return fmt.Errorf("store %d heartbeat devices: %w", n, err)
 	}
 	return nil
 }
@@ -99,6 +139,32 @@ func (s *sensorStore) prune(ctx context.Context, before time.Time) (int64, error
 	return tag.RowsAffected(), nil
 }
 
+// Ids seen for less than brieflySeen (first to last message) are forgotten
+// quietTTL after they go quiet, as the brain's registry does
+// (docs/telemetry.md): a forged flood does not hold the device bound for the
+// whole retention.
+const (
+	brieflySeen = 10 * time.Minute
+	quietTTL    = time.Hour
+)
+
+// pruneDevices deletes the latest values and devices unseen since
+// now−retention, and those of briefly seen ids quiet for quietTTL.
+func (s *sensorStore) pruneDevices(ctx context.Context, now time.Time, retention time.Duration) (int64, error) {
+	old, quiet := now.Add(-retention), now.Add(-quietTTL)
+	latest, err := s.pool.Exec(ctx, `DELETE FROM dashboard.sensor_latest
+		WHERE at < $1 OR (at < $2 AND first_at > at - $3::interval)`, old, quiet, brieflySeen)
+	if err != nil {
+		return 0, fmt.Errorf("prune latest values: %w", err)
+	}
+	devices, err := s.pool.Exec(ctx, `DELETE FROM dashboard.devices
+		WHERE last_seen < $1 OR (last_seen < $2 AND first_seen > last_seen - $3::interval)`, old, quiet, brieflySeen)
+	if err != nil {
+		return 0, fmt.Errorf("prune devices: %w", err)
+	}
+	return latest.RowsAffected() + devices.RowsAffected(), nil
+}
+
 // telemetryItem is one received message waiting for the writer.
 type telemetryItem struct {
 	p  parsed
@@ -109,16 +175,27 @@ type telemetryItem struct {
 // are dropped (and counted) rather than stalling the MQTT client.
 const ingestBuffer = 8192
 
-// Subscribe starts receiving office/# telemetry on b. The handler only parses
-// and queues; IngestLoop writes.
+// Subscribe loads the device index and starts receiving office/# telemetry on
+// b. The handler only parses, admits and queues; IngestLoop writes.
 func (a *API) Subscribe(ctx context.Context, b *bus.Client) error {
+	if err := a.devices.load(ctx, a.sensors.pool); err != nil {
+		return err
+	}
 	return b.Subscribe(ctx, topic.OfficeAll, 0, func(m bus.Message) { a.Ingest(m.Topic, m.Payload) })
 }
 
-// Ingest queues one office/# message for storage.
+// Ingest queues one office/# message for storage. A rejected message is
+// counted and logged (rate-limited) under its one reason.
 func (a *API) Ingest(t string, payload []byte) {
 	now := a.clock.Now()
-	p := parseTelemetry(t, payload, now)
+	p, err := parseTelemetry(t, payload, now)
+	if err == nil && (len(p.Readings) > 0 || p.Heartbeat != nil) {
+		err = a.devices.admit(p)
+	}
+	if err != nil {
+		a.drops.Drop(t, err)
+		return
+	}
 	if len(p.Readings) == 0 && p.Heartbeat == nil {
 		return
 	}
@@ -152,18 +229,28 @@ func (a *API) IngestLoop(ctx context.Context) error {
 	}
 }
 
+// writeTelemetry stores a batch: every heartbeat device in one statement,
+// every reading in one COPY and one upsert of the latest values.
 func (a *API) writeTelemetry(ctx context.Context, items []telemetryItem) {
 	var rs []Reading
+	var hbs []seenHeartbeat
 	for _, it := range items {
 		rs = append(rs, it.p.Readings...)
 		if hb := it.p.Heartbeat; hb != nil {
-			if err := a.sensors.writeHeartbeat(ctx, it.p.Zone, *hb, it.at); err != nil {
-				if ctx.Err() == nil {
-					a.log.ErrorContext(ctx, "store heartbeat", "err", err)
-				}
-				continue
+			for _, d := range hb.Devices() {
+				hbs = append(hbs, seenHeartbeat{zone: it.p.Zone, hb: d, at: it.at})
 			}
-			a.hub.Publish(EventDeviceUpdated, map[string]any{"device_id": hb.DeviceID, "zone": it.p.Zone, "last_seen": it.at})
+		}
+	}
+	if err := a.sensors.writeHeartbeats(ctx, hbs); err != nil {
+		if ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "store heartbeats", "devices", len(hbs), "err", err)
+		}
+	} else {
+		for _, it := range items {
+			if hb := it.p.Heartbeat; hb != nil {
+				a.hub.Publish(EventDeviceUpdated, map[string]any{"device_id": hb.DeviceID, "zone": it.p.Zone, "last_seen": it.at})
+			}
 		}
 	}
 	if err := a.sensors.writeReadings(ctx, rs); err != nil {
@@ -179,17 +266,16 @@ func (a *API) writeTelemetry(ctx context.Context, items []telemetryItem) {
 	}
 }
 
-// PruneLoop deletes history older than retention every interval of clock time.
+// PruneLoop, every interval of clock time, deletes history older than
+// retention and expired devices (pruneDevices), then reloads the device index
+// so that the room they held is free again.
 func (a *API) PruneLoop(retention, interval time.Duration) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := a.clock.NewTicker(interval)
 		defer t.Stop()
 		for {
-			n, err := a.sensors.prune(ctx, a.clock.Now().Add(-retention))
-			if err != nil && ctx.Err() == nil {
-				a.log.ErrorContext(ctx, "prune sensor history", "err", err)
-			} else if n > 0 {
-				a.log.DebugContext(ctx, "pruned sensor history", "rows", n)
+			if err := a.pruneOnce(ctx, retention); err != nil && ctx.Err() == nil {
+				a.log.ErrorContext(ctx, "prune sensor history and devices", "err", err)
 			}
 			select {
 			case <-ctx.Done():
@@ -198,6 +284,22 @@ func (a *API) PruneLoop(retention, interval time.Duration) func(context.Context)
 			}
 		}
 	}
+}
+
+func (a *API) pruneOnce(ctx context.Context, retention time.Duration) error {
+	now := a.clock.Now()
+	n, err := a.sensors.prune(ctx, now.Add(-retention))
+	if err != nil {
+		return err
+	}
+	d, err := a.sensors.pruneDevices(ctx, now, a.deviceRetention)
+	if err != nil {
+		return err
+	}
+	if n > 0 || d > 0 {
+		a.log.DebugContext(ctx, "pruned sensor history and devices", "readings", n, "device_rows", d)
+	}
+	return a.devices.load(ctx, a.sensors.pool)
 }
 
 func (a *API) sensorRoutes(r chi.Router) {

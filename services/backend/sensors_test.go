@@ -3,65 +3,61 @@ package backend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/telemetry"
+	"github.com/somsgo/soms/internal/telemetry/telemetrytest"
 	"github.com/somsgo/soms/internal/topic"
 )
 
-func TestParseTelemetry(t *testing.T) {
-	now := t0
-	tests := []struct {
-		name    string
-		topic   string
-		payload string
-		want    []Reading
-		hb      string // device id of a parsed heartbeat
-	}{
-		{"value", "office/main/sensor/env_01/co2", `{"value": 812}`, []Reading{{"main", "env_01", "co2", 812, now}}, ""},
-		{"channel key", "office/main/sensor/env_01/co2", `{"co2": 900}`, []Reading{{"main", "env_01", "co2", 900, now}}, ""},
-		{"falsy channel key falls back to value", "office/main/sensor/env_01/co2", `{"co2": 0, "value": 5}`, []Reading{{"main", "env_01", "co2", 5, now}}, ""},
-		{"boolean", "office/main/sensor/pir_01/motion", `{"value": true}`, []Reading{{"main", "pir_01", "motion", 1, now}}, ""},
-		{"swarm leaf", "office/main/sensor/hub_01.leaf_env_01/temperature", `{"value": 24.5}`, []Reading{{"main", "hub_01.leaf_env_01", "temperature", 24.5, now}}, ""},
-		{"bulk status", "office/lab/sensor/node_01/status", `{"gas": 12000, "firmware": "1.2"}`, []Reading{{"lab", "node_01", "gas_resistance", 12000, now}}, ""},
-		{"occupancy", "office/kitchen/occupancy", `{"person_count": 3}`, []Reading{{"kitchen", "occupancy", "person_count", 3, now}}, ""},
-		{"occupancy bool", "office/kitchen/occupancy", `{"occupancy": true}`, []Reading{{"kitchen", "occupancy", "person_count", 1, now}}, ""},
-		{"heartbeat", "office/main/sensor/hub_01/heartbeat", `{"status":"online","uptime_sec":5}`, nil, "hub_01"},
-		{"not json", "office/main/sensor/env_01/co2", `812`, nil, ""},
-		{"string value", "office/main/sensor/env_01/co2", `{"value":"high"}`, nil, ""},
-		{"numeric string is not a reading here", "office/main/sensor/env_01/co2", `{"value":"812"}`, nil, ""},
-		{"null is no reading", "office/main/sensor/env_01/co2", `{"value":null}`, nil, ""},
-		{"null count falls back", "office/kitchen/occupancy", `{"person_count": null, "count": 2}`, []Reading{{"kitchen", "occupancy", "person_count", 2, now}}, ""},
-		{"system topic", "office/tracking/persons", `{"person_count": 3}`, nil, ""},
-		{"actuator state", "office/main/hvac/ac_01", `{"power_state":"on"}`, nil, ""},
-		{"not office", "mcp/env_01/response/1", `{"value": 1}`, nil, ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p := parseTelemetry(tc.topic, []byte(tc.payload), now)
-			if len(p.Readings) != len(tc.want) {
-				t.Fatalf("readings = %+v, want %+v", p.Readings, tc.want)
-			}
-			for i := range tc.want {
-				if p.Readings[i] != tc.want[i] {
-					t.Fatalf("reading %d = %+v, want %+v", i, p.Readings[i], tc.want[i])
+// TestTelemetryAgreement feeds the shared table (the brain's world model is
+// fed the same one) through the backend's parser: one reason per dropped
+// message, the table's readings for an accepted one.
+func TestTelemetryAgreement(t *testing.T) {
+	for _, c := range telemetrytest.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			p, err := parseTelemetry(c.Topic, []byte(c.Payload), t0)
+			if c.Reason != "" {
+				var r *telemetry.Reject
+				if !errors.As(err, &r) || r.Reason != c.Reason || p.Readings != nil {
+					t.Fatalf("%+v, %v; want a %s drop", p, err, c.Reason)
 				}
+				return
 			}
-			if (p.Heartbeat != nil) != (tc.hb != "") || (p.Heartbeat != nil && p.Heartbeat.DeviceID != tc.hb) {
-				t.Fatalf("heartbeat = %+v, want %q", p.Heartbeat, tc.hb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []telemetry.Reading
+			for _, r := range p.Readings {
+				got = append(got, telemetry.Reading{Channel: r.Channel, Value: r.Value})
+			}
+			if !slices.Equal(got, c.Want) {
+				t.Fatalf("readings %v, want %v", got, c.Want)
 			}
 		})
 	}
 }
 
-func TestFlattenHeartbeatChildren(t *testing.T) {
-	hb := Heartbeat{DeviceID: "hub_01", Children: []Heartbeat{{DeviceID: "leaf_env_01"}, {DeviceID: "x.y"}, {}}}
-	got := flattenHeartbeat(hb)
-	if len(got) != 3 || got[1].HB.DeviceID != "hub_01.leaf_env_01" || got[1].Parent != "hub_01" || got[2].HB.DeviceID != "x.y" {
-		t.Fatalf("flattened = %+v", got)
+func TestParseTelemetryIgnores(t *testing.T) {
+	for _, tc := range []struct{ topic, payload string }{
+		{"office/tracking/persons", `{"person_count": 3}`},     // system topic
+		{"office/main/hvac/ac_01", `{"power_state":"on"}`},     // actuator state: the brain's
+		{"office/main/vlm/scene", `not json`},                  // perception: not stored here
+		{"office/main/occupancy/cam_01", `{"person_count":2}`}, // per-camera count: the zone's is stored
+	} {
+		if p, err := parseTelemetry(tc.topic, []byte(tc.payload), t0); err != nil || p.Readings != nil || p.Heartbeat != nil {
+			t.Errorf("%s: %+v, %v; want nothing", tc.topic, p, err)
+		}
+	}
+	p, err := parseTelemetry("office/main/sensor/hub_01/heartbeat", []byte(`{"status":"online","children":[{"device_id":"leaf"}]}`), t0)
+	if err != nil || p.Heartbeat == nil || len(p.Heartbeat.Devices()) != 2 || p.Heartbeat.Children[0].DeviceID != "hub_01.leaf" {
+		t.Fatalf("heartbeat %+v, %v", p.Heartbeat, err)
 	}
 }
 

@@ -6,11 +6,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/services/brain/eventstore"
 	"github.com/somsgo/soms/services/brain/queue"
@@ -67,6 +70,7 @@ type brain struct {
 	devices  deviceCaller
 	metrics  *metrics
 	breaker  *breaker
+	drops    *telemetry.Drops
 
 	mu        sync.Mutex
 	actions   []action
@@ -111,11 +115,16 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 	if p.voice != nil {
 		b.voice = p.voice
 	}
+	if b.metrics == nil {
+		b.metrics = newMetrics(prometheus.NewRegistry())
+	}
 	b.breaker = newBreaker(c, cfg.BreakerFailures, backoff.Policy{Min: cfg.BreakerOpen, Max: max(cfg.BreakerOpen, cfg.BreakerMaxOpen)}, log,
 		func(s breakerState) {
 			b.metrics.breaker.Set(float64(s))
 			b.metrics.breakerTo.WithLabelValues(s.String()).Inc()
 		})
+	// Drop logs are rate-limited in wall time: people read them.
+	b.drops = telemetry.NewDrops(b.metrics.dropped, log, clock.Wall{})
 	b.world.OnEvent(func(e worldmodel.Event) {
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/service"
+	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/services/brain/eventstore"
@@ -68,6 +69,7 @@ func Run(ctx context.Context, cfg Config) error {
 	kit.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "soms_brain_ingested_total", Help: "Office messages applied to the world model.",
 	}, func() float64 { return float64(b.world.Ingested()) }))
+	registerStoreMetrics(kit.Metrics, p.store)
 	mcpClient := p.devices.(*mcp.Client)
 	b.routes(kit.HTTP.Router)
 	return kit.Run(ctx, cfg.Addr,
@@ -85,13 +87,32 @@ func Run(ctx context.Context, cfg Config) error {
 	)
 }
 
+// registerStoreMetrics exports what the decision log did with raw events
+// besides storing them.
+func registerStoreMetrics(reg prometheus.Registerer, s *eventstore.Store) {
+	dropped := func(reason string, n func(eventstore.RawStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "soms_brain_decision_log_dropped_total",
+			Help:        "Raw events not stored: buffer_full (the oldest, while the database was down or slow), refused (by the database, isolated from their batch).",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(n(s.Stats())) })
+	}
+	reg.MustRegister(
+		dropped("buffer_full", func(st eventstore.RawStats) uint64 { return st.Dropped }),
+		dropped("refused", func(st eventstore.RawStats) uint64 { return st.Rejected }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "soms_brain_decision_log_truncated_total",
+			Help: "Raw events whose data passed the per-event bound and was stored as a truncation marker.",
+		}, func() float64 { return float64(s.Stats().Truncated) }),
+	)
+}
+
 // subscribe routes the brain's MQTT traffic: device responses to the MCP
 // client, every office message to ingest.
 func (b *brain) subscribe(ctx context.Context, c *bus.Client, devices *mcp.Client) error {
 	if err := c.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) {
 		if err := devices.HandleResponse(m.Topic, m.Payload); err != nil {
-			b.metrics.dropped.WithLabelValues("bad_mcp_response").Inc()
-			b.log.Debug("MCP response dropped", "topic", m.Topic, "err", err)
+			b.drops.DropAs("bad_mcp_response", m.Topic, err)
 		}
 	}); err != nil {
 		return err
@@ -99,24 +120,29 @@ func (b *brain) subscribe(ctx context.Context, c *bus.Client, devices *mcp.Clien
 	return c.Subscribe(ctx, topic.OfficeAll, 0, b.ingest)
 }
 
-// ingest routes one office message, decoded once: heartbeats to the device
-// registry, everything to the world model; sensor readings are also logged.
-// Rejects are counted and logged at debug level, never fatal.
+// ingest routes one office message, decoded once by the platform's telemetry
+// parser: heartbeats to the device registry, everything to the world model;
+// sensor readings are also logged. A rejected message is counted and logged
+// (rate-limited) under its one reason, never fatal.
 func (b *brain) ingest(m bus.Message) {
-	msg, err := worldmodel.Decode(m.Topic, m.Payload)
+	msg, err := telemetry.Decode(m.Topic, m.Payload)
 	if err != nil {
-		b.dropErr(m.Topic, err)
+		b.drops.Drop(m.Topic, err)
 		return
 	}
 	o := msg.Office
 	if o.IsHeartbeat() {
-		if err := b.registry.Heartbeat(o.Zone, o.DeviceID, msg.Fields); err != nil {
-			b.drop("bad_heartbeat", m.Topic, err)
+		hb, err := telemetry.ParseHeartbeat(msg)
+		if err == nil {
+			err = b.registry.Heartbeat(o.Zone, hb)
+		}
+		if err != nil {
+			b.drops.Drop(m.Topic, err)
 			return
 		}
 	}
 	if err := b.world.Apply(msg); err != nil {
-		b.dropErr(m.Topic, err)
+		b.drops.Drop(m.Topic, err)
 		return
 	}
 	if o.Kind == topic.KindSensor && !o.IsHeartbeat() && b.store != nil {
@@ -125,21 +151,6 @@ func (b *brain) ingest(m bus.Message) {
 		data["channel"] = o.Channel
 		b.store.Record(eventstore.Raw{At: b.clock.Now(), Zone: o.Zone, Type: "sensor_reading", Device: o.DeviceID, Data: data})
 	}
-}
-
-// dropErr counts a rejected message under the world model's reason.
-func (b *brain) dropErr(t string, err error) {
-	reason := "other"
-	var de *worldmodel.DropError
-	if errors.As(err, &de) {
-		reason = de.Reason
-	}
-	b.drop(reason, t, err)
-}
-
-func (b *brain) drop(reason, t string, err error) {
-	b.metrics.dropped.WithLabelValues(reason).Inc()
-	b.log.Debug("message dropped", "topic", t, "reason", reason, "err", err)
 }
 
 // housekeeping snapshots the registry and decays device utility.

@@ -1,18 +1,16 @@
 // Package eventstore is the brain's decision log in PostgreSQL (schema
-// "events"): raw events (sensor readings and world-model events, written in
-// batches), one row per decision cycle with its trigger events and tool calls,
-// and the latest device-registry snapshot.
+// "events"): raw events (sensor readings and world-model events, buffered and
+// written in batches, raw.go), one row per decision cycle with its trigger
+// events and tool calls, and the latest device-registry snapshot. Text from
+// the network is cleaned of NUL before it is stored (clean.go).
 package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/somsgo/soms/internal/clock"
@@ -22,21 +20,6 @@ import (
 
 // Schema is the PostgreSQL schema the brain owns.
 const Schema = "events"
-
-// Flush timing and buffer bounds.
-const (
-	FlushEvery = 5 * time.Second
-	maxBuffer  = 10000
-)
-
-// Raw is one perceived thing: a sensor reading or a world-model event.
-type Raw struct {
-	At     time.Time      `json:"ts"`
-	Zone   string         `json:"zone"`
-	Type   string         `json:"event_type"`
-	Device string         `json:"source_device,omitempty"`
-	Data   map[string]any `json:"data"`
-}
 
 // Trigger is an event that led to a decision.
 type Trigger struct {
@@ -74,9 +57,7 @@ type Store struct {
 	log    *slog.Logger
 	region string
 
-	mu      sync.Mutex
-	buf     []Raw
-	dropped int
+	raw rawBuffer
 }
 
 // Open migrates the schema and returns a store.
@@ -84,93 +65,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, c clock.Clock, log *slog.Logg
 	if err := pg.Migrate(ctx, pool, Schema, migrations.FS, log); err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, clock: c, log: log, region: region}, nil
-}
-
-// Record buffers a raw event for the next flush; when the database falls far
-// behind, the oldest readings are dropped (and counted) rather than growing
-// without bound.
-func (s *Store) Record(r Raw) {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.buf) >= maxBuffer {
-		s.buf = s.buf[1:]
-		s.dropped++
-	}
-	s.buf = append(s.buf, r)
-}
-
-// Dropped is the number of raw events discarded because the buffer was full.
-func (s *Store) Dropped() int {
-	if s == nil {
-		return 0
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dropped
-}
-
-// Run flushes the buffer every FlushEvery until ctx ends, then once more.
-func (s *Store) Run(ctx context.Context) error {
-	if s == nil {
-		<-ctx.Done()
-		return nil
-	}
-	t := s.clock.NewTicker(FlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := s.Flush(fctx); err != nil {
-				s.log.Warn("final event flush failed", "err", err)
-			}
-			return nil
-		case <-t.C():
-			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("event flush failed; will retry", "err", err)
-			}
-		}
-	}
-}
-
-// Flush writes buffered raw events in one COPY. On failure they stay buffered.
-func (s *Store) Flush(ctx context.Context) error {
-	if s == nil {
-		return nil
-	}
-	s.mu.Lock()
-	batch := s.buf
-	s.buf = nil
-	s.mu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
-	rows := make([][]any, len(batch))
-	for i, r := range batch {
-		data := r.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		var dev *string
-		if r.Device != "" {
-			dev = &r.Device
-		}
-		rows[i] = []any{r.At, r.Zone, r.Type, dev, data, s.region}
-	}
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{Schema, "raw_events"},
-		[]string{"ts", "zone", "event_type", "source_device", "data", "region_id"}, pgx.CopyFromRows(rows))
-	if err != nil {
-		s.mu.Lock()
-		s.buf = append(batch, s.buf...)
-		s.mu.Unlock()
-		return fmt.Errorf("eventstore: writing %d raw events: %w", len(batch), err)
-	}
-	return nil
+	return &Store{pool: pool, clock: c, log: log, region: region, raw: newRawBuffer()}, nil
 }
 
 // RecordDecision writes one decision row.
@@ -186,12 +81,23 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision) error {
 	}
 	var errText *string
 	if d.Error != "" {
-		errText = &d.Error
+		e := cleanText(d.Error)
+		errText = &e
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO events.llm_decisions
+	// Tool arguments and results carry text from the LLM and from devices:
+	// cleaned of NUL, which PostgreSQL refuses in text and jsonb.
+	triggers, err := cleanJSON(d.Triggers)
+	if err != nil {
+		return fmt.Errorf("eventstore: writing decision: %w", err)
+	}
+	calls, err := cleanJSON(d.ToolCalls)
+	if err != nil {
+		return fmt.Errorf("eventstore: writing decision: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO events.llm_decisions
 		(ts, mode, outcome, duration_ms, iterations, total_tool_calls, trigger_events, tool_calls, error, region_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		d.At, d.Mode, d.Outcome, int(d.Duration), d.Iterations, len(d.ToolCalls), d.Triggers, d.ToolCalls, errText, s.region)
+		d.At, cleanText(d.Mode), cleanText(d.Outcome), int(d.Duration), d.Iterations, len(d.ToolCalls), triggers, calls, errText, s.region)
 	if err != nil {
 		return fmt.Errorf("eventstore: writing decision: %w", err)
 	}
@@ -237,7 +143,7 @@ func (s *Store) SnapshotDevices(ctx context.Context, devices any) error {
 	if s == nil {
 		return nil
 	}
-	b, err := json.Marshal(devices)
+	b, err := cleanJSON(devices)
 	if err != nil {
 		return fmt.Errorf("eventstore: snapshot: %w", err)
 	}

@@ -6,7 +6,6 @@
 package registry
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
-	"github.com/somsgo/soms/internal/jsonnum"
+	"github.com/somsgo/soms/internal/telemetry"
 )
 
 // State of a device.
@@ -38,18 +37,30 @@ const (
 	minUtility   = 0.5
 )
 
+// Bounds of the registry (docs/brain.md, "Devices, tasks, people"): it keeps
+// at most DefaultMaxDevices devices; a heartbeat that would add more is
+// refused (telemetry.DeviceLimit). A device online for less than
+// BrieflySeen in all (a forged id, a node plugged in by mistake) is forgotten
+// QuietTTL after its last heartbeat; any other after Retention.
+const (
+	DefaultMaxDevices = 10000
+	BrieflySeen       = 10 * time.Minute
+	QuietTTL          = time.Hour
+	Retention         = 30 * 24 * time.Hour
+	sweepEvery        = time.Minute
+)
+
 // Config tunes the registry.
 type Config struct {
 	// TrustAfter is the cumulative online time after which a device is
 	// trusted and shown to the LLM.
 	TrustAfter time.Duration
+	// MaxDevices bounds the devices kept; 0 is DefaultMaxDevices.
+	MaxDevices int
 }
 
 // QueueStatus is a hub's pending commands for sleeping children.
-type QueueStatus struct {
-	QueuedCount int      `json:"queued_count"`
-	Targets     []string `json:"targets,omitempty"`
-}
+type QueueStatus = telemetry.QueueStatus
 
 // device is the mutable record of one device.
 type device struct {
@@ -74,8 +85,9 @@ type Registry struct {
 	cfg   Config
 	clock clock.Clock
 
-	mu      sync.Mutex
-	devices map[string]*device
+	mu        sync.Mutex
+	devices   map[string]*device
+	lastSweep time.Time
 }
 
 // New returns an empty registry.
@@ -83,116 +95,103 @@ func New(c clock.Clock, cfg Config) *Registry {
 	if cfg.TrustAfter <= 0 {
 		cfg.TrustAfter = time.Hour
 	}
+	if cfg.MaxDevices <= 0 {
+		cfg.MaxDevices = DefaultMaxDevices
+	}
 	return &Registry{cfg: cfg, clock: c, devices: map[string]*device{}}
 }
 
-// Heartbeat applies one heartbeat payload of device id in zone. Children (a
-// list of objects with device_id) are registered as parent.child.
-func (r *Registry) Heartbeat(zone, id string, hb map[string]any) error {
-	if id == "" {
-		return fmt.Errorf("heartbeat without device id")
+// Heartbeat applies one heartbeat (internal/telemetry) of a device in zone,
+// its children included. A heartbeat that would take the registry past its
+// bound is refused whole; known devices always get through.
+func (r *Registry) Heartbeat(zone string, hb telemetry.Heartbeat) error {
+	if hb.DeviceID == "" {
+		return telemetry.Rejectf(telemetry.BadHeartbeat, "heartbeat without device id")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
-	r.applyLocked(zone, id, "", hb, now)
-	if raw, ok := hb["children"]; ok {
-		children, ok := raw.([]any)
-		if !ok {
-			return fmt.Errorf("heartbeat of %s: children must be a list of objects", id)
+	r.sweepLocked(now)
+	devs := hb.Devices()
+	unknown := 0
+	for _, d := range devs {
+		if _, ok := r.devices[d.DeviceID]; !ok {
+			unknown++
 		}
-		for i, c := range children {
-			child, ok := c.(map[string]any)
-			if !ok {
-				return fmt.Errorf("heartbeat of %s: children[%d] is not an object", id, i)
-			}
-			cid, _ := child["device_id"].(string)
-			if cid == "" {
-				return fmt.Errorf("heartbeat of %s: children[%d] has no device_id", id, i)
-			}
-			full := cid
-			if !strings.Contains(cid, ".") && !strings.Contains(id, ".") {
-				full = id + "." + cid
-			}
-			r.applyLocked(zone, full, id, child, now)
-		}
+	}
+	if unknown > 0 && len(r.devices)+unknown > r.cfg.MaxDevices {
+		return telemetry.Rejectf(telemetry.DeviceLimit, "heartbeat of %s: %d new devices, the registry keeps %d", hb.DeviceID, unknown, r.cfg.MaxDevices)
+	}
+	for _, d := range devs {
+		r.applyLocked(zone, d, now)
 	}
 	return nil
 }
 
-func (r *Registry) applyLocked(zone, id, parent string, hb map[string]any, now time.Time) {
-	d, ok := r.devices[id]
+// sweepLocked forgets expired devices, at most once per sweepEvery.
+func (r *Registry) sweepLocked(now time.Time) {
+	if now.Sub(r.lastSweep) < sweepEvery {
+		return
+	}
+	r.lastSweep = now
+	for id, d := range r.devices {
+		ttl := Retention
+		if d.onlineFor() < BrieflySeen {
+			ttl = QuietTTL
+		}
+		if now.Sub(d.lastSeen) > ttl {
+			delete(r.devices, id)
+		}
+	}
+}
+
+func (r *Registry) applyLocked(zone string, hb telemetry.Heartbeat, now time.Time) {
+	d, ok := r.devices[hb.DeviceID]
 	if !ok {
-		d = &device{id: id, typ: "unknown", powerMode: "ALWAYS_ON", utility: 1, sessionStart: now}
-		r.devices[id] = d
+		d = &device{id: hb.DeviceID, typ: "unknown", powerMode: "ALWAYS_ON", utility: 1, sessionStart: now}
+		r.devices[hb.DeviceID] = d
 	} else if now.Sub(d.lastSeen) >= StaleWithin && !d.isSleeping(now) {
 		// Back from offline: close the previous online session.
 		d.onlineAccum += d.lastSeen.Sub(d.sessionStart)
 		d.sessionStart = now
 	}
 	d.zone, d.lastSeen, d.lastActive = zone, now, now
-	if parent != "" {
-		d.parent = parent
+	if hb.ParentID != "" {
+		d.parent = hb.ParentID
 	}
-	if s, ok := hb["device_type"].(string); ok && s != "" {
-		d.typ = s
+	if hb.DeviceType != "" {
+		d.typ = hb.DeviceType
 	}
-	if s, ok := hb["power_mode"].(string); ok && s != "" {
-		d.powerMode = strings.ToUpper(s)
+	if hb.PowerMode != "" {
+		d.powerMode = hb.PowerMode
 	}
-	if v, ok := hb["battery_pct"]; ok {
-		d.battery = intPtr(v)
-	} else if v, ok := hb["battery"]; ok {
-		// Zigbee bridges send battery, not battery_pct.
-		d.battery = intPtr(v)
+	if hb.HasBattery {
+		d.battery = hb.BatteryPct
 	}
-	if v, ok := hb["hops_to_mqtt"]; ok {
-		d.hops = intPtr(v)
+	if hb.HopsToMQTT != nil {
+		d.hops = hb.HopsToMQTT
 	}
-	if caps, ok := hb["capabilities"].([]any); ok {
-		d.capabilities = d.capabilities[:0]
-		for _, c := range caps {
-			if s, ok := c.(string); ok {
-				d.capabilities = append(d.capabilities, s)
-			}
-		}
+	if hb.Capabilities != nil {
+		d.capabilities = slices.Clone(hb.Capabilities)
 	}
-	if q, ok := hb["queue_status"].(map[string]any); ok {
-		qs := &QueueStatus{}
-		if n := intPtr(q["queued_count"]); n != nil {
-			qs.QueuedCount = *n
-		}
-		if ts, ok := q["targets"].([]any); ok {
-			for _, t := range ts {
-				if s, ok := t.(string); ok {
-					qs.Targets = append(qs.Targets, s)
-				}
-			}
-		}
-		d.queue = qs
+	if hb.Queue != nil {
+		d.queue = hb.Queue
 	}
-	if s, ok := hb["label"].(string); ok && s != "" {
-		d.label = s
+	if hb.Label != "" {
+		d.label = hb.Label
 	}
-	if n := intPtr(hb["next_wake_sec"]); n != nil && *n > 0 {
-		d.nextWake = now.Add(time.Duration(*n) * time.Second)
-	} else if _, present := hb["next_wake_sec"]; present {
+	if hb.NextWakeSec != nil {
+		d.nextWake = now.Add(time.Duration(*hb.NextWakeSec) * time.Second)
+	} else if hb.HasNextWake {
 		d.nextWake = time.Time{}
 	}
-	if !d.trusted && d.onlineAccum+d.lastSeen.Sub(d.sessionStart) >= r.cfg.TrustAfter {
+	if !d.trusted && d.onlineFor() >= r.cfg.TrustAfter {
 		d.trusted = true
 	}
 }
 
-// intPtr reads a heartbeat count: a JSON number only (truncated), nil otherwise.
-func intPtr(v any) *int {
-	f, ok := jsonnum.Float(v, jsonnum.Numbers)
-	if !ok {
-		return nil
-	}
-	n := int(f)
-	return &n
-}
+// onlineFor is the device's cumulative online time.
+func (d *device) onlineFor() time.Duration { return d.onlineAccum + d.lastSeen.Sub(d.sessionStart) }
 
 func (d *device) isSleeping(now time.Time) bool {
 	return (d.powerMode == "DEEP_SLEEP" || d.powerMode == "ULTRA_LOW") && !d.nextWake.IsZero() && now.Sub(d.lastSeen) < StaleWithin
@@ -236,7 +235,7 @@ func (d *device) status(now time.Time) Status {
 		DeviceID: d.id, ParentID: d.parent, Zone: d.zone, DeviceType: d.typ, Label: d.label, State: d.state(now),
 		BatteryPct: d.battery, Trusted: d.trusted, Capabilities: slices.Clone(d.capabilities), PowerMode: d.powerMode,
 		HopsToMQTT: d.hops, QueueStatus: d.queue, LastSeen: d.lastSeen,
-		OnlineFor: (d.onlineAccum + d.lastSeen.Sub(d.sessionStart)).Seconds(), Utility: d.utility,
+		OnlineFor: d.onlineFor().Seconds(), Utility: d.utility,
 	}
 	if s.Capabilities == nil {
 		s.Capabilities = []string{}

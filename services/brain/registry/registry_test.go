@@ -1,23 +1,31 @@
 package registry
 
 import (
-	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/telemetry"
+	"github.com/somsgo/soms/internal/topic"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func hb(t *testing.T, s string) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		t.Fatal(err)
+// beat applies a heartbeat payload of device id in zone as the brain does:
+// decoded and parsed by internal/telemetry, then handed to the registry.
+func beat(r *Registry, zone, id, payload string) error {
+	msg, err := telemetry.Decode(topic.Heartbeat(zone, id), []byte(payload))
+	if err != nil {
+		return err
 	}
-	return m
+	hb, err := telemetry.ParseHeartbeat(msg)
+	if err != nil {
+		return err
+	}
+	return r.Heartbeat(zone, hb)
 }
 
 func TestStates(t *testing.T) {
@@ -39,7 +47,7 @@ func TestStates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := clock.NewManual(t0)
 			r := New(c, Config{})
-			if err := r.Heartbeat("main", "env_01", hb(t, tc.payload)); err != nil {
+			if err := beat(r, "main", "env_01", tc.payload); err != nil {
 				t.Fatal(err)
 			}
 			c.Advance(tc.after)
@@ -59,9 +67,9 @@ func TestStates(t *testing.T) {
 
 func TestChildren(t *testing.T) {
 	r := New(clock.NewManual(t0), Config{})
-	err := r.Heartbeat("main", "swarm_hub_01", hb(t, `{"device_type":"swarm_hub","children":[
+	err := beat(r, "main", "swarm_hub_01", `{"device_type":"swarm_hub","children":[
 		{"device_id":"leaf_env_01","battery_pct":15,"power_mode":"DEEP_SLEEP","next_wake_sec":60},
-		{"device_id":"other.leaf"}]}`))
+		{"device_id":"other.leaf"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +81,7 @@ func TestChildren(t *testing.T) {
 		t.Fatal("dotted child id should be kept as is")
 	}
 	for _, bad := range []string{`{"children":{"leaf":{}}}`, `{"children":[{"battery_pct":3}]}`, `{"children":["x"]}`} {
-		if err := r.Heartbeat("main", "hub", hb(t, bad)); err == nil {
+		if err := beat(r, "main", "hub", bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
@@ -82,7 +90,7 @@ func TestChildren(t *testing.T) {
 func TestTrustAfterCumulativeOnlineTime(t *testing.T) {
 	c := clock.NewManual(t0)
 	r := New(c, Config{TrustAfter: time.Hour})
-	beat := func() { _ = r.Heartbeat("main", "env_01", map[string]any{"device_type": "env"}) }
+	beat := func() { _ = beat(r, "main", "env_01", `{"device_type":"env"}`) }
 	// 40 minutes online.
 	for range 41 {
 		beat()
@@ -126,7 +134,7 @@ func TestTrustAfterCumulativeOnlineTime(t *testing.T) {
 func TestUtility(t *testing.T) {
 	c := clock.NewManual(t0)
 	r := New(c, Config{})
-	_ = r.Heartbeat("kitchen", "kitchen_env", map[string]any{})
+	_ = beat(r, "kitchen", "kitchen_env", `{}`)
 	for range 5 {
 		r.Boost("kitchen", 0.5)
 	}
@@ -137,5 +145,70 @@ func TestUtility(t *testing.T) {
 	r.Decay()
 	if s, _ := r.Get("kitchen_env"); s.Utility != 0.5 {
 		t.Fatalf("utility after 30 idle days = %v, want 0.5", s.Utility)
+	}
+}
+
+// TestBounds: the registry keeps at most MaxDevices devices (a heartbeat that
+// would pass the bound is refused whole, known devices always get through),
+// and forgets devices seen only briefly an hour after their last heartbeat,
+// others after 30 days.
+func TestBounds(t *testing.T) {
+	c := clock.NewManual(t0)
+	r := New(c, Config{TrustAfter: time.Hour, MaxDevices: 3})
+	for _, id := range []string{"env_01", "env_02"} {
+		if err := beat(r, "main", id, `{}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := beat(r, "main", "hub", `{"children":[{"device_id":"a"}]}`)
+	var rej *telemetry.Reject
+	if !errors.As(err, &rej) || rej.Reason != telemetry.DeviceLimit || len(r.List()) != 2 {
+		t.Fatalf("hub with a child past the bound: %v, %d devices", err, len(r.List()))
+	}
+	if err := beat(r, "main", "fake", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := beat(r, "main", "fake_2", `{}`); !errors.As(err, &rej) || rej.Reason != telemetry.DeviceLimit {
+		t.Fatalf("fourth device: %v", err)
+	}
+	// env_01 stays for over an hour and earns trust; env_02 for 15 minutes;
+	// fake goes quiet at once.
+	for i := range 62 {
+		c.Advance(time.Minute)
+		if err := beat(r, "main", "env_01", `{}`); err != nil {
+			t.Fatal(err)
+		}
+		if i < 15 {
+			_ = beat(r, "main", "env_02", `{}`)
+		}
+	}
+	if _, ok := r.Get("fake"); ok {
+		t.Fatal("a briefly seen device outlived an hour of silence")
+	}
+	if err := beat(r, "main", "newcomer", `{}`); err != nil {
+		t.Fatalf("room not freed: %v", err)
+	}
+	c.Advance(29 * 24 * time.Hour)
+	if err := beat(r, "main", "newcomer", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := r.Get("env_01"); !ok || !s.Trusted {
+		t.Fatalf("trusted device forgotten within 30 days: %+v", s)
+	}
+	if s, ok := r.Get("env_02"); !ok || s.Trusted {
+		t.Fatalf("untrusted device seen for 15 minutes forgotten within 30 days: %+v", s)
+	}
+	c.Advance(2 * 24 * time.Hour)
+	if err := beat(r, "main", "newcomer", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Get("env_01"); ok {
+		t.Fatal("a trusted device outlived 30 days of silence")
+	}
+	for i := range 3 {
+		_ = beat(r, "main", fmt.Sprintf("x%d", i), `{}`)
+	}
+	if n := len(r.List()); n != 3 {
+		t.Fatalf("%d devices, bound 3", n)
 	}
 }

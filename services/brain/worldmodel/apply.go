@@ -6,16 +6,12 @@ import "time"
 // the model's lock held and now taken once per message.
 
 func (m *Model) applySensor(z *zone, u sensorUpdate, now time.Time) {
-	z.devices[u.device] = now
-	if u.heartbeat {
+	if u.heartbeat { // the device is recorded as seen (admitLocked)
 		return
 	}
 	prev := z.people
-	if u.bulk == nil {
-		m.applyChannelLocked(z, u.device, u.one.channel, u.one.value, now)
-	}
-	for _, r := range u.bulk {
-		m.applyChannelLocked(z, u.device, r.channel, r.value, now)
+	for _, r := range u.readings {
+		m.applyChannelLocked(z, u.device, r.Channel, r.Value, now)
 	}
 	z.lastUpdate = now
 	m.detectLocked(z, prev, now)

@@ -20,8 +20,8 @@ func BenchmarkIngest(b *testing.B) {
 	var msgs []msg
 	for z := range 20 {
 		for d := range 5 {
-			for _, ch := range []string{"temperature", "humidity", "co2", "illuminance"} {
-				msgs = append(msgs, msg{fmt.Sprintf("office/zone_%02d/sensor/env_%d/%s", z, d, ch), []byte(`{"value":612.5}`)})
+			for _, ch := range []struct{ name, value string }{{"temperature", "22.5"}, {"humidity", "45.5"}, {"co2", "612.5"}, {"illuminance", "480"}} {
+				msgs = append(msgs, msg{fmt.Sprintf("office/zone_%02d/sensor/env_%d/%s", z, d, ch.name), []byte(`{"value":` + ch.value + `}`)})
 			}
 		}
 	}
@@ -33,6 +33,29 @@ func BenchmarkIngest(b *testing.B) {
 			c.Advance(time.Second)
 		}
 		if err := m.Ingest(ms.topic, ms.payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkIngestAmongForgedIDs measures one zone's own CO2 sensor after
+// 50 000 made-up device ids have each sent a plausible CO2 reading into the
+// same zone within the last second (issue 15's id flood).
+func BenchmarkIngestAmongForgedIDs(b *testing.B) {
+	c := clock.NewManual(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	m := New(c)
+	if err := m.Ingest("office/main/sensor/env_01/co2", []byte(`{"value":612}`)); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 50_000 {
+		_ = m.Ingest(fmt.Sprintf("office/main/sensor/fake_%05d/co2", i), []byte(`{"value":650}`))
+	}
+	c.Advance(time.Second)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := m.Ingest("office/main/sensor/env_01/co2", []byte(`{"value":612}`)); err != nil {
 			b.Fatal(err)
 		}
 	}

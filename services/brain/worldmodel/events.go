@@ -113,7 +113,7 @@ const (
 
 // num formats a numeric datum ("?" when it is not a finite number).
 func num(v any) string {
-	f, ok := jsonnum.Float(v, readingAccept)
+	f, ok := jsonnum.Float(v, jsonnum.Strings|jsonnum.Bools)
 	if !ok {
 		return "?"
 	}
@@ -158,7 +158,7 @@ func dataText(d map[string]any) string {
 }
 
 func toF(v any) float64 {
-	f, _ := jsonnum.Float(v, readingAccept)
+	f, _ := jsonnum.Float(v, jsonnum.Strings)
 	return f
 }
 

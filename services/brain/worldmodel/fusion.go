@@ -64,7 +64,10 @@ func (c *channel) add(device string, v float64, now time.Time) {
 	c.trim(now)
 }
 
-// fused is the reliability- and recency-weighted mean of unexpired readings.
+// fused is the reliability- and recency-weighted mean of unexpired readings;
+// none when it is not a finite number. Readings are finite and within their
+// channel's range (internal/telemetry), so the sums cannot overflow; the check
+// keeps that true whatever a caller adds.
 func (c *channel) fused(now time.Time) (float64, bool) {
 	t := c.tau.Seconds()
 	var sum, wsum float64
@@ -77,10 +80,11 @@ func (c *channel) fused(now time.Time) (float64, bool) {
 		sum += r.value * w
 		wsum += w
 	}
-	if wsum == 0 {
+	v := sum / wsum
+	if wsum == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}
-	return sum / wsum, true
+	return v, true
 }
 
 // trim drops expired readings and history older than the trend history span.

@@ -1,55 +1,26 @@
 package worldmodel
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
+	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/topic"
 )
 
-// DropError explains why a message was not ingested. Reason is a short,
-// low-cardinality label for metrics.
-type DropError struct {
-	Reason string
-	Detail string
-}
-
-func (e *DropError) Error() string { return e.Reason + ": " + e.Detail }
-
-func drop(reason, format string, args ...any) error {
-	return &DropError{Reason: reason, Detail: fmt.Sprintf(format, args...)}
-}
-
-// Message is an office message as the model takes it: the parsed topic and
-// the payload's JSON object. Fields is nil for system topics, which the model
-// ignores.
-type Message struct {
-	Topic  string // as received, for drop reasons
-	Office topic.Office
-	Fields map[string]any
-}
+// Message is an office message as the model takes it (internal/telemetry):
+// the parsed topic and the payload's JSON object. Fields is nil for system
+// topics, which the model ignores.
+type Message = telemetry.Message
 
 // Decode parses an office topic and its JSON object payload without touching
 // a model, so that a caller can decode once and hand the same message to the
 // model and to others (the brain's device registry and decision log).
-func Decode(t string, payload []byte) (Message, error) {
-	o, ok := topic.ParseOffice(t)
-	if !ok {
-		return Message{}, drop("bad_topic", "%q is not an office topic", t)
-	}
-	if !o.ZoneScoped {
-		return Message{Topic: t, Office: o}, nil // system topic such as office/tracking/persons: never a zone
-	}
-	var fields map[string]any
-	if err := json.Unmarshal(payload, &fields); err != nil {
-		return Message{}, drop("bad_json", "%s: payload is not a JSON object", t)
-	}
-	return Message{Topic: t, Office: o, Fields: fields}, nil
-}
+// Rejections are *telemetry.Reject.
+func Decode(t string, payload []byte) (Message, error) { return telemetry.Decode(t, payload) }
 
 // Ingest decodes and applies one MQTT message. Topics outside office/ zones
-// are ignored (nil); malformed payloads return a *DropError and change nothing.
+// are ignored (nil); malformed payloads return a *telemetry.Reject and change
+// nothing.
 func (m *Model) Ingest(t string, payload []byte) error {
 	msg, err := Decode(t, payload)
 	if err != nil {
@@ -102,7 +73,9 @@ var ingesters = map[topic.Kind]ingester{
 var ingestTouch = kind(parseNothing, (*Model).applyTouch)
 
 // kind builds the ingester of one message kind: parse outside the lock (a
-// rejected message changes nothing), then apply to the message's zone.
+// rejected message changes nothing), then, under the lock, sweep expired
+// state, admit the message's zone and device within the model's bounds
+// (bounds.go) and apply.
 func kind[U any](parse func(Message) (U, error), apply func(*Model, *zone, U, time.Time)) ingester {
 	return func(m *Model, msg Message) error {
 		u, err := parse(msg)
@@ -111,7 +84,13 @@ func kind[U any](parse func(Message) (U, error), apply func(*Model, *zone, U, ti
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		apply(m, m.zoneLocked(msg.Office.Zone), u, m.clock.Now())
+		now := m.clock.Now()
+		m.sweepLocked(now)
+		z, err := m.admitLocked(msg, u, now)
+		if err != nil {
+			return err
+		}
+		apply(m, z, u, now)
 		return nil
 	}
 }

@@ -51,6 +51,7 @@ type Model struct {
 	suppress  map[cooldownKey]time.Time // (zone, alert kind) → until
 	changed   chan struct{}
 	onEvent   func(Event)
+	lastSweep time.Time // of expired devices and zones (bounds.go)
 }
 
 // New returns an empty world model.

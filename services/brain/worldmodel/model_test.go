@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/telemetry"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -53,15 +54,15 @@ func TestIngestDropsMalformed(t *testing.T) {
 	}{
 		{"not json", "office/main/sensor/env_01/co2", `co2=900`, "bad_json"},
 		{"json array", "office/main/sensor/env_01/co2", `[900]`, "bad_json"},
-		{"no value", "office/main/sensor/env_01/co2", `{"unit":"ppm"}`, "bad_payload"},
-		{"value not a number", "office/main/sensor/env_01/co2", `{"value":"high"}`, "bad_payload"},
-		{"nan string", "office/main/sensor/env_01/co2", `{"value":"NaN"}`, "bad_payload"},
+		{"no value", "office/main/sensor/env_01/co2", `{"unit":"ppm"}`, "no_value"},
+		{"value not a number", "office/main/sensor/env_01/co2", `{"value":"high"}`, "not_a_number"},
+		{"nan string", "office/main/sensor/env_01/co2", `{"value":"NaN"}`, "not_a_number"},
 		{"sensor without channel", "office/main/sensor/env_01", `{"value":1}`, "bad_topic"},
-		{"occupancy without count", "office/main/occupancy", `{"people":"many"}`, "bad_payload"},
-		{"empty status", "office/main/sensor/env_01/status", `{"foo":1}`, "bad_payload"},
+		{"occupancy without count", "office/main/occupancy", `{"people":"many"}`, "no_value"},
+		{"empty status", "office/main/sensor/env_01/status", `{"foo":1}`, "no_value"},
 		{"activity with a device", "office/main/activity/cam_01", `{"person_count":1}`, "bad_topic"},
-		{"engagement event without event", "office/main/camera/cam_01/engagement_event", `{"track_key":"t1"}`, "bad_payload"},
-		{"camera without count", "office/main/camera/cam_01/status", `{"fps":15}`, "bad_payload"},
+		{"engagement event without event", "office/main/camera/cam_01/engagement_event", `{"track_key":"t1"}`, "no_value"},
+		{"camera without count", "office/main/camera/cam_01/status", `{"fps":15}`, "no_value"},
 		{"spatial without camera", "office/main/spatial", `{"persons":[]}`, "bad_topic"},
 		{"actuator without device", "office/main/hvac", `{"power_state":"on"}`, "bad_topic"},
 		{"not an office topic", "hydro/main/status", `{"ph":7}`, "bad_topic"},
@@ -70,8 +71,8 @@ func TestIngestDropsMalformed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := New(clock.NewManual(t0))
 			err := m.Ingest(tc.topic, []byte(tc.payload))
-			var de *DropError
-			if !errors.As(err, &de) || de.Reason != tc.reason {
+			var de *telemetry.Reject
+			if !errors.As(err, &de) || string(de.Reason) != tc.reason {
 				t.Fatalf("err = %v, want drop %s", err, tc.reason)
 			}
 			if zs := m.Zones(); len(zs) != 0 || m.Ingested() != 0 {

@@ -1,99 +1,44 @@
 package worldmodel
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/somsgo/soms/internal/jsonnum"
+	"github.com/somsgo/soms/internal/telemetry"
 )
 
 // The parse step of each message kind: a decoded message's fields to a typed
 // update, or a *DropError. Parsers read no model state, so they run outside
 // the lock.
 
-// channelReading is one numeric channel value of a sensor message.
-type channelReading struct {
-	channel string
-	value   float64
-}
-
-// sensorUpdate is office/{zone}/sensor/{device}/{channel}: one channel, the
-// known channels of a bulk "status" payload, or a heartbeat.
+// sensorUpdate is office/{zone}/sensor/{device}/{channel}: the readings of a
+// channel or bulk "status" message (internal/telemetry), or a heartbeat.
 type sensorUpdate struct {
 	device string
 	// heartbeat only marks the device present; heartbeats belong to the
 	// device registry.
 	heartbeat bool
-	one       channelReading   // a single-channel message
-	bulk      []channelReading // a bulk status message
-}
-
-// bulkChannels are the keys of a bulk office/{zone}/sensor/{device}/status
-// payload that become channel updates, in the order they are applied.
-var bulkChannels = []struct{ key, channel string }{
-	{"temperature", "temperature"}, {"humidity", "humidity"}, {"co2", "co2"}, {"pressure", "pressure"},
-	{"gas", "gas_resistance"}, {"gas_resistance", "gas_resistance"}, {"illuminance", "illuminance"},
-	{"motion", "motion"}, {"door", "door"}, {"motion_count", "motion_count"}, {"presence", "presence"},
-	{"contact", "contact"}, {"vibration", "vibration"}, {"soil_moisture", "soil_moisture"},
-	{"soil_temperature", "soil_temperature"},
+	readings  []telemetry.Reading
 }
 
 func parseSensor(msg Message) (sensorUpdate, error) {
 	o := msg.Office
 	if o.DeviceID == "" || o.Channel == "" {
-		return sensorUpdate{}, drop("bad_topic", "%s: sensor topic needs device and channel", msg.Topic)
+		return sensorUpdate{}, telemetry.Rejectf(telemetry.BadTopic, "%s: sensor topic needs device and channel", msg.Topic)
 	}
-	u := sensorUpdate{device: o.DeviceID}
-	switch {
-	case o.IsHeartbeat():
-		u.heartbeat = true
-	case o.Channel == "status":
-		for _, b := range bulkChannels {
-			if f, ok := jsonnum.Float(msg.Fields[b.key], readingAccept); ok {
-				u.bulk = append(u.bulk, channelReading{b.channel, f})
-			}
-		}
-		if len(u.bulk) == 0 {
-			return sensorUpdate{}, drop("bad_payload", "%s: status payload has no known channel", msg.Topic)
-		}
-	default:
-		f, err := readingValue(msg.Fields, o.Channel)
-		if err != nil {
-			return sensorUpdate{}, drop("bad_payload", "%s: %v", msg.Topic, err)
-		}
-		u.one = channelReading{o.Channel, f}
+	if o.IsHeartbeat() {
+		return sensorUpdate{device: o.DeviceID, heartbeat: true}, nil
 	}
-	return u, nil
-}
-
-// readingValue extracts a reading: the key named like the channel when
-// present and non-zero (some nodes send {"co2": 812}), else "value".
-func readingValue(obj map[string]any, ch string) (float64, error) {
-	if v, ok := obj[ch]; ok {
-		if f, ok := jsonnum.Float(v, readingAccept); ok && f != 0 {
-			return f, nil
-		}
+	rs, err := telemetry.SensorReadings(msg)
+	if err != nil {
+		return sensorUpdate{}, err
 	}
-	v, ok := obj["value"]
-	if !ok {
-		return 0, fmt.Errorf("no %q or \"value\" key", ch)
-	}
-	f, ok := jsonnum.Float(v, readingAccept)
-	if !ok {
-		return 0, fmt.Errorf("value %v is not a number or boolean", v)
-	}
-	return f, nil
+	return sensorUpdate{device: o.DeviceID, readings: rs}, nil
 }
 
 // parseOccupancy reads office/{zone}/occupancy and office/{zone}/tracking/...:
 // a person count.
-func parseOccupancy(msg Message) (int, error) {
-	n, ok := personCount(msg.Fields)
-	if !ok {
-		return 0, drop("bad_payload", "%s: no person_count, count or occupancy", msg.Topic)
-	}
-	return n, nil
-}
+func parseOccupancy(msg Message) (int, error) { return telemetry.OccupancyCount(msg) }
 
 // activityUpdate is office/{zone}/activity: the perception's activity
 // summary, with a person count when it has one.
@@ -105,16 +50,19 @@ type activityUpdate struct {
 
 func parseActivity(msg Message) (activityUpdate, error) {
 	if msg.Office.DeviceID != "" {
-		return activityUpdate{}, drop("bad_topic", "%s: activity topic has no device segment", msg.Topic)
+		return activityUpdate{}, telemetry.Rejectf(telemetry.BadTopic, "%s: activity topic has no device segment", msg.Topic)
 	}
 	obj := msg.Fields
 	u := activityUpdate{activity: Activity{Class: "unknown", PostureStatus: "unknown"}}
-	u.count, u.hasCount = personCount(obj)
-	u.activity.Level, _ = jsonnum.Float(obj["activity_level"], readingAccept)
+	var err error
+	if u.count, u.hasCount, err = telemetry.PersonCount(obj); err != nil {
+		return activityUpdate{}, telemetry.Within(msg.Topic, err)
+	}
+	u.activity.Level, _ = jsonnum.Float(obj["activity_level"], jsonnum.Strings)
 	if c, ok := obj["activity_class"].(string); ok && c != "" {
 		u.activity.Class = c
 	}
-	u.activity.PostureDuration, _ = jsonnum.Float(obj["posture_duration_sec"], readingAccept)
+	u.activity.PostureDuration, _ = jsonnum.Float(obj["posture_duration_sec"], jsonnum.Strings)
 	if p, ok := obj["posture_status"].(string); ok && p != "" {
 		u.activity.PostureStatus = p
 	}
@@ -136,7 +84,7 @@ func parseCamera(msg Message) (cameraUpdate, error) {
 	case o.Channel == "engagement_event":
 		ev, _ := obj["event"].(string)
 		if ev == "" {
-			return cameraUpdate{}, drop("bad_payload", "%s: engagement_event without event", msg.Topic)
+			return cameraUpdate{}, telemetry.Rejectf(telemetry.NoValue, "%s: engagement_event without event", msg.Topic)
 		}
 		data := map[string]any{"camera_id": o.DeviceID}
 		copyKeys(data, obj, "track_key", "face_orientation", "attention", "posture", "gesture")
@@ -144,9 +92,9 @@ func parseCamera(msg Message) (cameraUpdate, error) {
 	case strings.HasPrefix(o.Channel, "engagement"):
 		return cameraUpdate{}, nil // snapshot only; no event
 	}
-	n, ok := personCount(obj)
-	if !ok {
-		return cameraUpdate{}, drop("bad_payload", "%s: no person_count, count or occupancy", msg.Topic)
+	n, err := telemetry.OccupancyCount(msg)
+	if err != nil {
+		return cameraUpdate{}, err
 	}
 	return cameraUpdate{count: n, hasCount: true}, nil
 }
@@ -159,7 +107,7 @@ type spatialUpdate struct {
 
 func parseSpatial(msg Message) (spatialUpdate, error) {
 	if msg.Office.DeviceID == "" {
-		return spatialUpdate{}, drop("bad_topic", "%s: spatial topic needs a camera id", msg.Topic)
+		return spatialUpdate{}, telemetry.Rejectf(telemetry.BadTopic, "%s: spatial topic needs a camera id", msg.Topic)
 	}
 	persons, _ := msg.Fields["persons"].([]any)
 	u := spatialUpdate{camera: msg.Office.DeviceID, spatial: Spatial{Persons: len(persons)}}
@@ -250,7 +198,7 @@ type actuatorUpdate struct {
 func parseActuator(msg Message) (actuatorUpdate, error) {
 	o, obj := msg.Office, msg.Fields
 	if o.DeviceID == "" {
-		return actuatorUpdate{}, drop("bad_topic", "%s: actuator topic needs a device id", msg.Topic)
+		return actuatorUpdate{}, telemetry.Rejectf(telemetry.BadTopic, "%s: actuator topic needs a device id", msg.Topic)
 	}
 	power, _ := obj["power_state"].(string)
 	if power == "" {
@@ -276,25 +224,3 @@ func copyKeys(dst, src map[string]any, keys ...string) {
 		}
 	}
 }
-
-func personCount(obj map[string]any) (int, bool) {
-	for _, k := range []string{"person_count", "count"} {
-		if v, ok := obj[k]; ok {
-			if f, ok := jsonnum.Float(v, readingAccept); ok && f >= 0 {
-				return int(f), true
-			}
-		}
-	}
-	if v, ok := obj["occupancy"].(bool); ok {
-		if v {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
-// readingAccept is what the world model takes for a reading: JSON numbers,
-// booleans (true = 1) and numeric strings ("812"), as the original brain did;
-// the backend's telemetry parser refuses the strings.
-const readingAccept = jsonnum.Strings | jsonnum.Bools
