@@ -24,7 +24,7 @@ import (
 type Config struct {
 	Common    service.Common
 	Addr      string   `env:"PERCEPTION_ADDR" default:":8019" doc:"HTTP listen address (health, metrics, GET /cameras)"`
-	Cameras   []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=URL[;option…], comma-separated; URL: rtsp://, rtsps://, http(s):// (MJPEG stream or snapshot) or /dev/videoN; options fps=N, hwaccel=none|vaapi[:/dev/dri/renderDN]|cuda[:N], snapshot, size=WxH and format=F (V4L2); see docs/perception.md"`
+	Cameras   []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=URL[;option…], comma-separated; URL: rtsp://, rtsps://, http(s):// (MJPEG stream or snapshot) or /dev/videoN; options fps=N, hwaccel=none, vaapi[:/dev/dri/renderDN] or cuda[:N], snapshot, size=WxH and format=F (V4L2); see docs/perception.md"`
 	Model     string   `env:"PERCEPTION_MODEL" default:"/models/yolo11s.onnx" doc:"YOLO11 detect or pose model exported to ONNX (yolo export model=yolo11s.pt format=onnx, or yolo11s-pose.pt), or builtin:synthetic / builtin:synthetic-pose for the generated test models that see the virtual camera's figures"`
 	ModelKind string   `env:"PERCEPTION_MODEL_KIND" default:"auto" doc:"how to read the model's output: detect ([1,4+classes,N]), pose ([1,56,N]: box, person score, 17 keypoints), or auto (the export's metadata task, else pose when the output has 56 channels)"`
 	Library   string   `env:"ONNXRUNTIME_LIB" doc:"ONNX Runtime shared library (default: the one infra/scripts/onnxruntime.sh installs under .soms/cache, then libonnxruntime.so on the loader path)"`
