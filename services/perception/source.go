@@ -205,19 +205,19 @@ func (s *source) decode(ctx context.Context) (bool, error) {
 				kill()
 				return got.Load(), err
 			}
-			// FFmpeg closed its output: it is exiting; Wait says why.
+			// FFmpeg closed its output: it is exiting; Wait says why (and,
+			// with stderr drained, si is this run's).
 			werr := p.Wait()
-			return got.Load(), s.explain(spec, werr, p.ErrorLines(), got.Load())
+			return got.Load(), s.explain(spec, si, werr, p.ErrorLines())
 		}
 	}
 }
 
 // explain turns an FFmpeg exit into the camera's status.
-func (s *source) explain(spec CameraSpec, werr error, lines []string, gotFrames bool) error {
+func (s *source) explain(spec CameraSpec, info streamInfo, werr error, lines []string) error {
 	if err := hardwareFailure(spec.HW, lines); err != nil {
 		return err
 	}
-	info := s.Info()
 	// An http URL that answered one JPEG is a snapshot URL (ESP32-CAM
 	// /capture): poll it from now on.
 	if spec.Input == InputHTTP && info.Demuxer == "jpeg_pipe" {
