@@ -1,6 +1,7 @@
 package perception
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -224,6 +225,9 @@ func (s *source) explain(spec CameraSpec, info streamInfo, werr error, lines []s
 		snap := InputSnapshot
 		s.input.Store(&snap)
 		return fmt.Errorf("%w: the URL serves single JPEG pictures; polling it as a snapshot URL at %s/s", errRestart, formatFPS(spec.FPS))
+	}
+	if strings.Contains(strings.Join(lines, " "), "matches no streams") {
+		return fmt.Errorf("the stream has no video (FFmpeg read it as %s)", cmp.Or(info.Demuxer, "unknown"))
 	}
 	if werr == nil {
 		return errors.New("the stream ended")

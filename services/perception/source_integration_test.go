@@ -3,6 +3,7 @@ package perception
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image/jpeg"
 	"io"
@@ -98,6 +99,19 @@ func esp32Handler(t testing.TB, people int) http.Handler {
 	mux.HandleFunc("/garbage", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "multipart/x-mixed-replace;boundary=x")
 		_, _ = w.Write(bytes.Repeat([]byte("this is no camera "), 4096))
+	})
+	mux.HandleFunc("/audio", func(w http.ResponseWriter, r *http.Request) {
+		// A camera URL that answers with sound only: a second of silent WAV.
+		const rate, n = 8000, 8000
+		w.Header().Set("Content-Type", "audio/wav")
+		hdr := []byte("RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00")
+		hdr = binary.LittleEndian.AppendUint32(hdr, rate)
+		hdr = binary.LittleEndian.AppendUint32(hdr, rate)
+		hdr = append(hdr, 1, 0, 8, 0)
+		hdr = append(hdr, "data"...)
+		hdr = binary.LittleEndian.AppendUint32(hdr, n)
+		binary.LittleEndian.PutUint32(hdr[4:], uint32(len(hdr)-8+n))
+		_, _ = w.Write(append(hdr, bytes.Repeat([]byte{128}, n)...))
 	})
 	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "multipart/x-mixed-replace;boundary=x")
@@ -245,8 +259,8 @@ func get(t *testing.T, u string) string {
 
 // TestDecoderKilledIsRestarted: FFmpeg killed from outside (the OOM killer,
 // an operator) is logged and restarted with back-off, and frames flow again.
-// Broken cameras — one that sends garbage, one that stalls after its headers —
-// show a clear status and are retried; nothing crashes.
+// Broken cameras — one that sends garbage, one that stalls after its headers,
+// one with no video — show a clear status and are retried; nothing crashes.
 func TestDecoderKilledIsRestarted(t *testing.T) {
 	broker := testenv.Broker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -257,7 +271,7 @@ func TestDecoderKilledIsRestarted(t *testing.T) {
 		c.Model = BuiltinSynthetic
 		c.CameraTimeout = 2 * time.Second
 		c.RetryMax = 2 * time.Second
-		c.Cameras = []string{"cam@z=" + stream, "garbage@z2=" + srv.URL + "/garbage", "stall@z3=" + srv.URL + "/stall"}
+		c.Cameras = []string{"cam@z=" + stream, "garbage@z2=" + srv.URL + "/garbage", "stall@z3=" + srv.URL + "/stall", "audio@z4=" + srv.URL + "/audio"}
 	})
 	perc.waitCamera(t, "cam", "receiving", time.Minute, func(c CameraStatus) bool { return c.Receiving && c.Frames > 0 })
 	pids := childProcs(t, "showinfo=checksum=0", stream)
@@ -278,12 +292,11 @@ func TestDecoderKilledIsRestarted(t *testing.T) {
 		t.Errorf("the kill and the restart are not in the log:\n%s", log)
 	}
 
-	for id, reason := range map[string]string{"garbage": "ffmpeg:", "stall": "no frame for"} {
+	for id, reason := range map[string]string{"garbage": "ffmpeg: exit status 1: http://", "stall": "no frame for 2s", "audio": "the stream has no video (FFmpeg read it as wav)"} {
 		c := perc.waitCamera(t, id, "a clear status", time.Minute, func(c CameraStatus) bool { return c.Restarts >= 1 && c.Error != "" && c.Error != "connecting" })
-		if c.Receiving || !strings.Contains(c.Error, "retrying in") {
-			t.Errorf("%s: %+v", id, c)
+		if c.Receiving || !strings.Contains(c.Error, reason) || !strings.Contains(c.Error, "retrying in") {
+			t.Errorf("%s camera: status %q, want %q and the retry", id, c.Error, reason)
 		}
-		t.Logf("%s camera: %s (%s expected among the reasons)", id, c.Error, reason)
 	}
 }
 
