@@ -156,7 +156,7 @@ func BenchmarkDecoder(b *testing.B) {
 	rtsp := "rtsp://127.0.0.1:" + strconv.Itoa(rtspPort) + "/"
 	replay := func(name, codecArgs string) string {
 		clip := filepath.Join(b.TempDir(), name+".mkv")
-		args := append(append([]string{}, ffmpeg.LogArgs...), "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25", "-t", "10")
+		args := append(append([]string{}, ffmpeg.LogArgs...), "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25", "-t", "4")
 		args = append(append(args, strings.Fields(codecArgs)...), "-pix_fmt", "yuv420p", "-g", "50", "-y", clip)
 		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 			b.Fatalf("making the clip: %v\n%s", err, out)
