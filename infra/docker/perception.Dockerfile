@@ -1,7 +1,9 @@
 # The perception image: the soms binary built with cgo (onnxruntime_go) on
 # glibc and -tags prod, plus the ONNX Runtime shared library taken from the
 # npm package onnxruntime-node by the same script the native setup uses
-# (infra/scripts/onnxruntime.sh; version pinned there, ORT_VERSION overrides).
+# (infra/scripts/onnxruntime.sh; version pinned there, ORT_VERSION overrides),
+# and Debian's ffmpeg, which decodes the cameras (RTSP, HTTP, V4L2; VAAPI and
+# CUDA decoding when the container is given the device).
 #
 #   docker build -f infra/docker/perception.Dockerfile -t soms/perception:dev .
 #
@@ -32,7 +34,7 @@ FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="soms-perception" \
       org.opencontainers.image.source="https://github.com/somsgo/soms"
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates ffmpeg \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 soms \
  && useradd --uid 10001 --gid soms --no-create-home --shell /usr/sbin/nologin soms \

@@ -1,7 +1,8 @@
 # The simulator image: the soms binary plus the programs the simulator parts
 # run as children — mediamtx (the virtual camera's RTSP server, built from its
-# Go module source by infra/scripts/mediamtx.sh) and espeak-ng (the
-# VOICEVOX-compatible sim engine's voice). The full build (simulator parts,
+# Go module source by infra/scripts/mediamtx.sh), ffmpeg (which encodes the
+# virtual cameras' H.264) and espeak-ng (the VOICEVOX-compatible sim engine's
+# voice). The full build (simulator parts,
 # scenario runner, modelgen): every simulator service of the edge-mock compose
 # and the production compose's mock-llm run on it; the production services run
 # on the smaller soms image (-tags prod).
@@ -33,7 +34,7 @@ FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="soms-sim" \
       org.opencontainers.image.source="https://github.com/somsgo/soms"
 RUN apt-get update \
- && apt-get install -y --no-install-recommends espeak-ng ca-certificates \
+ && apt-get install -y --no-install-recommends espeak-ng ffmpeg ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 soms \
  && useradd --uid 10001 --gid soms --create-home --home-dir /data --shell /usr/sbin/nologin soms \

@@ -16,7 +16,7 @@ declare -A need=(
   [espeak-ng]=espeak-ng # the simulated VOICEVOX engine speaks with it
   [chromium]=chromium # the dashboard's browser tests (services/frontend) drive headless Chromium
   [chromedriver]=chromium-driver
-  [ffmpeg]=ffmpeg # the virtual camera's H.264 transcoders (CAMERA_HLS) and the browser test's live view
+  [ffmpeg]=ffmpeg # perception's camera decoders, the virtual camera's encoders (and HLS transcoders)
 )
 
 have() {

@@ -64,7 +64,7 @@ func TestProxyRoutes(t *testing.T) {
 		{"GET", "/api/sim/mockllm/control/requests", "mockllm", "/control/requests"},
 		{"GET", "/api/sim/camera/cameras/cam_main/snapshot.jpg", "camera", "/cameras/cam_main/snapshot.jpg"},
 		{"PUT", "/api/sim/clock", "harness", "/clock"},
-		{"GET", "/api/sim/hls/cam_main_h264/index.m3u8", "hls", "/cam_main_h264/index.m3u8"},
+		{"GET", "/api/sim/hls/cam_main/index.m3u8", "hls", "/cam_main/index.m3u8"},
 		// A prefix must end at a path segment.
 		{"GET", "/api/voiceless", "backend", "/voiceless"},
 		{"GET", "/api/wallet", "wallet", "/"},

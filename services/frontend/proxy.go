@@ -52,7 +52,7 @@ func Routes() []Route {
 		{"/api/sim/edge", "/api/sim/edge", "simulator's edge control API", "EDGE_URL", "virtual-edge:8010", true, func(c Config) string { return c.EdgeURL }},
 		{"/api/sim/mockllm", "/api/sim/mockllm", "simulator's mock LLM", "MOCKLLM_URL", "mock-llm:8001", true, func(c Config) string { return c.MockLLMURL }},
 		{"/api/sim/camera", "/api/sim/camera", "simulator's virtual cameras", "CAMERA_URL", "virtual-camera:8015", true, func(c Config) string { return c.CameraURL }},
-		// mediamtx's HLS server: /api/sim/hls/cam_main_h264/index.m3u8 → /cam_main_h264/index.m3u8.
+		// mediamtx's HLS server: /api/sim/hls/cam_main/index.m3u8 → /cam_main/index.m3u8.
 		{"/api/sim/hls", "/api/sim/hls", "simulator's camera HLS server", "HLS_URL", "", true, func(c Config) string { return c.HLSURL }},
 		// The native harness serves GET/PUT /clock: /api/sim/clock → /clock.
 		// Under compose the test driver publishes the clock over MQTT.

@@ -18,7 +18,13 @@ import (
 //     10 min, 60 s for 1 h, 300 s for 4 h): ≥ 1200 s static, ≥ 600 s
 //     mostly_static, else changing.
 //
-// With a pose model the signature is the original's: the main (largest)
+// The main person is the largest in view when there was none before, and
+// then the same person — matched frame to frame like the activity level's
+// boxes — for as long as they stay in view: two people of about one size (two
+// at their desks) would otherwise swap places as "largest" with every bit of
+// sensor or compression noise, and each swap would read as a posture change.
+//
+// With a pose model the signature is the original's: the main
 // person's keypoints minus the hip midpoint over the shoulder width (same
 // posture: mean squared distance < 0.05), and displacement is the mean
 // movement of the keypoints seen in both frames. A detect model gives boxes,
@@ -336,20 +342,42 @@ type activityMonitor struct {
 	zone string
 	buf  postureBuffer
 	fall *fallDetector
+
+	main    Box  // the main person's box in the previous sample
+	hasMain bool // someone was in view then
+}
+
+// mainPerson keeps following the previous sample's main person while they
+// are in view, else takes the largest.
+func (m *activityMonitor) mainPerson(persons []Detection) Detection {
+	if m.hasMain {
+		boxes := make([]Box, len(persons))
+		for i, p := range persons {
+			boxes[i] = p.Box
+		}
+		if pairs := matchBoxes([]Box{m.main}, boxes); len(pairs) > 0 {
+			return persons[pairs[0][1]]
+		}
+	}
+	var main Detection
+	for _, p := range persons {
+		if p.Box.Area() > main.Box.Area() {
+			main = p
+		}
+	}
+	return main
 }
 
 // observe adds a frame's result and returns the activity message.
 func (m *activityMonitor) observe(r Result, now time.Time) ActivityMsg {
 	diag := math.Hypot(float64(r.Width), float64(r.Height))
 	s := sample{at: now, diag: diag, people: len(r.Persons)}
-	var main Detection
 	for _, p := range r.Persons {
 		s.boxes = append(s.boxes, p.Box)
 		s.kps = append(s.kps, p.Keypoints)
-		if p.Box.Area() > main.Box.Area() {
-			main = p
-		}
 	}
+	main := m.mainPerson(r.Persons)
+	m.main, m.hasMain = main.Box, len(r.Persons) > 0
 	if len(r.Persons) > 0 && diag > 0 {
 		s.ok = true
 		if sig, ok := PoseSignature(main.Keypoints); ok {

@@ -1,11 +1,12 @@
 // Package perception turns camera streams into the office's occupancy and
-// activity: per camera an RTSP client (gortsplib, MJPEG) with reconnect and
-// back-off, JPEG decode, letterbox to the model's input, a YOLO11 detect or
-// pose model on ONNX Runtime (CPU, CUDA or ROCm), output decoding (boxes, and
-// 17 keypoints from a pose model), confidence filter and NMS, then the
-// original SOMS monitors — occupancy, activity (motion level,
-// posture duration over a tiered buffer) and fall candidates — publishing the
-// original topics and payloads on MQTT.
+// activity: per camera a supervised FFmpeg process (RTSP H.264/H.265/MJPEG,
+// HTTP MJPEG streams and snapshots, V4L2; CPU, VAAPI or CUDA decoding) that
+// delivers raw frames already letterboxed to the model's input at the
+// camera's detection rate, a YOLO11 detect or pose model on ONNX Runtime
+// (CPU, CUDA or ROCm), output decoding (boxes, and 17 keypoints from a pose
+// model), confidence filter and NMS, then the original SOMS monitors —
+// occupancy, activity (motion level, posture duration over a tiered buffer)
+// and fall candidates — publishing the original topics and payloads on MQTT.
 //
 // cgo (ONNX Runtime through onnxruntime_go) is confined to this package
 // (engine.go).
@@ -13,7 +14,6 @@ package perception
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -24,10 +24,15 @@ import (
 type Config struct {
 	Common    service.Common
 	Addr      string   `env:"PERCEPTION_ADDR" default:":8019" doc:"HTTP listen address (health, metrics, GET /cameras)"`
-	Cameras   []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=rtsp://host:port/path, comma-separated"`
+	Cameras   []string `env:"PERCEPTION_CAMERAS" default:"cam_main@main=rtsp://127.0.0.1:8554/cam_main" doc:"cameras as id@zone=URL[;option…], comma-separated; URL: rtsp://, rtsps://, http(s):// (MJPEG stream or snapshot) or /dev/videoN; options fps=N, hwaccel=none, vaapi[:/dev/dri/renderDN] or cuda[:N], snapshot, size=WxH and format=F (V4L2); see docs/perception.md"`
 	Model     string   `env:"PERCEPTION_MODEL" default:"/models/yolo11s.onnx" doc:"YOLO11 detect or pose model exported to ONNX (yolo export model=yolo11s.pt format=onnx, or yolo11s-pose.pt), or builtin:synthetic / builtin:synthetic-pose for the generated test models that see the virtual camera's figures"`
 	ModelKind string   `env:"PERCEPTION_MODEL_KIND" default:"auto" doc:"how to read the model's output: detect ([1,4+classes,N]), pose ([1,56,N]: box, person score, 17 keypoints), or auto (the export's metadata task, else pose when the output has 56 channels)"`
 	Library   string   `env:"ONNXRUNTIME_LIB" doc:"ONNX Runtime shared library (default: the one infra/scripts/onnxruntime.sh installs under .soms/cache, then libonnxruntime.so on the loader path)"`
+
+	FFmpeg        string        `env:"PERCEPTION_FFMPEG" doc:"ffmpeg binary that decodes the cameras (default: ffmpeg on PATH)"`
+	DetectFPS     float64       `env:"PERCEPTION_DETECT_FPS" default:"5" doc:"detection rate: frames per second each camera hands the pipeline (whatever the camera's own rate); a camera's fps= option overrides"`
+	HWAccel       string        `env:"PERCEPTION_HWACCEL" default:"none" doc:"hardware decoding of cameras that set no hwaccel= option: none, vaapi[:/dev/dri/renderDN] or cuda[:N]"`
+	CameraTimeout time.Duration `env:"PERCEPTION_CAMERA_TIMEOUT" default:"10s" doc:"a camera that delivers no frame for this long (wall time) is reconnected"`
 
 	Provider string `env:"PERCEPTION_PROVIDER" default:"cpu" doc:"execution provider: cpu, cuda or rocm (needs a GPU build of ONNX Runtime)"`
 	Threads  int    `env:"PERCEPTION_THREADS" default:"0" doc:"ONNX Runtime intra-op threads (0: one per core)"`
@@ -45,39 +50,6 @@ type Config struct {
 	FallConfirm   time.Duration `env:"PERCEPTION_FALL_CONFIRM" default:"5s" doc:"how long the score must stay above the threshold before the alert"`
 	FallRecovery  time.Duration `env:"PERCEPTION_FALL_RECOVERY" default:"10s" doc:"how long below the threshold before the person counts as recovered"`
 	FallCooldown  time.Duration `env:"PERCEPTION_FALL_COOLDOWN" default:"120s" doc:"minimum time between two fall alerts for one person"`
-}
-
-// CameraSpec is one configured camera.
-type CameraSpec struct {
-	ID   string `json:"camera_id"`
-	Zone string `json:"zone"`
-	URL  string `json:"url"`
-}
-
-// ParseCameras reads PERCEPTION_CAMERAS items ("id@zone=rtsp://...").
-func ParseCameras(items []string) ([]CameraSpec, error) {
-	var out []CameraSpec
-	seen := map[string]bool{}
-	for _, it := range items {
-		head, u, ok := strings.Cut(it, "=")
-		id, zone, ok2 := strings.Cut(head, "@")
-		if !ok || !ok2 || id == "" || zone == "" || strings.ContainsAny(id, "/+# ") || strings.ContainsAny(zone, "/+# ") {
-			return nil, fmt.Errorf("camera %q: want id@zone=rtsp://host:port/path", it)
-		}
-		pu, err := url.Parse(u)
-		if err != nil || (pu.Scheme != "rtsp" && pu.Scheme != "rtsps") || pu.Host == "" {
-			return nil, fmt.Errorf("camera %q: %q is not an rtsp:// URL", id, u)
-		}
-		if seen[id] {
-			return nil, fmt.Errorf("camera %q listed twice", id)
-		}
-		seen[id] = true
-		out = append(out, CameraSpec{ID: id, Zone: zone, URL: u})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("PERCEPTION_CAMERAS is empty")
-	}
-	return out, nil
 }
 
 func (c Config) validate() error {
@@ -103,6 +75,15 @@ func (c Config) validate() error {
 			bad = append(bad, fmt.Sprintf("PERCEPTION_MONITORS: unknown monitor %q (occupancy, activity)", m))
 		}
 	}
+	if c.DetectFPS <= 0 || c.DetectFPS > 60 {
+		bad = append(bad, fmt.Sprintf("PERCEPTION_DETECT_FPS=%g: want 0 < fps <= 60", c.DetectFPS))
+	}
+	if _, err := ParseHWAccel(c.HWAccel); err != nil {
+		bad = append(bad, "PERCEPTION_HWACCEL: "+err.Error())
+	}
+	if c.CameraTimeout < time.Second {
+		bad = append(bad, fmt.Sprintf("PERCEPTION_CAMERA_TIMEOUT=%s: want at least 1s", c.CameraTimeout))
+	}
 	if c.OccupancyInterval <= 0 || c.ActivityInterval <= 0 {
 		bad = append(bad, "monitor intervals must be positive")
 	}
@@ -110,4 +91,13 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s", strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// cameras parses PERCEPTION_CAMERAS with the global defaults.
+func (c Config) cameras() ([]CameraSpec, error) {
+	hw, err := ParseHWAccel(c.HWAccel)
+	if err != nil {
+		return nil, fmt.Errorf("PERCEPTION_HWACCEL: %w", err)
+	}
+	return ParseCameras(c.Cameras, CameraDefaults{FPS: c.DetectFPS, HW: hw})
 }

@@ -215,29 +215,3 @@ func TestNMS(t *testing.T) {
 		})
 	}
 }
-
-func TestParseCameras(t *testing.T) {
-	tests := []struct {
-		in      []string
-		wantErr string
-	}{
-		{[]string{"cam_a@main=rtsp://127.0.0.1:8554/cam_a", "cam_b@kitchen=rtsp://user:pw@cam:554/live"}, ""},
-		{[]string{"cam_a=rtsp://x/y"}, "want id@zone"},
-		{[]string{"cam_a@main=http://x/y"}, "not an rtsp"},
-		{[]string{"cam_a@ma/in=rtsp://x/y"}, "want id@zone"},
-		{[]string{"a@z=rtsp://x/1", "a@z=rtsp://x/2"}, "twice"},
-		{nil, "empty"},
-	}
-	for _, tt := range tests {
-		got, err := ParseCameras(tt.in)
-		if tt.wantErr == "" {
-			if err != nil || len(got) != len(tt.in) {
-				t.Errorf("ParseCameras(%v) = %v, %v", tt.in, got, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-			t.Errorf("ParseCameras(%v) err = %v, want %q", tt.in, err, tt.wantErr)
-		}
-	}
-}

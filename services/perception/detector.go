@@ -1,17 +1,16 @@
 package perception
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"sync"
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
 )
 
-// Timings split one frame's processing into the pipeline's stages.
+// Timings split one frame's processing into the pipeline's stages. Decode
+// is zero for camera frames: FFmpeg decoded and scaled them in its own
+// process (benchmarks that decode JPEG in Go fill it in).
 type Timings struct {
 	Decode, Preprocess, Inference, Postprocess time.Duration
 }
@@ -34,8 +33,7 @@ type Detector struct {
 	iou     float64
 	wall    clock.Clock // stage timings are wall time
 
-	mu     sync.Mutex
-	planes []float32
+	mu sync.Mutex
 }
 
 // NewDetector wraps a loaded engine.
@@ -43,27 +41,23 @@ func NewDetector(e *Engine, minConf, iou float64) *Detector {
 	return &Detector{engine: e, minConf: minConf, iou: iou, wall: clock.Wall{}}
 }
 
-// DetectJPEG decodes a JPEG frame and detects in it.
-func (d *Detector) DetectJPEG(j []byte) (Result, error) {
-	t0 := d.wall.Now()
-	img, err := jpeg.Decode(bytes.NewReader(j))
-	if err != nil {
-		return Result{}, fmt.Errorf("decoding frame: %w", err)
+// DetectFrame runs the model on a camera frame that FFmpeg already scaled and
+// letterboxed to the model's input (rgb24, Size×Size).
+func (d *Detector) DetectFrame(f Frame) (Result, error) {
+	if f.Box.Size != d.engine.Size || len(f.Pixels) != 3*d.engine.Size*d.engine.Size {
+		return Result{}, fmt.Errorf("frame is %d pixels square (%d bytes), the model's input %d", f.Box.Size, len(f.Pixels), d.engine.Size)
 	}
-	r, err := d.Detect(img)
-	r.Timings.Decode = d.wall.Now().Sub(t0) - r.Timings.Preprocess - r.Timings.Inference - r.Timings.Postprocess
-	return r, err
+	return d.detect(f.Box, func(dst []float32) { FillRGB(f.Pixels, d.engine.Size, dst) })
 }
 
-// Detect runs the model on a decoded frame.
-func (d *Detector) Detect(img image.Image) (Result, error) {
+// detect fills the model's input with fill, runs the model and maps what it
+// found back to the camera's pixels through lb.
+func (d *Detector) detect(lb Letterbox, fill func(dst []float32)) (Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	b := img.Bounds()
-	res := Result{Width: b.Dx(), Height: b.Dy()}
+	res := Result{Width: lb.SrcW, Height: lb.SrcH}
 	t0 := d.wall.Now()
-	lb := NewLetterbox(b.Dx(), b.Dy(), d.engine.Size)
-	d.planes = lb.Fill(img, d.engine.Input(), d.planes)
+	fill(d.engine.Input())
 	t1 := d.wall.Now()
 	out, err := d.engine.Run()
 	if err != nil {

@@ -175,7 +175,7 @@ func (e *Engine) Run() ([]float32, error) {
 }
 
 // Close frees the session and tensors.
-func (e *Engine) Close() {
+func (e *Engine) Close() error {
 	var errs []error
 	if e.session != nil {
 		errs = append(errs, e.session.Destroy())
@@ -186,5 +186,5 @@ func (e *Engine) Close() {
 	if e.output != nil {
 		errs = append(errs, e.output.Destroy())
 	}
-	_ = errors.Join(errs...)
+	return errors.Join(errs...)
 }

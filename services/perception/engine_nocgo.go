@@ -26,4 +26,4 @@ func (e *Engine) Input() []float32 { return nil }
 func (e *Engine) Run() ([]float32, error) { return nil, errNoCgo }
 
 // Close does nothing.
-func (e *Engine) Close() {}
+func (e *Engine) Close() error { return nil }

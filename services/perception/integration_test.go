@@ -26,7 +26,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -45,17 +45,32 @@ func loadDefaults(t *testing.T, dst any, env map[string]string) {
 
 // TestCameraToOccupancy runs the whole path for real: mediamtx started by the
 // virtual camera, the camera rendering a scene it receives from MQTT (as the
-// virtual edge publishes it) and streaming it as RTSP/MJPEG, perception
-// reading the stream, running the generated model on ONNX Runtime and
-// publishing occupancy on Mosquitto. Three people → person_count 3; the
-// scene emptied through the camera's control API → person_count 0.
+// virtual edge publishes it) and publishing it over RTSP through FFmpeg,
+// perception decoding the stream with FFmpeg, running the generated model on
+// ONNX Runtime and publishing occupancy on Mosquitto. H.264 (what IP cameras
+// and the virtual camera send by default): three people → person_count 3,
+// the scene emptied through the camera's control API → 0. H.265 and MJPEG
+// over RTSP: three people counted, and GET /cameras names the codec decoded.
 func TestCameraToOccupancy(t *testing.T) {
+	for _, tt := range []struct {
+		codec, decoded string
+		empty          bool
+	}{
+		{camera.CodecH264, "h264", true},
+		{camera.CodecH265, "hevc", false},
+		{camera.CodecMJPEG, "mjpeg", false},
+	} {
+		t.Run(tt.codec, func(t *testing.T) { testCameraToOccupancy(t, tt.codec, tt.decoded, tt.empty) })
+	}
+}
+
+func testCameraToOccupancy(t *testing.T, codec, decoded string, empty bool) {
 	broker := testenv.Broker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	const zone = "it_room"
-	camPort := startCameraAndPerception(t, ctx, cancel, broker, zone, func(c *Config) { c.Model = BuiltinSynthetic })
+	zone := "it_" + codec
+	camPort, perc := startCameraAndPerception(t, ctx, broker, zone, codec, func(c *Config) { c.Model = BuiltinSynthetic })
 	sim := broker.Config(mqttacl.UserSim)
 
 	counts := make(chan int, 256)
@@ -95,6 +110,13 @@ func TestCameraToOccupancy(t *testing.T) {
 	t.Cleanup(func() { _ = edge.Publish(context.Background(), scene.Topic(zone), 1, true, nil) })
 
 	waitCount(t, ctx, counts, 3)
+	st := perc.status(t)
+	if c := st.Cameras[0]; c.Codec != decoded || c.Input != InputRTSP || c.Width != 640 || c.Height != 480 || !c.Receiving {
+		t.Errorf("GET /cameras = %+v, want %s 640x480 over RTSP", c, decoded)
+	}
+	if !empty {
+		return
+	}
 
 	// The standalone way: the camera's control API empties the room.
 	body, _ := json.Marshal(scene.Zone{People: []scene.Person{}})
@@ -134,13 +156,26 @@ func waitCount(t *testing.T, ctx context.Context, counts <-chan int, want int) {
 	}
 }
 
-// startCameraAndPerception starts the virtual camera (with its mediamtx) for
-// one zone and perception reading it, both on broker; tweak sets perception's
-// model and settings. It returns the camera's control API port; both services
-// are stopped (cancel) and checked at cleanup.
-func startCameraAndPerception(t *testing.T, ctx context.Context, cancel context.CancelFunc, broker *localinfra.Broker, zone string, tweak func(*Config)) int {
+// startCameraAndPerception starts the virtual camera (with its mediamtx,
+// publishing codec) for one zone and perception reading it, both on broker;
+// tweak sets perception's model and settings. It returns the camera's control
+// API port and the running perception; both services are stopped and checked
+// at cleanup.
+func startCameraAndPerception(t *testing.T, ctx context.Context, broker *localinfra.Broker, zone, codec string, tweak func(*Config)) (int, *runningPerception) {
 	t.Helper()
-	rtspPort, camPort, percPort := freePort(t), freePort(t), freePort(t)
+	rtspPort, camPort := startCamera(t, ctx, broker, zone, codec)
+	perc := startPerception(t, ctx, broker, func(c *Config) {
+		c.Cameras = []string{fmt.Sprintf("cam_it@%s=rtsp://127.0.0.1:%d/cam_it", zone, rtspPort)}
+		tweak(c)
+	})
+	return camPort, perc
+}
+
+// startCamera runs the virtual camera with one camera, cam_it, on zone; it
+// returns the RTSP and control API ports.
+func startCamera(t *testing.T, ctx context.Context, broker *localinfra.Broker, zone, codec string) (int, int) {
+	t.Helper()
+	rtspPort, camPort := freePort(t), freePort(t)
 	var camCfg camera.Config
 	loadDefaults(t, &camCfg, map[string]string{"LOG_LEVEL": "warn"})
 	camCfg.Common.MQTT = broker.Config(mqttacl.UserSim)
@@ -148,26 +183,91 @@ func startCameraAndPerception(t *testing.T, ctx context.Context, cancel context.
 	camCfg.RTSPPort = rtspPort
 	camCfg.Cameras = []string{"cam_it@" + zone}
 	camCfg.Transition = 500 * time.Millisecond
-	camDone := make(chan error, 1)
-	go func() { camDone <- camera.Run(ctx, camCfg) }()
-
-	var pCfg Config
-	loadDefaults(t, &pCfg, map[string]string{"LOG_LEVEL": "warn"})
-	pCfg.Common.MQTT = broker.Config(mqttacl.UserService)
-	pCfg.Addr = "127.0.0.1:" + strconv.Itoa(percPort)
-	pCfg.Cameras = []string{fmt.Sprintf("cam_it@%s=rtsp://127.0.0.1:%d/cam_it", zone, rtspPort)}
-	pCfg.OccupancyInterval = 300 * time.Millisecond
-	pCfg.ActivityInterval = 300 * time.Millisecond
-	tweak(&pCfg)
-	percDone := make(chan error, 1)
-	go func() { percDone <- RunWithModels(ctx, pCfg, modelgen.Builtin) }()
+	camCfg.Codec = codec
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- camera.Run(ctx, camCfg) }()
 	t.Cleanup(func() {
 		cancel()
-		for _, ch := range []chan error{camDone, percDone} {
-			if err := <-ch; err != nil {
-				t.Errorf("service stopped with: %v", err)
-			}
+		if err := <-done; err != nil {
+			t.Errorf("camera stopped with: %v", err)
 		}
 	})
-	return camPort
+	return rtspPort, camPort
+}
+
+// runningPerception is perception started by startPerception.
+type runningPerception struct {
+	addr string
+	log  *syncBuffer // everything it logged (text, debug level)
+}
+
+// startPerception runs perception on broker with tweak applied to its
+// configuration, logging at debug level into a buffer the test can read. At
+// cleanup it is stopped; it must return nil and leave no decoder running.
+func startPerception(t *testing.T, ctx context.Context, broker *localinfra.Broker, tweak func(*Config)) *runningPerception {
+	t.Helper()
+	var cfg Config
+	loadDefaults(t, &cfg, map[string]string{"LOG_LEVEL": "debug"})
+	cfg.Common.MQTT = broker.Config(mqttacl.UserService)
+	cfg.Addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	cfg.OccupancyInterval = 300 * time.Millisecond
+	cfg.ActivityInterval = 300 * time.Millisecond
+	tweak(&cfg)
+	p := &runningPerception{addr: cfg.Addr, log: &syncBuffer{}}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, modelgen.Builtin, p.log) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("perception stopped with: %v", err)
+		}
+		if left := childProcs(t, "showinfo=checksum=0"); len(left) > 0 {
+			t.Errorf("perception stopped but left FFmpeg decoders running: %v", left)
+		}
+		if t.Failed() {
+			t.Logf("perception's log:\n%s", p.log.String())
+		}
+	})
+	return p
+}
+
+// status is perception's GET /cameras, once it answers.
+func (p *runningPerception) status(t *testing.T) Status {
+	t.Helper()
+	var st Status
+	waitFor(t, "GET /cameras", 30*time.Second, func() bool {
+		resp, err := http.Get("http://" + p.addr + "/cameras")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		st = Status{}
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
+	})
+	return st
+}
+
+// camera is one camera's entry in GET /cameras.
+func (p *runningPerception) camera(t *testing.T, id string) CameraStatus {
+	t.Helper()
+	for _, c := range p.status(t).Cameras {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("GET /cameras has no camera %s", id)
+	return CameraStatus{}
+}
+
+// waitCamera polls GET /cameras until camera id satisfies cond.
+func (p *runningPerception) waitCamera(t *testing.T, id, what string, timeout time.Duration, cond func(CameraStatus) bool) CameraStatus {
+	t.Helper()
+	var c CameraStatus
+	waitFor(t, fmt.Sprintf("camera %s: %s", id, what), timeout, func() bool {
+		c = p.camera(t, id)
+		return cond(c)
+	})
+	return c
 }

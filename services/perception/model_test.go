@@ -71,7 +71,7 @@ func TestSyntheticModelSeesFigures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := d.DetectJPEG(cameraJPEG(t, scene.Zone{Zone: "z", People: tt.people}))
+			r, err := detectJPEG(d, cameraJPEG(t, scene.Zone{Zone: "z", People: tt.people}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestSyntheticModelSeesFigures(t *testing.T) {
 func TestSyntheticModelFollowsPosition(t *testing.T) {
 	d := syntheticDetector(t)
 	for _, x := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
-		r, err := d.DetectJPEG(cameraJPEG(t, scene.Zone{Zone: "z", People: []scene.Person{{ID: "a", X: x, Y: 0.6, Posture: scene.Standing}}}))
+		r, err := detectJPEG(d, cameraJPEG(t, scene.Zone{Zone: "z", People: []scene.Person{{ID: "a", X: x, Y: 0.6, Posture: scene.Standing}}}))
 		if err != nil {
 			t.Fatal(err)
 		}

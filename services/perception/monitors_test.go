@@ -123,6 +123,40 @@ func TestPostureDuration(t *testing.T) {
 	}
 }
 
+// TestPostureFollowsOnePerson: two people of one size sit still at their
+// desks while noise (breathing, compression) makes one or the other a cell
+// taller now and then. The posture duration follows one of them and keeps
+// growing; it is not reset each time the other is momentarily the larger.
+func TestPostureFollowsOnePerson(t *testing.T) {
+	a, b := Box{112, 232, 176, 360}, Box{304, 232, 368, 360}
+	taller := func(x Box) Box { x.Y1 -= 8; return x }
+	m := &activityMonitor{zone: "z"}
+	var msg ActivityMsg
+	for i := range 301 { // 15 minutes, a frame every 3 s
+		var r Result
+		switch i % 4 {
+		case 1:
+			r = frame(taller(a), b)
+		case 3:
+			r = frame(a, taller(b))
+		default:
+			r = frame(a, b)
+		}
+		msg = m.observe(r, t0.Add(time.Duration(i)*3*time.Second))
+	}
+	if msg.PostureStatus != PostureMostlyStatic || msg.PostureDurationSec < 890 {
+		t.Errorf("posture %s for %gs, want mostly_static for about 900 s", msg.PostureStatus, msg.PostureDurationSec)
+	}
+	// The one followed leaves: the other is the main person from then on, a
+	// new posture.
+	for i := 301; i < 311; i++ {
+		msg = m.observe(frame(b), t0.Add(time.Duration(i)*3*time.Second))
+	}
+	if msg.PostureDurationSec > 30 {
+		t.Errorf("after the main person left: %s for %gs, want a new posture (≤ 30 s)", msg.PostureStatus, msg.PostureDurationSec)
+	}
+}
+
 func TestPostureBufferTiers(t *testing.T) {
 	m := &activityMonitor{zone: "z"}
 	var msg ActivityMsg

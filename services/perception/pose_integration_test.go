@@ -12,6 +12,7 @@ import (
 	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/sim/camera"
 	"github.com/somsgo/soms/sim/scene"
 )
 
@@ -26,7 +27,7 @@ func TestCameraToPoseAndFall(t *testing.T) {
 	defer cancel()
 
 	const zone = "it_pose"
-	startCameraAndPerception(t, ctx, cancel, broker, zone, func(c *Config) {
+	startCameraAndPerception(t, ctx, broker, zone, camera.CodecH264, func(c *Config) {
 		c.Model = BuiltinSyntheticPose
 		c.FallConfirm = time.Second
 	})

@@ -70,7 +70,7 @@ func TestSyntheticPoseClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := d.DetectJPEG(cameraJPEG(t, scene.Zone{Zone: "z", People: tt.people}))
+			r, err := detectJPEG(d, cameraJPEG(t, scene.Zone{Zone: "z", People: tt.people}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -117,7 +117,7 @@ func newTestServer(t *testing.T) (*server, *httptest.Server) {
 	s := &server{log: logging.Discard(), feeds: map[string]*feed{}, lastSeq: map[string]uint64{}}
 	clk := clock.NewManual(t0)
 	for _, c := range []Camera{{ID: "cam_a", Zone: "main", Path: "cam_a"}, {ID: "cam_b", Zone: "main", Path: "cam_b"}, {ID: "cam_k", Zone: "kitchen", Path: "cam_k"}} {
-		s.feeds[c.ID] = newFeed(c, "rtsp://127.0.0.1:8554/"+c.Path, cfg, clk, logging.Discard())
+		s.feeds[c.ID] = newFeed(c, "rtsp://127.0.0.1:8554/"+c.Path, cfg, "", clk, logging.Discard())
 		s.order = append(s.order, c.ID)
 	}
 	r := chi.NewRouter()

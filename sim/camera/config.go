@@ -2,7 +2,8 @@
 // as a child process, or an existing one) and one publisher per camera that
 // renders its zone's scene — people as articulated figures standing, sitting,
 // walking or fallen, walking in and out, in front of desks, a door and a
-// whiteboard — and streams it as MJPEG over RTSP with gortsplib.
+// whiteboard — and streams it over RTSP as real cameras do: H.264 by default,
+// H.265 or MJPEG on request, encoded by an FFmpeg child process.
 //
 // Scenes come from the virtual edge, which publishes each zone's scene
 // retained on soms/sim/scene/{zone} (package scene), or straight from this
@@ -28,15 +29,16 @@ type Config struct {
 	Width       int           `env:"CAMERA_WIDTH" default:"640" doc:"frame width in pixels"`
 	Height      int           `env:"CAMERA_HEIGHT" default:"480" doc:"frame height in pixels"`
 	FPS         float64       `env:"CAMERA_FPS" default:"5" doc:"frames per second (real time, whatever the simulated clock's speed)"`
-	Quality     int           `env:"CAMERA_JPEG_QUALITY" default:"80" doc:"JPEG quality 1-100"`
+	Codec       string        `env:"CAMERA_CODEC" default:"h264" doc:"what the cameras publish: h264 (as most IP cameras), h265 or mjpeg; encoded by ffmpeg"`
+	Quality     int           `env:"CAMERA_JPEG_QUALITY" default:"80" doc:"JPEG quality 1-100 (snapshots, and the stream with CAMERA_CODEC=mjpeg)"`
 	Transition  time.Duration `env:"CAMERA_TRANSITION" default:"2s" doc:"how long people take to walk in or out of view (simulated time; 0: appear at once)"`
 	FollowScene bool          `env:"CAMERA_FOLLOW_SCENE" default:"true" doc:"follow the virtual edge's scenes on soms/sim/scene/{zone} (MQTT user sim); false: control API only"`
 	Seed        uint64        `env:"SOMS_SIM_SEED" default:"1" doc:"seed of people's looks and animation phases"`
 
-	HLS        bool   `env:"CAMERA_HLS" default:"false" doc:"also serve each camera as H.264 over HLS for browsers: mediamtx's HLS server plus one ffmpeg transcoder per camera (needs ffmpeg and the camera's own mediamtx)"`
+	HLS        bool   `env:"CAMERA_HLS" default:"false" doc:"also serve each camera as H.264 over HLS for browsers through mediamtx's HLS server (needs the camera's own mediamtx); H.264 cameras are served as they are, h265 and mjpeg ones through one ffmpeg transcoder each"`
 	HLSPort    int    `env:"CAMERA_HLS_PORT" default:"8888" doc:"HLS port of the mediamtx server this process starts (CAMERA_HLS=true)"`
 	HLSVariant string `env:"CAMERA_HLS_VARIANT" default:"fmp4" doc:"mediamtx HLS variant: fmp4 (robust, a few seconds behind), lowLatency or mpegts"`
-	FFmpeg     string `env:"CAMERA_FFMPEG" doc:"ffmpeg binary for CAMERA_HLS (default: ffmpeg on PATH)"`
+	FFmpeg     string `env:"CAMERA_FFMPEG" doc:"ffmpeg binary that encodes the streams (and transcodes for CAMERA_HLS) (default: ffmpeg on PATH)"`
 }
 
 // Camera is one configured camera.
@@ -69,8 +71,12 @@ func ParseCameras(items []string) ([]Camera, error) {
 
 func (c Config) validate() error {
 	switch {
-	case c.Width < 16 || c.Width > 2040 || c.Height < 16 || c.Height > 2040:
+	case c.Codec != CodecH264 && c.Codec != CodecH265 && c.Codec != CodecMJPEG:
+		return fmt.Errorf("CAMERA_CODEC=%q: want h264, h265 or mjpeg", c.Codec)
+	case c.Codec == CodecMJPEG && (c.Width < 16 || c.Width > 2040 || c.Height < 16 || c.Height > 2040):
 		return fmt.Errorf("frame size %dx%d: each side must be 16..2040 (RTP/JPEG limit)", c.Width, c.Height)
+	case c.Width < 16 || c.Width > 4096 || c.Height < 16 || c.Height > 4096 || c.Width%2 != 0 || c.Height%2 != 0:
+		return fmt.Errorf("frame size %dx%d: each side must be even and 16..4096", c.Width, c.Height)
 	case c.FPS <= 0 || c.FPS > 60:
 		return fmt.Errorf("CAMERA_FPS=%g: want 0 < fps <= 60", c.FPS)
 	case c.Quality < 1 || c.Quality > 100:

@@ -1,28 +1,26 @@
 package camera
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/ffmpeg"
 )
 
-// Browsers cannot play RTSP or MJPEG, so with CAMERA_HLS=true each camera's
-// MJPEG stream is transcoded to H.264 by an ffmpeg child process that reads
-// rtsp://…/{id} and publishes rtsp://…/{id}_h264, which mediamtx's HLS server
-// serves at http://…:{CAMERA_HLS_PORT}/{id}_h264/index.m3u8.
+// Browsers play neither RTSP nor MJPEG, and few play H.265. With
+// CAMERA_HLS=true mediamtx's HLS server serves each H.264 camera's own stream
+// at http://…:{CAMERA_HLS_PORT}/{id}/index.m3u8, as it would a real H.264
+// camera's; an MJPEG or H.265 camera gets an ffmpeg transcoder that reads
+// rtsp://…/{id} and publishes H.264 to rtsp://…/{id}_h264, served at
+// …/{id}_h264/index.m3u8.
 
-// hlsSuffix names the H.264 path of a camera.
+// hlsSuffix names the transcoded H.264 path of a camera.
 const hlsSuffix = "_h264"
 
 // hlsConfig is the HLS part of the mediamtx configuration.
@@ -31,28 +29,12 @@ type hlsConfig struct {
 	variant string
 }
 
-// hlsURL is where a camera's HLS playlist is served.
+// hlsURL is where the HLS playlist of an RTSP path is served.
 func hlsURL(port int, path string) string {
-	return "http://127.0.0.1:" + strconv.Itoa(port) + "/" + path + hlsSuffix + "/index.m3u8"
+	return "http://127.0.0.1:" + strconv.Itoa(port) + "/" + path + "/index.m3u8"
 }
 
-// FindFFmpeg resolves CAMERA_FFMPEG: an explicit path as is, else ffmpeg on
-// PATH. The error names the Debian package.
-func FindFFmpeg(explicit string) (string, error) {
-	if explicit != "" {
-		if _, err := os.Stat(explicit); err != nil {
-			return "", fmt.Errorf("CAMERA_FFMPEG=%s: %w", explicit, err)
-		}
-		return explicit, nil
-	}
-	p, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		return "", errors.New("CAMERA_HLS=true needs ffmpeg, which is not on PATH: install the Debian package ffmpeg (apt-get install ffmpeg; `make deps` does) or set CAMERA_FFMPEG")
-	}
-	return p, nil
-}
-
-// transcoder keeps one ffmpeg converting a camera's MJPEG to H.264,
+// transcoder keeps one ffmpeg converting a camera's MJPEG or H.265 to H.264,
 // restarting it with back-off when it dies.
 type transcoder struct {
 	bin     string
@@ -67,13 +49,12 @@ type transcoder struct {
 // ultrafast x264 without B-frames, a key frame every 10 frames (2 s at 5 fps)
 // so HLS segments stay short.
 func (t *transcoder) args() []string {
-	return []string{
-		"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
+	return append(append([]string{}, ffmpeg.LogArgs...),
 		"-rtsp_transport", "tcp", "-i", t.src,
 		"-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
 		"-pix_fmt", "yuv420p", "-g", "10", "-threads", "1",
 		"-f", "rtsp", "-rtsp_transport", "tcp", t.dst,
-	}
+	)
 }
 
 // run waits for the camera's source to be published (sourceUp), then keeps
@@ -106,31 +87,15 @@ func (t *transcoder) run(ctx context.Context, sourceUp func() bool) error {
 }
 
 func (t *transcoder) once(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, t.bin, t.args()...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 5 * time.Second
-	stderr, err := cmd.StderrPipe()
+	p, err := ffmpeg.Start(ctx, ffmpeg.Spec{Bin: t.bin, Args: t.args(), Log: t.log})
 	if err != nil {
 		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", t.bin, err)
 	}
 	t.starts.Add(1)
 	t.running.Store(true)
 	defer t.running.Store(false)
-	t.log.Info("transcoding to H.264 for HLS", "src", t.src, "dst", t.dst, "pid", cmd.Process.Pid)
-	var last string
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		last = sc.Text()
-		t.log.Debug(last, "component", "ffmpeg")
-	}
-	if err := cmd.Wait(); err != nil {
-		if last != "" {
-			return fmt.Errorf("%w: %s", err, last)
-		}
+	t.log.Info("transcoding to H.264 for HLS", "src", t.src, "dst", t.dst, "pid", p.Pid())
+	if err := p.Wait(); err != nil {
 		return err
 	}
 	return errors.New("ffmpeg exited")

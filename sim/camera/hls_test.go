@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/somsgo/soms/internal/config"
+	"github.com/somsgo/soms/internal/ffmpeg"
 )
 
 func freePort(t *testing.T) int {
@@ -26,20 +28,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func TestHLSNeedsFFmpeg(t *testing.T) {
-	_, err := FindFFmpeg(t.TempDir() + "/no-ffmpeg")
-	if err == nil || !strings.Contains(err.Error(), "CAMERA_FFMPEG") {
-		t.Fatalf("FindFFmpeg(missing) = %v", err)
-	}
-	t.Setenv("PATH", t.TempDir())
-	_, err = FindFFmpeg("")
-	if err == nil || !strings.Contains(err.Error(), "Debian package ffmpeg") {
-		t.Fatalf("FindFFmpeg without ffmpeg on PATH = %v, want the package named", err)
-	}
-}
-
 func TestHLSConfigValidation(t *testing.T) {
-	base := Config{Width: 640, Height: 480, FPS: 5, Quality: 80, RTSPPort: 8554, HLS: true, HLSPort: 8888, HLSVariant: "lowLatency"}
+	base := Config{Width: 640, Height: 480, FPS: 5, Quality: 80, Codec: CodecH264, RTSPPort: 8554, HLS: true, HLSPort: 8888, HLSVariant: "lowLatency"}
 	tests := []struct {
 		name    string
 		edit    func(*Config)
@@ -50,6 +40,10 @@ func TestHLSConfigValidation(t *testing.T) {
 		{"same port", func(c *Config) { c.HLSPort = 8554 }, "CAMERA_HLS_PORT"},
 		{"variant", func(c *Config) { c.HLSVariant = "dash" }, "CAMERA_HLS_VARIANT"},
 		{"off ignores HLS fields", func(c *Config) { c.HLS = false; c.HLSVariant = "dash" }, ""},
+		{"codec", func(c *Config) { c.Codec = "vp9" }, "CAMERA_CODEC"},
+		{"odd size for H.264", func(c *Config) { c.Width = 641 }, "even"},
+		{"MJPEG above the RTP/JPEG limit", func(c *Config) { c.Codec = CodecMJPEG; c.Width = 2560 }, "RTP/JPEG"},
+		{"H.265 above it is fine", func(c *Config) { c.Codec = CodecH265; c.Width, c.Height = 2560, 1440 }, ""},
 	}
 	for _, tt := range tests {
 		c := base
@@ -62,14 +56,21 @@ func TestHLSConfigValidation(t *testing.T) {
 }
 
 // TestHLSServesH264 runs the camera with CAMERA_HLS=true for real: mediamtx
-// with its HLS server, the MJPEG publisher and an ffmpeg transcoder. The
+// with its HLS server and the ffmpeg publisher; an H.264 camera is served as
+// it is (no transcoder), an H.265 one through an ffmpeg transcoder. The
 // playlist GET /cameras names must declare H.264 (avc1), and its init
 // section and a segment must arrive over HTTP.
 func TestHLSServesH264(t *testing.T) {
-	if _, err := FindMediamtx(""); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct{ codec, path string }{
+		{CodecH264, "cam_hls"},
+		{CodecH265, "cam_hls_h264"},
+	} {
+		t.Run(tt.codec, func(t *testing.T) { testHLS(t, tt.codec, tt.path) })
 	}
-	if _, err := FindFFmpeg(""); err != nil {
+}
+
+func testHLS(t *testing.T, codec, path string) {
+	if _, err := FindMediamtx(""); err != nil {
 		t.Fatal(err)
 	}
 	var cfg Config
@@ -86,6 +87,7 @@ func TestHLSServesH264(t *testing.T) {
 	cfg.FollowScene = false
 	cfg.Width, cfg.Height = 320, 240
 	cfg.HLS = true
+	cfg.Codec = codec
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -108,8 +110,8 @@ func TestHLSServesH264(t *testing.T) {
 		defer resp.Body.Close()
 		return json.NewDecoder(resp.Body).Decode(&cams) == nil
 	})
-	want := "http://127.0.0.1:" + strconv.Itoa(cfg.HLSPort) + "/cam_hls_h264/index.m3u8"
-	if len(cams) != 1 || cams[0].HLS != want {
+	want := "http://127.0.0.1:" + strconv.Itoa(cfg.HLSPort) + "/" + path + "/index.m3u8"
+	if len(cams) != 1 || cams[0].HLS != want || cams[0].Codec != codec {
 		t.Fatalf("GET /cameras = %+v, want hls %s", cams, want)
 	}
 
@@ -203,6 +205,29 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 		case <-ctx.Done():
 			t.Fatalf("%s: %v", what, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// TestEncoderArgs: what each CAMERA_CODEC asks of FFmpeg (the codecs
+// themselves are exercised end to end by TestHLSServesH264 and perception's
+// TestCameraToOccupancy).
+func TestEncoderArgs(t *testing.T) {
+	raw := []string{"-f", "rawvideo", "-pix_fmt", "rgba", "-video_size", "640x480", "-framerate", "5", "-i", "pipe:0"}
+	out := []string{"-an", "-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://127.0.0.1:8554/cam"}
+	for _, tt := range []struct {
+		codec string
+		want  []string
+	}{
+		{CodecH264, append(append(raw[:len(raw):len(raw)], "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-g", "5", "-threads", "1"), out...)},
+		{CodecH265, append(append(raw[:len(raw):len(raw)], "-c:v", "libx265", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-g", "5",
+			"-x265-params", "log-level=error:pools=1:frame-threads=1"), out...)},
+		{CodecMJPEG, append([]string{"-f", "mjpeg", "-framerate", "5", "-i", "pipe:0", "-c:v", "copy"}, out...)},
+	} {
+		f := &feed{url: "rtsp://127.0.0.1:8554/cam", cfg: Config{Codec: tt.codec, Width: 640, Height: 480, FPS: 5}}
+		want := append(append([]string{}, ffmpeg.LogArgs...), tt.want...)
+		if got := f.encoderArgs(); !slices.Equal(got, want) {
+			t.Errorf("%s:\n got %q\nwant %q", tt.codec, got, want)
 		}
 	}
 }

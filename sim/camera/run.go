@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/ffmpeg"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/sim/scene"
@@ -31,18 +32,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	ffmpegBin, err := ffmpeg.Find(cfg.FFmpeg, "CAMERA_FFMPEG")
+	if err != nil {
+		return fmt.Errorf("the virtual camera encodes its streams with FFmpeg: %w", err)
+	}
 	var srv *mediamtx
-	var ffmpeg string
 	base := strings.TrimRight(cfg.RTSPServer, "/")
 	if base == "" {
 		bin, err := FindMediamtx(cfg.Mediamtx)
 		if err != nil {
 			return err
-		}
-		if cfg.HLS {
-			if ffmpeg, err = FindFFmpeg(cfg.FFmpeg); err != nil {
-				return err
-			}
 		}
 		dir, err := os.MkdirTemp("", "soms-camera-")
 		if err != nil {
@@ -64,11 +63,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer kit.Close()
 	s := &server{log: kit.Log, feeds: map[string]*feed{}, lastSeq: map[string]uint64{}}
+	transcoding := false
 	for _, c := range cams {
-		f := newFeed(c, base+"/"+c.Path, cfg, kit.Clock, kit.Log)
-		if ffmpeg != "" {
-			f.hls = hlsURL(cfg.HLSPort, c.Path)
-			f.transcoder = &transcoder{bin: ffmpeg, src: f.url, dst: f.url + hlsSuffix, log: f.log}
+		f := newFeed(c, base+"/"+c.Path, cfg, ffmpegBin, kit.Clock, kit.Log)
+		switch {
+		case cfg.HLS && cfg.Codec == CodecH264:
+			f.hls = hlsURL(cfg.HLSPort, c.Path) // browsers play the camera's own stream
+		case cfg.HLS:
+			f.hls = hlsURL(cfg.HLSPort, c.Path+hlsSuffix)
+			f.transcoder = &transcoder{bin: ffmpegBin, src: f.url, dst: f.url + hlsSuffix, log: f.log}
+			transcoding = true
 		}
 		s.feeds[c.ID] = f
 		s.order = append(s.order, c.ID)
@@ -85,7 +89,7 @@ func Run(ctx context.Context, cfg Config) error {
 		})
 	}
 	kit.HTTP.AddCheck("publishers", s.ready)
-	if ffmpeg != "" {
+	if transcoding {
 		kit.HTTP.AddCheck("transcoders", s.transcoding)
 	}
 	s.routes(kit.HTTP.Router)
@@ -200,6 +204,7 @@ func (s *server) routes(r chi.Router) {
 type CameraStatus struct {
 	Camera
 	URL        string `json:"url"`
+	Codec      string `json:"codec"`
 	HLS        string `json:"hls,omitempty"` // H.264 playlist (CAMERA_HLS=true)
 	Publishing bool   `json:"publishing"`
 	Frames     uint64 `json:"frames"`
@@ -207,7 +212,7 @@ type CameraStatus struct {
 }
 
 func (s *server) status(f *feed) CameraStatus {
-	return CameraStatus{Camera: f.Camera, URL: f.url, HLS: f.hls, Publishing: f.live.Load(), Frames: f.frames.Load(), People: f.scene().Count()}
+	return CameraStatus{Camera: f.Camera, URL: f.url, Codec: f.cfg.Codec, HLS: f.hls, Publishing: f.live.Load(), Frames: f.frames.Load(), People: f.scene().Count()}
 }
 
 func (s *server) list(w http.ResponseWriter, _ *http.Request) {

@@ -22,8 +22,8 @@ type Config struct {
 	Layout     string  `env:"SOMS_SIM_LAYOUT" default:"builtin:meeting" doc:"office layout for the virtual edge (builtin:office, builtin:meeting, or a JSON file)"`
 	Seed       uint64  `env:"SOMS_SIM_SEED" default:"1" doc:"seed for reproducible sensor noise"`
 	FixedPorts bool    `env:"SOMS_SIM_FIXED_PORTS" default:"true" doc:"use the well-known ports (MQTT 1883, backend 8000, ...) when free"`
-	Cameras    bool    `env:"SOMS_SIM_CAMERAS" default:"true" doc:"run the virtual cameras (mediamtx, RTSP) and the perception service"`
-	CameraHLS  bool    `env:"SOMS_SIM_CAMERA_HLS" default:"true" doc:"also serve the cameras as H.264 HLS for the dashboard's live view (needs ffmpeg; one transcoder per camera)"`
+	Cameras    bool    `env:"SOMS_SIM_CAMERAS" default:"true" doc:"run the virtual cameras (mediamtx, RTSP, H.264 through ffmpeg) and the perception service"`
+	CameraHLS  bool    `env:"SOMS_SIM_CAMERA_HLS" default:"true" doc:"also serve the cameras' H.264 streams over HLS for the dashboard's live view (mediamtx remuxes them; no transcoder)"`
 }
 
 // StartTime resolves the configured simulated start.

@@ -25,6 +25,7 @@ import (
 	"github.com/somsgo/soms/internal/cachedir"
 	"github.com/somsgo/soms/internal/childproc"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/ffmpeg"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/mqttacl"
@@ -88,11 +89,12 @@ type Options struct {
 	Output io.Writer
 	// Env adds environment variables per service (name → "KEY=value" list).
 	Env map[string][]string
-	// Cameras adds the virtual cameras (mediamtx) and the perception service
-	// running the generated YOLO-contract model on them.
+	// Cameras adds the virtual cameras (mediamtx, H.264 encoded by ffmpeg)
+	// and the perception service running the generated YOLO-contract model on
+	// them.
 	Cameras bool
-	// CameraHLS also serves the cameras as H.264 over HLS for the dashboard's
-	// live view (one ffmpeg per camera).
+	// CameraHLS also serves the cameras' H.264 streams over HLS for the
+	// dashboard's live view (mediamtx remuxes them; no transcoding).
 	CameraHLS bool
 }
 
@@ -240,6 +242,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		if s.ortLib = cachedir.Find(cachedir.ONNXRuntime); s.ortLib == "" {
 			return nil, errors.New("perception needs the ONNX Runtime library: run infra/scripts/onnxruntime.sh (make deps does)")
+		}
+		// The cameras encode and perception decodes with it: say so now, not
+		// in two services' logs.
+		if _, err := ffmpeg.Find("", "CAMERA_FFMPEG and PERCEPTION_FFMPEG"); err != nil {
+			return nil, fmt.Errorf("virtual cameras and perception: %w", err)
 		}
 	}
 	if opts.Dir == "" {

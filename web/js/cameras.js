@@ -1,7 +1,9 @@
 // Camera live view. When the frontend proxies the cameras' HLS server
 // (/frontend.json sim.hls, soms camera with CAMERA_HLS=true) each camera
 // plays its H.264 stream in a <video> with hls.js (web/vendor, loaded only
-// then) or the browser's own HLS. Otherwise, and until the video has a
+// then) or the browser's own HLS: an H.264 camera's own stream, remuxed by
+// mediamtx, or for an H.265 or MJPEG camera (which browsers do not play) the
+// H.264 its transcoder publishes. Otherwise, and until the video has a
 // frame, or after HLS fails, the view shows the latest snapshot.jpg,
 // refreshed every two seconds while the page is visible.
 
@@ -30,8 +32,8 @@ function snapshotURL(id) {
   return `/api/sim/camera/cameras/${encodeURIComponent(id)}/snapshot.jpg?t=${Date.now()}`;
 }
 
-// The camera reports http://host:port/{id}_h264/index.m3u8; the browser
-// reaches the same path through the frontend's proxy.
+// The camera reports http://host:port/{id}/index.m3u8 (a transcoded camera:
+// {id}_h264); the browser reaches the same path through the frontend's proxy.
 function hlsSource(c) {
   if (!hlsOn || !c.hls) return '';
   try { return '/api/sim/hls' + new URL(c.hls).pathname; } catch { return ''; }
@@ -61,7 +63,7 @@ function loadHlsLib() {
 }
 
 // fallback returns a camera to snapshots. A network failure (the stream not
-// published yet, a transcoder restarting) retries with a growing pause, so a
+// published yet, a publisher or transcoder restarting) retries with a growing pause, so a
 // camera that comes up late still goes live without a reload.
 function fallback(p, why, retry = false) {
   p.hls?.destroy();
@@ -120,7 +122,7 @@ function player(c) {
   if (p && p.src === src) return p;
   if (p) fallback(p, 'stream changed');
   const img = h('img', { src: snapshotURL(c.id), dataset: { camera: c.id }, width: 320, height: 240 });
-  const video = h('video', { dataset: { camera: c.id, hls: 'off' }, muted: true, autoplay: true, playsinline: true, width: 320, height: 240, hidden: true });
+  const video = h('video', { dataset: { camera: c.id, hls: 'off', src }, muted: true, autoplay: true, playsinline: true, width: 320, height: 240, hidden: true });
   video.muted = true; // the attribute alone does not allow autoplay everywhere
   const caption = h('figcaption');
   p = { fig: h('figure', { class: 'camera' }, img, video, caption), img, video, caption, hls: null, src };
