@@ -140,6 +140,25 @@ func TestTelemetryOverMQTT(t *testing.T) {
 	if len(s.Points) != 2 || s.Points[0].Value != 800 || s.Points[1].Value != 1100 || s.Points[1].Count != 2 || s.BucketSeconds != 60 {
 		t.Fatalf("series = %+v", s)
 	}
+	// The original's shapes: timestamp beside at; zone and channel optional;
+	// window=raw|1h; points with timestamp and avg.
+	var raw []map[string]any
+	if err := getJSON(e.srv.URL+"/sensors/latest?zone="+z, &raw); err != nil || raw[0]["timestamp"] == nil || raw[0]["timestamp"] != raw[0]["at"] {
+		t.Fatalf("latest (raw) = %+v, %v", raw, err)
+	}
+	if err := getJSON(e.srv.URL+"/sensors/time-series?window=raw&zone="+z, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 4 || s.Window != "raw" || s.Channel != nil || s.Points[0].Avg != 800 || s.Points[0].Count != 1 ||
+		!s.Points[0].Timestamp.Equal(t0) || s.Points[3].Channel != "person_count" {
+		t.Fatalf("raw series = %+v", s)
+	}
+	if err := getJSON(e.srv.URL+"/sensors/time-series?window=1h&channel=co2&zone="+z, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 1 || s.Points[0].Avg != 1000 || s.Points[0].Count != 3 || s.BucketSeconds != 3600 || !s.Points[0].Timestamp.Equal(t0) {
+		t.Fatalf("hourly series = %+v", s)
+	}
 
 	var ds DevicesStatus
 	if err := getJSON(e.srv.URL+"/devices/status?zone="+z, &ds); err != nil {
@@ -172,9 +191,11 @@ func TestTimeSeriesValidation(t *testing.T) {
 		query string
 		field string
 	}{
-		{"channel=co2", "zone"},
-		{"zone=main", "channel"},
+		{"window=2h", "window"},
+		{"window=1h&bucket=5m", "bucket"},
+		{"window=raw&limit=0", "limit"},
 		{"zone=main&channel=co2&since=yesterday", "since"},
+		{"start=yesterday", "start"},
 		{"zone=main&channel=co2&bucket=1ms", "bucket"},
 		{"zone=main&channel=co2&since=24h&bucket=1s", "bucket"},
 		{"zone=main&channel=co2&since=2026-11-23T10:00:00Z", "since"},

@@ -18,6 +18,15 @@ type Reading struct {
 	At       time.Time `json:"at"`
 }
 
+// MarshalJSON adds timestamp, the original SOMS's name of at.
+func (r Reading) MarshalJSON() ([]byte, error) {
+	type plain Reading
+	return json.Marshal(struct {
+		plain
+		Timestamp time.Time `json:"timestamp"`
+	}{plain(r), r.At})
+}
+
 // Heartbeat is a device's periodic "I am alive" message (the original SOMS
 // edge firmware's shape); Children are leaves reported by a hub.
 type Heartbeat struct {
