@@ -3,6 +3,8 @@ package backend
 import (
 	"crypto/rand"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -36,6 +38,9 @@ type Deps struct {
 	BcryptCost int
 	// Metrics registers the backend's counters; nil uses a private registry.
 	Metrics prometheus.Registerer
+	// BrainURL is the brain's HTTP API (event feed, LLM activity); empty
+	// answers those routes 503.
+	BrainURL string
 }
 
 // API holds the handlers' dependencies.
@@ -54,6 +59,9 @@ type API struct {
 	log      *slog.Logger
 	token    string
 	metrics  *metrics
+
+	brainURL  string
+	brainHTTP *http.Client
 }
 
 // New builds the backend's handlers over an already migrated database.
@@ -76,19 +84,21 @@ func New(d Deps) *API {
 		reg = prometheus.NewRegistry()
 	}
 	a := &API{
-		tasks:    &taskStore{pool: d.Pool, region: d.Region},
-		users:    &userStore{pool: d.Pool, cost: cost},
-		sensors:  &sensorStore{pool: d.Pool},
-		voice:    &voiceStore{pool: d.Pool},
-		ingest:   make(chan telemetryItem, ingestBuffer),
-		payments: &paymentStore{pool: d.Pool},
-		tokens:   &tokens{secret: secret, ttl: ttl, clock: d.Clock},
-		hub:      NewHub(),
-		bus:      d.Bus,
-		payer:    d.Payer,
-		clock:    d.Clock,
-		log:      d.Log,
-		token:    d.ServiceToken,
+		tasks:     &taskStore{pool: d.Pool, region: d.Region},
+		users:     &userStore{pool: d.Pool, cost: cost},
+		sensors:   &sensorStore{pool: d.Pool},
+		voice:     &voiceStore{pool: d.Pool},
+		ingest:    make(chan telemetryItem, ingestBuffer),
+		payments:  &paymentStore{pool: d.Pool},
+		tokens:    &tokens{secret: secret, ttl: ttl, clock: d.Clock},
+		hub:       NewHub(),
+		bus:       d.Bus,
+		payer:     d.Payer,
+		clock:     d.Clock,
+		log:       d.Log,
+		token:     d.ServiceToken,
+		brainURL:  strings.TrimRight(d.BrainURL, "/"),
+		brainHTTP: &http.Client{Timeout: brainTimeout},
 	}
 	a.metrics = newMetrics(reg)
 	return a
@@ -137,6 +147,7 @@ func (a *API) Routes(r chi.Router) {
 			r.With(a.requireAdmin).Delete("/{id}", a.deleteUser)
 		})
 		a.sensorRoutes(r)
+		a.brainRoutes(r)
 		a.voiceRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})

@@ -272,3 +272,22 @@ func TestVoiceEventsAndChitchat(t *testing.T) {
 		t.Fatalf("stock after taking two = %d", n)
 	}
 }
+
+// Without a brain the event feed and LLM activity say so (503), and bad
+// parameters are refused before the brain is asked.
+func TestBrainRoutesWithoutBrain(t *testing.T) {
+	e := newEnv(t)
+	for path, want := range map[string]int{
+		"/sensors/events": 503, "/sensors/llm-activity": 503, "/sensors/llm-timeline": 503,
+		"/sensors/events?limit=201": 422, "/sensors/llm-activity?hours=0": 422,
+	} {
+		resp, err := http.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}

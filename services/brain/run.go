@@ -198,6 +198,8 @@ func (b *brain) routes(r chi.Router) {
 		})
 	})
 	r.Post("/chat", b.handleChat)
+	r.Get("/events", b.storedEvents)
+	r.Get("/decisions/activity", b.activity)
 	r.Get("/decisions", func(w http.ResponseWriter, r *http.Request) {
 		limit := 50
 		if s := r.URL.Query().Get("limit"); s != "" {

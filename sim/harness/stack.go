@@ -115,7 +115,8 @@ var services = []service{
 		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token}
 	}, false, false},
 	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
-		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token, "WALLET_SERVICE_URL=" + s.URL(Wallet)}
+		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token, "WALLET_SERVICE_URL=" + s.URL(Wallet),
+			"BRAIN_CHAT_URL=" + s.URL(Brain)}
 	}, false, false},
 	{Edge, "EDGE_ADDR", func(s *Stack) []string {
 		return []string{
