@@ -15,6 +15,7 @@ import (
 	"github.com/somsgo/soms/internal/apidoc"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/services/backend/openapi"
 )
 
@@ -62,6 +63,8 @@ type API struct {
 
 	brainURL  string
 	brainHTTP *http.Client
+	// unknownLog rate-limits the log lines of unknown topics.
+	unknownLog *logging.Sampler
 }
 
 // New builds the backend's handlers over an already migrated database.
@@ -84,21 +87,22 @@ func New(d Deps) *API {
 		reg = prometheus.NewRegistry()
 	}
 	a := &API{
-		tasks:     &taskStore{pool: d.Pool, region: d.Region},
-		users:     &userStore{pool: d.Pool, cost: cost},
-		sensors:   &sensorStore{pool: d.Pool},
-		voice:     &voiceStore{pool: d.Pool},
-		ingest:    make(chan telemetryItem, ingestBuffer),
-		payments:  &paymentStore{pool: d.Pool},
-		tokens:    &tokens{secret: secret, ttl: ttl, clock: d.Clock},
-		hub:       NewHub(),
-		bus:       d.Bus,
-		payer:     d.Payer,
-		clock:     d.Clock,
-		log:       d.Log,
-		token:     d.ServiceToken,
-		brainURL:  strings.TrimRight(d.BrainURL, "/"),
-		brainHTTP: &http.Client{Timeout: brainTimeout},
+		tasks:      &taskStore{pool: d.Pool, region: d.Region},
+		users:      &userStore{pool: d.Pool, cost: cost},
+		sensors:    &sensorStore{pool: d.Pool},
+		voice:      &voiceStore{pool: d.Pool},
+		ingest:     make(chan telemetryItem, ingestBuffer),
+		payments:   &paymentStore{pool: d.Pool},
+		tokens:     &tokens{secret: secret, ttl: ttl, clock: d.Clock},
+		hub:        NewHub(),
+		bus:        d.Bus,
+		payer:      d.Payer,
+		clock:      d.Clock,
+		log:        d.Log,
+		token:      d.ServiceToken,
+		brainURL:   strings.TrimRight(d.BrainURL, "/"),
+		brainHTTP:  &http.Client{Timeout: brainTimeout},
+		unknownLog: logging.NewSampler(clock.Wall{}, time.Minute),
 	}
 	a.metrics = newMetrics(reg)
 	return a

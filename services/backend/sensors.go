@@ -113,11 +113,35 @@ const ingestBuffer = 8192
 // Subscribe starts receiving office/# telemetry on b. The handler only parses
 // and queues; IngestLoop writes.
 func (a *API) Subscribe(ctx context.Context, b *bus.Client) error {
+	// The original's devices also publish outside office/ (hydro/, aqua/):
+	// not stored, but counted and logged, never silently lost.
+	for _, root := range topic.OriginalRoots {
+		if err := b.Subscribe(ctx, root+"/#", 0, func(m bus.Message) { a.unknownTopic(m.Topic) }); err != nil {
+			return err
+		}
+	}
 	return b.Subscribe(ctx, topic.OfficeAll, 0, func(m bus.Message) { a.Ingest(m.Topic, m.Payload) })
+}
+
+// unknownTopic counts (and now and then logs) a message on a topic no SOMS
+// part interprets; it reports whether t is one.
+func (a *API) unknownTopic(t string) bool {
+	label := topic.Unknown(t)
+	if label == "" {
+		return false
+	}
+	a.metrics.unknownTopics.WithLabelValues(label).Inc()
+	if ok, held := a.unknownLog.Allow(label); ok {
+		a.log.Warn("message on a topic no SOMS part interprets", "topic", t, "prefix", label, "more_since_last_log", held)
+	}
+	return true
 }
 
 // Ingest queues one office/# message for storage.
 func (a *API) Ingest(t string, payload []byte) {
+	if a.unknownTopic(t) {
+		return
+	}
 	now := a.clock.Now()
 	p := parseTelemetry(t, payload, now)
 	if len(p.Readings) == 0 && p.Heartbeat == nil {

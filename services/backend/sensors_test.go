@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/topic"
 )
@@ -290,4 +292,26 @@ func TestBrainRoutesWithoutBrain(t *testing.T) {
 			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+}
+
+// Topics no SOMS part interprets — the original's demo devices outside
+// office/, an unknown office kind — are counted by prefix, not silently lost.
+func TestUnknownTopicsCounted(t *testing.T) {
+	e := newEnvWith(t, envOpts{mqtt: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := e.api.Subscribe(ctx, e.bus); err != nil {
+		t.Fatal(err)
+	}
+	device := connectBus(t, "esp32")
+	z := uniq("room")
+	for _, tp := range []string{"hydro/" + z + "/status", "hydro/" + z + "/status", "aqua/" + z + "/status", "office/" + z + "/scale/s1/weight"} {
+		if err := device.PublishJSON(ctx, tp, 1, false, map[string]any{"ph": 7.5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(label string) float64 {
+		return testutil.ToFloat64(e.api.metrics.unknownTopics.WithLabelValues(label))
+	}
+	waitFor(t, "unknown topics counted", func() bool { return count("hydro") >= 2 && count("aqua") >= 1 && count("office") >= 1 })
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/services/brain/eventstore"
@@ -67,6 +68,8 @@ type brain struct {
 	devices  deviceCaller
 	metrics  *metrics
 	breaker  *breaker
+	// unknownLog rate-limits the log lines of unknown topics.
+	unknownLog *logging.Sampler
 
 	mu        sync.Mutex
 	actions   []action
@@ -107,6 +110,7 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 		mode:     rules.NewMode(c),
 		queue:    queue.New(c, loc),
 		store:    p.store, llm: p.llm, dash: p.dash, devices: p.devices, metrics: p.metrics,
+		unknownLog: logging.NewSampler(clock.Wall{}, time.Minute),
 	}
 	if p.voice != nil {
 		b.voice = p.voice

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/somsgo/soms/internal/apidoc/apidoctest"
 	"github.com/somsgo/soms/internal/logging"
@@ -139,5 +140,23 @@ func TestBackendAsksTheBrain(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("brain down: %s, want 502", resp.Status)
+	}
+}
+
+// Topics the brain does not interpret are counted by prefix and change
+// nothing; known system topics are not counted.
+func TestUnknownTopicsCounted(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.ingest(t, "office/kitchen/scale/s1/weight", `{"value":500}`)
+	r.ingest(t, "office/tracking/persons", `{"person_count":1}`)
+	r.b.unknownTopic("hydro/lettuce_raft/status")
+	r.b.unknownTopic("aqua/main_tank/status")
+	for label, want := range map[string]float64{"office": 1, "hydro": 1, "aqua": 1, "other": 0} {
+		if got := testutil.ToFloat64(r.b.metrics.unknown.WithLabelValues(label)); got != want {
+			t.Errorf("%s: %v, want %v", label, got, want)
+		}
+	}
+	if len(r.b.world.Zones()) != 0 {
+		t.Fatalf("an unknown topic made a zone: %+v", r.b.world.Zones())
 	}
 }
