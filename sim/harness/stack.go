@@ -94,6 +94,11 @@ type Options struct {
 	// CameraHLS also serves the cameras as H.264 over HLS for the dashboard's
 	// live view (one ffmpeg per camera).
 	CameraHLS bool
+	// MQTTListen is the broker's address: loopback (default) or every
+	// interface, for real devices (localinfra.ListenAll).
+	MQTTListen string
+	// MQTTPasswords fixes broker passwords per user; others are random.
+	MQTTPasswords map[string]string
 }
 
 // service describes how to run one `soms <name>` process.
@@ -264,7 +269,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Ports, err = allocatePorts(opts.FixedPorts); err != nil {
 		return nil, err
 	}
-	if s.broker, err = localinfra.StartBroker(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], s.out); err != nil {
+	brokerOpts := localinfra.BrokerOptions{Listen: opts.MQTTListen, Passwords: opts.MQTTPasswords}
+	if s.broker, err = localinfra.StartBrokerOpts(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], brokerOpts, s.out); err != nil {
 		return nil, err
 	}
 	s.bus = bus.New(s.MQTT(mqttacl.UserSim), "harness", slog.New(slog.DiscardHandler), nil)
