@@ -39,6 +39,8 @@ type Deps struct {
 	BcryptCost int
 	// Metrics registers the backend's counters; nil uses a private registry.
 	Metrics prometheus.Registerer
+	// ExternalURL is the dashboard's public base URL (shopping share links).
+	ExternalURL string
 	// BrainURL is the brain's HTTP API (event feed, LLM activity); empty
 	// answers those routes 503.
 	BrainURL string
@@ -60,6 +62,10 @@ type API struct {
 	log      *slog.Logger
 	token    string
 	metrics  *metrics
+
+	inventory   *inventoryStore
+	shopping    *shoppingStore
+	externalURL string
 
 	brainURL  string
 	brainHTTP *http.Client
@@ -87,22 +93,25 @@ func New(d Deps) *API {
 		reg = prometheus.NewRegistry()
 	}
 	a := &API{
-		tasks:      &taskStore{pool: d.Pool, region: d.Region},
-		users:      &userStore{pool: d.Pool, cost: cost},
-		sensors:    &sensorStore{pool: d.Pool},
-		voice:      &voiceStore{pool: d.Pool},
-		ingest:     make(chan telemetryItem, ingestBuffer),
-		payments:   &paymentStore{pool: d.Pool},
-		tokens:     &tokens{secret: secret, ttl: ttl, clock: d.Clock},
-		hub:        NewHub(),
-		bus:        d.Bus,
-		payer:      d.Payer,
-		clock:      d.Clock,
-		log:        d.Log,
-		token:      d.ServiceToken,
-		brainURL:   strings.TrimRight(d.BrainURL, "/"),
-		brainHTTP:  &http.Client{Timeout: brainTimeout},
-		unknownLog: logging.NewSampler(clock.Wall{}, time.Minute),
+		tasks:       &taskStore{pool: d.Pool, region: d.Region},
+		users:       &userStore{pool: d.Pool, cost: cost},
+		sensors:     &sensorStore{pool: d.Pool},
+		voice:       &voiceStore{pool: d.Pool},
+		ingest:      make(chan telemetryItem, ingestBuffer),
+		payments:    &paymentStore{pool: d.Pool},
+		tokens:      &tokens{secret: secret, ttl: ttl, clock: d.Clock},
+		hub:         NewHub(),
+		bus:         d.Bus,
+		payer:       d.Payer,
+		clock:       d.Clock,
+		log:         d.Log,
+		token:       d.ServiceToken,
+		inventory:   &inventoryStore{pool: d.Pool},
+		shopping:    &shoppingStore{pool: d.Pool},
+		externalURL: strings.TrimRight(d.ExternalURL, "/"),
+		brainURL:    strings.TrimRight(d.BrainURL, "/"),
+		brainHTTP:   &http.Client{Timeout: brainTimeout},
+		unknownLog:  logging.NewSampler(clock.Wall{}, time.Minute),
 	}
 	a.metrics = newMetrics(reg)
 	return a
@@ -152,6 +161,8 @@ func (a *API) Routes(r chi.Router) {
 		})
 		a.sensorRoutes(r)
 		a.brainRoutes(r)
+		a.inventoryRoutes(r)
+		a.shoppingRoutes(r)
 		a.voiceRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})

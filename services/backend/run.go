@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config) error {
 	api := New(Deps{
 		Pool: pool, Clock: kit.Clock, Log: kit.Log, ServiceToken: cfg.ServiceToken, Region: cfg.RegionID,
 		Bus: kit.Bus, Payer: payer, JWTSecret: []byte(cfg.JWTSecret), TokenTTL: cfg.TokenTTL, Metrics: kit.Metrics,
-		BrainURL: cfg.BrainURL,
+		BrainURL: cfg.BrainURL, ExternalURL: cfg.ExternalURL,
 	})
 	if cfg.AdminUser != "" {
 		if err := api.users.ensureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword, kit.Clock.Now()); err != nil {
