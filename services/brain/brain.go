@@ -34,6 +34,9 @@ type backendAPI interface {
 	Dispatch(ctx context.Context, id int64) error
 	Reminded(ctx context.Context, id int64) error
 	PostVoiceEvent(ctx context.Context, ev backendapi.VoiceEvent) error
+	ListInventory(ctx context.Context, activeOnly bool) ([]backendapi.InventoryItem, error)
+	PutInventoryLiveStatus(ctx context.Context, items []backendapi.InventoryLiveItem) error
+	AddShoppingItem(ctx context.Context, in backendapi.ShoppingItemInput) (backendapi.ShoppingItem, error)
 }
 
 // voiceAPI is the voice service (internal/voice.Client); nil when not
@@ -120,6 +123,7 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 			b.metrics.breaker.Set(float64(s))
 			b.metrics.breakerTo.WithLabelValues(s.String()).Inc()
 		})
+	b.san.SetItems(b.world.HasItem)
 	b.world.OnEvent(func(e worldmodel.Event) {
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})

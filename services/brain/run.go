@@ -82,6 +82,7 @@ func Run(ctx context.Context, cfg Config) error {
 		b.chitchatStockLoop,
 		p.store.Run,
 		b.housekeeping,
+		b.inventoryLoop,
 	)
 }
 

@@ -51,6 +51,7 @@ type Model struct {
 	suppress  map[cooldownKey]time.Time // (zone, alert kind) → until
 	changed   chan struct{}
 	onEvent   func(Event)
+	shelves   map[string]*shelfState // device + channel → shelf item (inventory.go)
 }
 
 // New returns an empty world model.
@@ -200,6 +201,8 @@ type Snapshot struct {
 	VLM         string                  `json:"vlm,omitempty"`
 	// Suppressed lists alert kinds a task is already handling.
 	Suppressed []string `json:"suppressed,omitempty"`
+	// Stock lists the zone's weighed shelf items.
+	Stock []Stock `json:"stock,omitempty"`
 	// Now is when the snapshot was taken (for "n minutes ago" text).
 	Now time.Time `json:"-"`
 }
@@ -283,6 +286,7 @@ func (m *Model) snapshotLocked(z *zone, now time.Time) Snapshot {
 		}
 	}
 	slices.Sort(s.Suppressed)
+	s.Stock = m.stockLocked(z.id, now)
 	return s
 }
 
