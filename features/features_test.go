@@ -12,6 +12,7 @@ import (
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/sim/harness"
 )
 
@@ -47,7 +48,10 @@ func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	began := time.Now()
 	st := Start()
-	opts := harness.Options{Binary: bin, Speed: st.Speed, Start: st.SimTime, Layout: "builtin:office", Seed: 1, Cameras: true}
+	opts := harness.Options{Binary: bin, Speed: st.Speed, Start: st.SimTime, Layout: "builtin:office", Seed: 1, Cameras: true,
+		// As `soms sim` by default: the soms account takes the original
+		// firmware's password, so a device flashed with it can join.
+		MQTTPasswords: map[string]string{mqttacl.UserService: mqttacl.LegacyPassword}}
 	if *verbose {
 		opts.Output = os.Stdout
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/sim/harness"
@@ -31,12 +32,20 @@ type office struct {
 	people map[string]*person
 	task   *backendapi.Task
 	answer string
+	// reply is the last raw JSON answer a compatibility step kept; device is
+	// a connection as a device with the original firmware.
+	reply  map[string]any
+	device *bus.Client
 }
 
 func (o *office) reset(ctx context.Context) error {
 	o.dash = backendapi.NewClient(o.sys.URL(harness.Backend), "")
 	o.api = httpx.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxAnswer: 64 << 20} // request logs can be large
-	o.people, o.task = map[string]*person{}, nil
+	o.people, o.task, o.reply = map[string]*person{}, nil, nil
+	if o.device != nil {
+		o.device.Close()
+		o.device = nil
+	}
 	if err := o.sys.Reset(ctx, clock.State{SimTime: officeMorning, WallTime: time.Now(), Speed: defaultSpeed}); err != nil {
 		return err
 	}
@@ -61,6 +70,8 @@ func (o *office) register(sc *godog.ScenarioContext) {
 	o.registerEconomy(sc)
 	o.registerOfficeLife(sc)
 	o.registerChat(sc)
+	o.registerInventory(sc)
+	o.registerCompat(sc)
 }
 
 // ventilationTaskStaysOnce keeps checking that exactly one ventilation task

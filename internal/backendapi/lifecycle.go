@@ -26,7 +26,9 @@ const MaxCompletionNote = 500
 
 // AcceptTask is the body of PUT /tasks/{id}/accept.
 type AcceptTask struct {
-	// UserID 0 (omitted) is the signed-in person.
+	// UserID 0 (omitted) is the signed-in person; for an anonymous caller
+	// (the wall kiosk) or a service, nobody: the task is taken without an
+	// assignee.
 	UserID int64 `json:"user_id,omitempty"`
 }
 
@@ -51,6 +53,26 @@ func (c *CompleteTask) Validate() map[string]string {
 		bad["completion_note"] = "at most 500 characters"
 	}
 	return bad
+}
+
+// Rewards of a completion (CompletedTask.Reward).
+const (
+	// RewardPending: the bounty is recorded for PaidTo and paid through the
+	// wallet (retried until it is).
+	RewardPending = "pending"
+	// RewardNone: completed without a person (the kiosk, a service): nobody
+	// is paid.
+	RewardNone = "none"
+)
+
+// CompletedTask is the answer of PUT /tasks/{id}/complete: the task and what
+// became of its bounty.
+type CompletedTask struct {
+	Task
+	// PaidTo is the person the bounty goes to; nil when nobody is paid.
+	PaidTo *int64 `json:"paid_to"`
+	// Reward is RewardPending or RewardNone.
+	Reward string `json:"reward"`
 }
 
 // TaskReport is the MQTT payload on office/{zone}/task_report/{id}, read by
@@ -86,4 +108,11 @@ type TaskStats struct {
 	PaymentsPending int            `json:"payments_pending"`
 	ByReportStatus  map[string]int `json:"by_report_status"`
 	ByZoneActive    map[string]int `json:"by_zone_active"`
+
+	// The original SOMS's keys (its dashboard reads them).
+	TasksCompleted         int `json:"tasks_completed"`           // = Completed
+	TasksCreated           int `json:"tasks_created"`             // = Total (merged duplicates are not new tasks)
+	TasksActive            int `json:"tasks_active"`              // dispatched, neither completed nor expired
+	TasksQueued            int `json:"tasks_queued"`              // = Queued
+	TasksCompletedLastHour int `json:"tasks_completed_last_hour"` // by the clock
 }

@@ -68,7 +68,8 @@ func (t *Task) StatusAt(now time.Time) string {
 		return StatusCompleted
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
 		return StatusExpired
-	case t.AssignedTo != nil:
+	case t.AssignedTo != nil || t.AcceptedAt != nil:
+		// Accepted at the wall kiosk, a task has no assignee but is taken.
 		return StatusAccepted
 	}
 	return StatusOpen

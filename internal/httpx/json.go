@@ -54,7 +54,12 @@ func (e *StatusError) Error() string { return e.Msg }
 
 // Decode reads a JSON body into dst. Errors are *StatusError (400 or 413) with a
 // message that tells the client what is wrong.
-func Decode(r *http.Request, dst any) error {
+func Decode(r *http.Request, dst any) error { return decode(r, dst, false) }
+
+func decode(r *http.Request, dst any, optional bool) error {
+	if optional && (r.Body == nil || r.Body == http.NoBody) {
+		return nil
+	}
 	body := http.MaxBytesReader(nil, r.Body, MaxBody)
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(dst); err != nil {
@@ -62,6 +67,8 @@ func Decode(r *http.Request, dst any) error {
 		var typ *json.UnmarshalTypeError
 		var tooBig *http.MaxBytesError
 		switch {
+		case optional && errors.Is(err, io.EOF):
+			return nil
 		case errors.Is(err, io.EOF):
 			return &StatusError{http.StatusBadRequest, "request body is empty; a JSON object is required"}
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -85,7 +92,17 @@ func Decode(r *http.Request, dst any) error {
 // DecodeOrError decodes dst and, on failure, writes the error response; it
 // reports whether the handler may continue.
 func DecodeOrError(w http.ResponseWriter, r *http.Request, dst any) bool {
-	if err := Decode(r, dst); err != nil {
+	return decodeOrError(w, r, dst, false)
+}
+
+// DecodeOptionalOrError is DecodeOrError for a body the client may leave out
+// (the original SOMS accepted an empty PUT): dst keeps its zero value then.
+func DecodeOptionalOrError(w http.ResponseWriter, r *http.Request, dst any) bool {
+	return decodeOrError(w, r, dst, true)
+}
+
+func decodeOrError(w http.ResponseWriter, r *http.Request, dst any, optional bool) bool {
+	if err := decode(r, dst, optional); err != nil {
 		var se *StatusError
 		if errors.As(err, &se) {
 			Error(w, se.Status, se.Msg)

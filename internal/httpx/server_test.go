@@ -86,3 +86,29 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 }
+
+// An optional body may be empty or null; anything else is decoded (and
+// refused) as usual.
+func TestDecodeOptional(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+		n          int
+	}{
+		{"empty", "", true, 0},
+		{"null", "null", true, 0},
+		{"object", `{"n":3}`, true, 3},
+		{"syntax", `{"n":`, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("PUT", "/", strings.NewReader(tc.body))
+			var dst struct {
+				N int `json:"n"`
+			}
+			if got := DecodeOptionalOrError(rec, req, &dst); got != tc.ok || dst.N != tc.n {
+				t.Fatalf("ok %v n %d (status %d), want ok %v n %d", got, dst.N, rec.Code, tc.ok, tc.n)
+			}
+		})
+	}
+}

@@ -22,38 +22,70 @@ import (
 // Broker is a private Mosquitto with password authentication and the project's
 // ACL, listening on loopback.
 type Broker struct {
-	Port int
-	pass map[string]string
-	proc *childproc.Proc
+	Port   int
+	listen string
+	pass   map[string]string
+	proc   *childproc.Proc
 }
 
 // StartBroker writes a broker configuration under dir and starts Mosquitto on
 // port (0 picks a free one). out receives its log lines (nil: kept only for
 // failure reports).
 func StartBroker(ctx context.Context, dir string, port int, out *childproc.Lines) (*Broker, error) {
+	return StartBrokerOpts(ctx, dir, port, BrokerOptions{}, out)
+}
+
+// BrokerOptions adjust the broker `soms sim` starts for hardware in the loop.
+type BrokerOptions struct {
+	// Listen is ListenLoopback (the default) or ListenAll: every interface,
+	// so that real devices on the network can connect.
+	Listen string
+	// Passwords fixes users' passwords; the others get a random one.
+	Passwords map[string]string
+}
+
+// Listen addresses of the broker.
+const (
+	ListenLoopback = "127.0.0.1"
+	ListenAll      = "0.0.0.0"
+)
+
+// StartBrokerOpts is StartBroker with options.
+func StartBrokerOpts(ctx context.Context, dir string, port int, o BrokerOptions, out *childproc.Lines) (*Broker, error) {
 	var err error
 	if port == 0 {
 		if port, err = childproc.FreePort(); err != nil {
 			return nil, err
 		}
 	}
-	return startBroker(ctx, dir, port, map[string]string{
-		mqttacl.UserService: Secret(), mqttacl.UserSim: Secret(), mqttacl.UserMonitor: Secret(),
-	}, out)
+	switch o.Listen {
+	case "":
+		o.Listen = ListenLoopback
+	case ListenLoopback, ListenAll:
+	default:
+		return nil, fmt.Errorf("broker listen address %q: want %s (this machine) or %s (every interface)", o.Listen, ListenLoopback, ListenAll)
+	}
+	pass := map[string]string{}
+	for _, u := range []string{mqttacl.UserService, mqttacl.UserSim, mqttacl.UserMonitor} {
+		if pass[u] = o.Passwords[u]; pass[u] == "" {
+			pass[u] = Secret()
+		}
+	}
+	return startBroker(ctx, dir, port, o.Listen, pass, out)
 }
 
 // StartBrokerWith starts a broker with prev's port and passwords, as a
 // restarted server would come back (for reconnection tests).
 func StartBrokerWith(ctx context.Context, dir string, prev *Broker, out *childproc.Lines) (*Broker, error) {
-	return startBroker(ctx, dir, prev.Port, prev.pass, out)
+	return startBroker(ctx, dir, prev.Port, prev.listen, prev.pass, out)
 }
 
-func startBroker(ctx context.Context, dir string, port int, pass map[string]string, out *childproc.Lines) (*Broker, error) {
+func startBroker(ctx context.Context, dir string, port int, listen string, pass map[string]string, out *childproc.Lines) (*Broker, error) {
 	progs, err := findPrograms()
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{Port: port, pass: pass}
+	b := &Broker{Port: port, listen: listen, pass: pass}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -75,7 +107,7 @@ func startBroker(ctx context.Context, dir string, port int, pass map[string]stri
 	acl := filepath.Join(dir, "aclfile")
 	conf := filepath.Join(dir, "mosquitto.conf")
 	body := fmt.Sprintf(`# written by the SOMS harness
-listener %d 127.0.0.1
+listener %d %s
 allow_anonymous false
 password_file %s
 acl_file %s
@@ -85,7 +117,7 @@ log_dest stderr
 log_type error
 log_type warning
 log_type notice
-`, port, passwd, acl, MaxPacketSize)
+`, port, listen, passwd, acl, MaxPacketSize)
 	if err := os.WriteFile(acl, []byte(mqttacl.File()), 0o644); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ package mqttacl
 import (
 	"fmt"
 	"strings"
+
+	"github.com/somsgo/soms/internal/topic"
 )
 
 // Users of the ACL.
@@ -15,6 +17,14 @@ const (
 	UserSim     = "sim"     // harness and simulator control
 	UserMonitor = "monitor" // read-only observers
 )
+
+// LegacyPassword is the password the original SOMS firmware is flashed with,
+// for user soms (UserService): the "legacy device" credential. `soms sim`
+// gives the soms account this password unless SOMS_SIM_MQTT_PASS says
+// otherwise, so that a real ESP32 running the original firmware joins the
+// simulated office (docs/simulator.md, "Hardware in the loop"). Until devices
+// get identities of their own, the services share that account.
+const LegacyPassword = "soms_dev_mqtt"
 
 // Access is what a rule allows on its topic filter.
 type Access string
@@ -44,9 +54,10 @@ func Users() []User {
 		{
 			Name: UserService,
 			Doc: `soms: production services and edge devices (the original SOMS credentials,
-used by ESP32 firmware). Office telemetry and MCP tool calls both ways; may
-read, never write, the simulated clock.`,
-			Rules: []Rule{{ReadWrite, "office/#"}, {ReadWrite, "mcp/#"}, {Read, "soms/sim/#"}},
+used by ESP32 firmware). Office telemetry and MCP tool calls both ways, and
+the topic roots the original's demo devices publish under (hydro/, aqua/:
+the services count and log them); may read, never write, the simulated clock.`,
+			Rules: serviceRules(),
 		},
 		{
 			Name: UserSim,
@@ -60,6 +71,14 @@ conditions. May publish anything, including the simulated clock.`,
 			Rules: []Rule{{Read, "#"}, {Read, "$SYS/#"}},
 		},
 	}
+}
+
+func serviceRules() []Rule {
+	rules := []Rule{{ReadWrite, "office/#"}, {ReadWrite, "mcp/#"}}
+	for _, root := range topic.OriginalRoots {
+		rules = append(rules, Rule{ReadWrite, root + "/#"})
+	}
+	return append(rules, Rule{Read, "soms/sim/#"})
 }
 
 // File renders the ACL in Mosquitto's acl_file format.

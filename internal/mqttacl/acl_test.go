@@ -29,7 +29,7 @@ func TestGeneratedFileIsCurrent(t *testing.T) {
 
 func TestFileGrantsEachUserItsRules(t *testing.T) {
 	f := File()
-	for _, want := range []string{"user soms\ntopic readwrite office/#\n", "user sim\ntopic readwrite #\n", "user monitor\ntopic read #\n"} {
+	for _, want := range []string{"user soms\ntopic readwrite office/#\n", "topic readwrite hydro/#\ntopic readwrite aqua/#\n", "user sim\ntopic readwrite #\n", "user monitor\ntopic read #\n"} {
 		if !strings.Contains(f, want) {
 			t.Errorf("ACL lacks %q", want)
 		}

@@ -60,3 +60,24 @@ func TestBuildersRoundTrip(t *testing.T) {
 		t.Fatal("unknown mcp direction accepted")
 	}
 }
+
+func TestUnknown(t *testing.T) {
+	for topic, want := range map[string]string{
+		"office/main/sensor/env_01/co2": "",
+		"office/tracking/persons":       "",
+		"office/shopping/added":         "",
+		"office/perception/discovery":   "",
+		"office/x":                      "",
+		"office/kitchen/scale/scale_01": "office",
+		"mcp/shelf_01/response/1":       "",
+		"soms/sim/clock":                "",
+		"hydro/lettuce_raft/status":     "hydro",
+		"aqua/main_tank/status":         "aqua",
+		"zigbee2mqtt/bridge/state":      "other",
+		"homeassistant/sensor/x/config": "other",
+	} {
+		if got := Unknown(topic); got != want {
+			t.Errorf("Unknown(%q) = %q, want %q", topic, got, want)
+		}
+	}
+}

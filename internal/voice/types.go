@@ -61,11 +61,20 @@ type AnnounceRequest struct {
 
 // Speech is one synthesised utterance: POST /api/voice/synthesize and
 // /api/voice/feedback/{type}. AudioURL is relative to the voice service
-// ("/audio/<file>.wav") unless the service has a public base URL.
+// ("/audio/<file>.wav") unless the service has a public base URL. The
+// original SOMS named the text and duration text_generated and
+// duration_seconds: both names are sent (NewSpeech), so its clients work too.
 type Speech struct {
-	AudioURL string  `json:"audio_url"`
-	Text     string  `json:"text"`
-	Duration float64 `json:"duration"` // seconds
+	AudioURL        string  `json:"audio_url"`
+	Text            string  `json:"text"`
+	Duration        float64 `json:"duration"`         // seconds
+	TextGenerated   string  `json:"text_generated"`   // = Text (the original's name)
+	DurationSeconds float64 `json:"duration_seconds"` // = Duration (the original's name)
+}
+
+// NewSpeech fills both the current and the original field names.
+func NewSpeech(audioURL, text string, duration float64) Speech {
+	return Speech{AudioURL: audioURL, Text: text, Duration: duration, TextGenerated: text, DurationSeconds: duration}
 }
 
 // Announcement is the answer of POST /api/voice/announce: the spoken task

@@ -3,6 +3,8 @@ package backend
 import (
 	"crypto/rand"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -13,6 +15,7 @@ import (
 	"github.com/somsgo/soms/internal/apidoc"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/services/backend/openapi"
 )
@@ -44,6 +47,11 @@ type Deps struct {
 	// outlive its last message; 0 is 30 days. Ids seen for less than 10
 	// minutes expire an hour after they go quiet.
 	DeviceRetention time.Duration
+	// ExternalURL is the dashboard's public base URL (shopping share links).
+	ExternalURL string
+	// BrainURL is the brain's HTTP API (event feed, LLM activity); empty
+	// answers those routes 503.
+	BrainURL string
 }
 
 // API holds the handlers' dependencies.
@@ -66,6 +74,14 @@ type API struct {
 	metrics  *metrics
 
 	deviceRetention time.Duration
+	inventory       *inventoryStore
+	shopping        *shoppingStore
+	externalURL     string
+
+	brainURL  string
+	brainHTTP *http.Client
+	// unknownLog rate-limits the log lines of unknown topics.
+	unknownLog *logging.Sampler
 }
 
 // New builds the backend's handlers over an already migrated database.
@@ -88,20 +104,26 @@ func New(d Deps) *API {
 		reg = prometheus.NewRegistry()
 	}
 	a := &API{
-		tasks:    &taskStore{pool: d.Pool, region: d.Region},
-		users:    &userStore{pool: d.Pool, cost: cost},
-		sensors:  &sensorStore{pool: d.Pool},
-		devices:  newDeviceIndex(d.MaxDevices),
-		voice:    &voiceStore{pool: d.Pool},
-		ingest:   make(chan telemetryItem, ingestBuffer),
-		payments: &paymentStore{pool: d.Pool},
-		tokens:   &tokens{secret: secret, ttl: ttl, clock: d.Clock},
-		hub:      NewHub(),
-		bus:      d.Bus,
-		payer:    d.Payer,
-		clock:    d.Clock,
-		log:      d.Log,
-		token:    d.ServiceToken,
+		tasks:       &taskStore{pool: d.Pool, region: d.Region},
+		users:       &userStore{pool: d.Pool, cost: cost},
+		sensors:     &sensorStore{pool: d.Pool},
+		devices:     newDeviceIndex(d.MaxDevices),
+		voice:       &voiceStore{pool: d.Pool},
+		ingest:      make(chan telemetryItem, ingestBuffer),
+		payments:    &paymentStore{pool: d.Pool},
+		tokens:      &tokens{secret: secret, ttl: ttl, clock: d.Clock},
+		hub:         NewHub(),
+		bus:         d.Bus,
+		payer:       d.Payer,
+		clock:       d.Clock,
+		log:         d.Log,
+		token:       d.ServiceToken,
+		inventory:   &inventoryStore{pool: d.Pool},
+		shopping:    &shoppingStore{pool: d.Pool},
+		externalURL: strings.TrimRight(d.ExternalURL, "/"),
+		brainURL:    strings.TrimRight(d.BrainURL, "/"),
+		brainHTTP:   &http.Client{Timeout: brainTimeout},
+		unknownLog:  logging.NewSampler(clock.Wall{}, time.Minute),
 
 		deviceRetention: d.DeviceRetention,
 	}
@@ -136,8 +158,10 @@ func (a *API) Routes(r chi.Router) {
 			r.Get("/audit", a.auditLog)
 			r.Get("/{id}", a.getTask)
 			r.Get("/{id}/audit", a.taskAudit)
-			r.With(a.requireAuth).Put("/{id}/accept", a.acceptTask)
-			r.With(a.requireAuth).Put("/{id}/complete", a.completeTask)
+			// Open to anonymous callers, as in the original (the wall kiosk):
+			// the handlers decide what an anonymous caller may do.
+			r.Put("/{id}/accept", a.acceptTask)
+			r.Put("/{id}/complete", a.completeTask)
 			r.With(a.requireService).Put("/{id}/dispatch", a.dispatchTask)
 			r.With(a.requireService).Put("/{id}/reminded", a.remindedTask)
 		})
@@ -155,6 +179,9 @@ func (a *API) Routes(r chi.Router) {
 			r.With(a.requireAdmin).Delete("/{id}", a.deleteUser)
 		})
 		a.sensorRoutes(r)
+		a.brainRoutes(r)
+		a.inventoryRoutes(r)
+		a.shoppingRoutes(r)
 		a.voiceRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})

@@ -28,6 +28,9 @@ type Config struct {
 	PaymentRetry time.Duration `env:"BACKEND_PAYMENT_RETRY" default:"15s" doc:"how often pending task rewards are retried and counted for soms_backend_task_payments_pending (clock time)"`
 	ExpirySweep  time.Duration `env:"BACKEND_EXPIRY_SWEEP" default:"60s" doc:"how often expired tasks are recorded in the audit log and announced live (clock time)"`
 
+	ExternalURL string `env:"SOMS_EXTERNAL_URL" default:"http://localhost:80" doc:"the dashboard's public base URL, for shopping-list share links"`
+	BrainURL    string `env:"BRAIN_CHAT_URL" default:"http://localhost:8080" doc:"the brain's HTTP API, asked for the event feed and LLM activity (/sensors/events, /sensors/llm-activity, /sensors/llm-timeline); compose: http://brain:8080"`
+
 	SensorRetention time.Duration `env:"BACKEND_SENSOR_RETENTION" default:"168h" doc:"how long sensor history is kept (clock time); latest values follow BACKEND_DEVICE_RETENTION"`
 	DeviceRetention time.Duration `env:"BACKEND_DEVICE_RETENTION" default:"720h" doc:"how long a device's latest values and heartbeat row outlive its last message (clock time); ids seen for less than 10 minutes expire an hour after they go quiet"`
 	MaxDevices      int           `env:"BACKEND_MAX_DEVICES" default:"10000" doc:"devices (a device id in a zone) whose latest values and heartbeats are kept; messages that would add more are dropped (soms_backend_telemetry_dropped_total{reason=\"device_limit\"})"`

@@ -16,6 +16,7 @@ type metrics struct {
 	// telemetryDropped counts rejected office messages by reason
 	// (internal/telemetry).
 	telemetryDropped *prometheus.CounterVec
+	unknownTopics    *prometheus.CounterVec
 	// paymentsPending is refreshed by the payment loop, not by the scrape.
 	paymentsPending *lastValue
 	pendingErrors   prometheus.Counter
@@ -37,12 +38,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "soms_backend_sensor_readings_dropped_total", Help: "Sensor readings dropped because the writer fell behind."}),
 		telemetryDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "soms_backend_telemetry_dropped_total", Help: "Office messages rejected by the telemetry parser or the device bounds, by reason (docs/telemetry.md)."}, []string{"reason"}),
+		unknownTopics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_backend_unknown_topics_total", Help: "MQTT messages on topics no SOMS part interprets, by prefix (office: an unknown office kind; hydro, aqua: the original's demo devices; other)."}, []string{"prefix"}),
 	}
 	m.paymentsPending = newLastValue(prometheus.NewDesc("soms_backend_task_payments_pending",
 		"Task rewards recorded but not yet confirmed by the wallet, as last counted by the payment loop (absent while the count fails).", nil, nil))
 	m.pendingErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "soms_backend_payments_pending_count_errors_total", Help: "Failed counts of pending task rewards (the pending gauge is absent until a count succeeds)."})
-	reg.MustRegister(m.tasksCreated, m.tasksMerged, m.tasksCompleted, m.payments, m.readings, m.readingsLost, m.telemetryDropped, m.paymentsPending, m.pendingErrors)
+	reg.MustRegister(m.tasksCreated, m.tasksMerged, m.tasksCompleted, m.payments, m.readings, m.readingsLost, m.telemetryDropped, m.unknownTopics, m.paymentsPending, m.pendingErrors)
 	return m
 }
 

@@ -56,6 +56,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Pool: pool, Clock: kit.Clock, Log: kit.Log, ServiceToken: cfg.ServiceToken, Region: cfg.RegionID,
 		Bus: kit.Bus, Payer: payer, JWTSecret: []byte(cfg.JWTSecret), TokenTTL: cfg.TokenTTL, Metrics: kit.Metrics,
 		MaxDevices: cfg.MaxDevices, DeviceRetention: cfg.DeviceRetention,
+		BrainURL: cfg.BrainURL, ExternalURL: cfg.ExternalURL,
 	})
 	if cfg.AdminUser != "" {
 		if err := api.users.ensureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword, kit.Clock.Now()); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -181,12 +182,36 @@ func (a *API) Subscribe(ctx context.Context, b *bus.Client) error {
 	if err := a.devices.load(ctx, a.sensors.pool); err != nil {
 		return err
 	}
+	// The original's devices also publish outside office/ (hydro/, aqua/):
+	// not stored, but counted and logged, never silently lost.
+	for _, root := range topic.OriginalRoots {
+		if err := b.Subscribe(ctx, root+"/#", 0, func(m bus.Message) { a.unknownTopic(m.Topic) }); err != nil {
+			return err
+		}
+	}
 	return b.Subscribe(ctx, topic.OfficeAll, 0, func(m bus.Message) { a.Ingest(m.Topic, m.Payload) })
+}
+
+// unknownTopic counts (and now and then logs) a message on a topic no SOMS
+// part interprets; it reports whether t is one.
+func (a *API) unknownTopic(t string) bool {
+	label := topic.Unknown(t)
+	if label == "" {
+		return false
+	}
+	a.metrics.unknownTopics.WithLabelValues(label).Inc()
+	if ok, held := a.unknownLog.Allow(label); ok {
+		a.log.Warn("message on a topic no SOMS part interprets", "topic", t, "prefix", label, "more_since_last_log", held)
+	}
+	return true
 }
 
 // Ingest queues one office/# message for storage. A rejected message is
 // counted and logged (rate-limited) under its one reason.
 func (a *API) Ingest(t string, payload []byte) {
+	if a.unknownTopic(t) {
+		return
+	}
 	now := a.clock.Now()
 	p, err := parseTelemetry(t, payload, now)
 	if err == nil && (len(p.Readings) > 0 || p.Heartbeat != nil) {
@@ -332,19 +357,25 @@ func (a *API) writeRows(w http.ResponseWriter, what string, rows pgx.Rows, err e
 	httpx.WriteJSON(w, http.StatusOK, rs)
 }
 
-// SeriesPoint is one point of GET /sensors/time-series.
+// SeriesPoint is one point of GET /sensors/time-series. Timestamp and Avg
+// are the original SOMS's names of At and Value.
 type SeriesPoint struct {
-	At    time.Time `json:"at"`
-	Value float64   `json:"value"`
-	Min   float64   `json:"min"`
-	Max   float64   `json:"max"`
-	Count int       `json:"count"`
+	At        time.Time `json:"at"`
+	Value     float64   `json:"value"`
+	Min       float64   `json:"min"`
+	Max       float64   `json:"max"`
+	Count     int       `json:"count"`
+	Zone      string    `json:"zone"`
+	Channel   string    `json:"channel"`
+	Timestamp time.Time `json:"timestamp"`
+	Avg       float64   `json:"avg"`
 }
 
 // Series is the answer of GET /sensors/time-series.
 type Series struct {
-	Zone          string        `json:"zone"`
-	Channel       string        `json:"channel"`
+	Zone          *string       `json:"zone"`
+	Channel       *string       `json:"channel"`
+	Window        string        `json:"window"`
 	Since         time.Time     `json:"since"`
 	Until         time.Time     `json:"until"`
 	BucketSeconds int           `json:"bucket_seconds"`
@@ -353,46 +384,94 @@ type Series struct {
 
 const maxSeriesPoints = 5000
 
-// sensorSeries averages a zone's channel (over all its devices) into buckets.
-// since/until are RFC 3339 times or durations back from now ("2h"); bucket
-// defaults to what keeps the series under 500 points, at least 1 s.
+// Windows of the original SOMS: its default range and point limit each.
+var seriesWindows = map[string]struct {
+	bucket, span time.Duration
+}{
+	"raw": {0, time.Hour},
+	"1h":  {time.Hour, 7 * 24 * time.Hour},
+	"1d":  {24 * time.Hour, 30 * 24 * time.Hour},
+}
+
+// originalLimit is the original's default number of points for a window.
+const originalLimit = 168
+
+// sensorSeries averages readings into buckets per zone and channel (over all
+// their devices, or one with device_id). Without window: since/until are RFC
+// 3339 times or durations back from now ("2h"), bucket defaults to what keeps
+// the series under 500 points. With the original's window=raw|1h|1d: raw
+// readings (at most the last hour, as the original), hourly or daily buckets
+// aligned to UTC, default ranges 1 h, 7 d and 30 d, at most limit points
+// (default 168). start/end are the original's names of since/until.
 func (a *API) sensorSeries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	now := a.clock.Now()
 	bad := map[string]string{}
-	s := Series{Zone: q.Get("zone"), Channel: q.Get("channel"), Since: now.Add(-time.Hour), Until: now}
-	if s.Zone == "" {
-		bad["zone"] = "required"
+	s := Series{Window: q.Get("window"), Until: now}
+	if z := q.Get("zone"); z != "" {
+		s.Zone = &z
 	}
-	if s.Channel == "" {
-		bad["channel"] = "required"
+	if c := q.Get("channel"); c != "" {
+		s.Channel = &c
 	}
-	parseTime := func(name string, dst *time.Time) {
-		v := q.Get(name)
-		if v == "" {
-			return
+	win, isWindow := seriesWindows[s.Window]
+	if s.Window != "" && !isWindow {
+		bad["window"] = "must be raw, 1h or 1d"
+	}
+	span := time.Hour
+	if isWindow {
+		span = win.span
+	}
+	parseTime := func(dst *time.Time, names ...string) (set bool) {
+		for _, name := range names {
+			v := q.Get(name)
+			if v == "" {
+				continue
+			}
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				*dst = t
+			} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+				*dst = now.Add(-d)
+			} else {
+				bad[name] = "an RFC 3339 time or a duration back from now such as 2h"
+			}
+			return true
 		}
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			*dst = t
-		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			*dst = now.Add(-d)
-		} else {
-			bad[name] = "an RFC 3339 time or a duration back from now such as 2h"
-		}
+		return false
 	}
-	parseTime("since", &s.Since)
-	parseTime("until", &s.Until)
-	if !s.Since.Before(s.Until) && bad["since"] == "" {
+	parseTime(&s.Until, "until", "end")
+	if !parseTime(&s.Since, "since", "start") {
+		s.Since = s.Until.Add(-span)
+	}
+	if s.Window == "raw" && s.Until.Sub(s.Since) > time.Hour {
+		s.Since = s.Until.Add(-time.Hour) // the original caps raw readings at one hour
+	}
+	if !s.Since.Before(s.Until) && bad["since"] == "" && bad["start"] == "" {
 		bad["since"] = "must be before until"
 	}
-	span := s.Until.Sub(s.Since)
-	bucket := max(time.Second, (span / 500).Round(time.Second))
+	limit := maxSeriesPoints
+	if isWindow {
+		limit = originalLimit
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxSeriesPoints {
+			bad["limit"] = fmt.Sprintf("an integer between 1 and %d", maxSeriesPoints)
+		}
+		limit = n
+	}
+	bucket := max(time.Second, (s.Until.Sub(s.Since) / 500).Round(time.Second))
+	if isWindow {
+		bucket = win.bucket
+	}
 	if v := q.Get("bucket"); v != "" {
 		d, err := time.ParseDuration(v)
 		switch {
+		case isWindow:
+			bad["bucket"] = "give window or bucket, not both"
 		case err != nil || d < time.Second:
 			bad["bucket"] = "a duration of at least 1s, such as 5m"
-		case span/d > maxSeriesPoints:
+		case s.Until.Sub(s.Since)/d > maxSeriesPoints:
 			bad["bucket"] = fmt.Sprintf("too small: the range would have more than %d points", maxSeriesPoints)
 		default:
 			bucket = d
@@ -402,23 +481,57 @@ func (a *API) sensorSeries(w http.ResponseWriter, r *http.Request) {
 		httpx.Invalid(w, bad)
 		return
 	}
-	s.BucketSeconds = int(bucket / time.Second)
-	rows, err := a.sensors.pool.Query(r.Context(), `SELECT date_bin($4::interval, at, $2::timestamptz) AS b,
-		avg(value), min(value), max(value), count(*)::int
-		FROM dashboard.sensor_readings WHERE zone = $1 AND channel = $5 AND at >= $2 AND at <= $3
-		GROUP BY b ORDER BY b`, s.Zone, s.Since, s.Until, bucket, s.Channel)
-	if err == nil {
-		s.Points, err = pgx.CollectRows(rows, pgx.RowToStructByPos[SeriesPoint])
+	if s.Window == "" {
+		s.Window = bucket.String()
 	}
+	var err error
+	s.Points, err = a.sensors.series(r.Context(), s, q.Get("device_id"), bucket, isWindow, limit)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "time series", "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not read the time series")
 		return
 	}
-	if s.Points == nil {
-		s.Points = []SeriesPoint{}
+	if s.Window != "raw" {
+		s.BucketSeconds = int(bucket / time.Second)
 	}
 	httpx.WriteJSON(w, http.StatusOK, s)
+}
+
+// series reads the points of s: raw readings when s.Window is raw, else
+// buckets of the given size (aligned to UTC when utc, to s.Since otherwise).
+func (st *sensorStore) series(ctx context.Context, s Series, device string, bucket time.Duration, utc bool, limit int) ([]SeriesPoint, error) {
+	args := []any{s.Zone, s.Channel, device, s.Since, s.Until, limit}
+	const where = `($1::text IS NULL OR zone = $1) AND ($2::text IS NULL OR channel = $2) AND ($3 = '' OR device_id = $3)
+		AND at >= $4 AND at <= $5`
+	var sql string
+	if s.Window == "raw" {
+		sql = `SELECT at, value, value, value, 1, zone, channel FROM dashboard.sensor_readings WHERE ` + where + `
+			ORDER BY at, id LIMIT $6`
+	} else {
+		origin := "$4::timestamptz"
+		if utc {
+			origin = "'2000-01-01T00:00:00Z'::timestamptz"
+		}
+		args = append(args, bucket)
+		sql = `SELECT date_bin($7::interval, at, ` + origin + `) AS b, avg(value), min(value), max(value), count(*)::int, zone, channel
+			FROM dashboard.sensor_readings WHERE ` + where + `
+			GROUP BY b, zone, channel ORDER BY b, zone, channel LIMIT $6`
+	}
+	rows, err := st.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("time series: %w", err)
+	}
+	defer rows.Close()
+	out := []SeriesPoint{}
+	for rows.Next() {
+		var p SeriesPoint
+		if err := rows.Scan(&p.At, &p.Value, &p.Min, &p.Max, &p.Count, &p.Zone, &p.Channel); err != nil {
+			return nil, fmt.Errorf("time series: %w", err)
+		}
+		p.Timestamp, p.Avg = p.At, p.Value
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 // ZoneSummary is one zone in GET /sensors/zones: each channel's mean over the

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/telemetry/telemetrytest"
@@ -136,6 +138,25 @@ func TestTelemetryOverMQTT(t *testing.T) {
 	if len(s.Points) != 2 || s.Points[0].Value != 800 || s.Points[1].Value != 1100 || s.Points[1].Count != 2 || s.BucketSeconds != 60 {
 		t.Fatalf("series = %+v", s)
 	}
+	// The original's shapes: timestamp beside at; zone and channel optional;
+	// window=raw|1h; points with timestamp and avg.
+	var raw []map[string]any
+	if err := getJSON(e.srv.URL+"/sensors/latest?zone="+z, &raw); err != nil || raw[0]["timestamp"] == nil || raw[0]["timestamp"] != raw[0]["at"] {
+		t.Fatalf("latest (raw) = %+v, %v", raw, err)
+	}
+	if err := getJSON(e.srv.URL+"/sensors/time-series?window=raw&zone="+z, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 4 || s.Window != "raw" || s.Channel != nil || s.Points[0].Avg != 800 || s.Points[0].Count != 1 ||
+		!s.Points[0].Timestamp.Equal(t0) || s.Points[3].Channel != "person_count" {
+		t.Fatalf("raw series = %+v", s)
+	}
+	if err := getJSON(e.srv.URL+"/sensors/time-series?window=1h&channel=co2&zone="+z, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 1 || s.Points[0].Avg != 1000 || s.Points[0].Count != 3 || s.BucketSeconds != 3600 || !s.Points[0].Timestamp.Equal(t0) {
+		t.Fatalf("hourly series = %+v", s)
+	}
 
 	var ds DevicesStatus
 	if err := getJSON(e.srv.URL+"/devices/status?zone="+z, &ds); err != nil {
@@ -168,9 +189,11 @@ func TestTimeSeriesValidation(t *testing.T) {
 		query string
 		field string
 	}{
-		{"channel=co2", "zone"},
-		{"zone=main", "channel"},
+		{"window=2h", "window"},
+		{"window=1h&bucket=5m", "bucket"},
+		{"window=raw&limit=0", "limit"},
 		{"zone=main&channel=co2&since=yesterday", "since"},
+		{"start=yesterday", "start"},
 		{"zone=main&channel=co2&bucket=1ms", "bucket"},
 		{"zone=main&channel=co2&since=24h&bucket=1s", "bucket"},
 		{"zone=main&channel=co2&since=2026-11-23T10:00:00Z", "since"},
@@ -246,4 +269,45 @@ func TestVoiceEventsAndChitchat(t *testing.T) {
 	if n, _ := e.anon.ChitchatStockStatus(ctx); n != 0 {
 		t.Fatalf("stock after taking two = %d", n)
 	}
+}
+
+// Without a brain the event feed and LLM activity say so (503), and bad
+// parameters are refused before the brain is asked.
+func TestBrainRoutesWithoutBrain(t *testing.T) {
+	e := newEnv(t)
+	for path, want := range map[string]int{
+		"/sensors/events": 503, "/sensors/llm-activity": 503, "/sensors/llm-timeline": 503,
+		"/sensors/events?limit=201": 422, "/sensors/llm-activity?hours=0": 422,
+	} {
+		resp, err := http.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
+
+// Topics no SOMS part interprets — the original's demo devices outside
+// office/, an unknown office kind — are counted by prefix, not silently lost.
+func TestUnknownTopicsCounted(t *testing.T) {
+	e := newEnvWith(t, envOpts{mqtt: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := e.api.Subscribe(ctx, e.bus); err != nil {
+		t.Fatal(err)
+	}
+	device := connectBus(t, "esp32")
+	z := uniq("room")
+	for _, tp := range []string{"hydro/" + z + "/status", "hydro/" + z + "/status", "aqua/" + z + "/status", "office/" + z + "/scale/s1/weight"} {
+		if err := device.PublishJSON(ctx, tp, 1, false, map[string]any{"ph": 7.5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(label string) float64 {
+		return testutil.ToFloat64(e.api.metrics.unknownTopics.WithLabelValues(label))
+	}
+	waitFor(t, "unknown topics counted", func() bool { return count("hydro") >= 2 && count("aqua") >= 1 && count("office") >= 1 })
 }

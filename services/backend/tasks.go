@@ -125,6 +125,7 @@ func (a *API) writeTask(w http.ResponseWriter, what string, id int64, t backenda
 	var (
 		se *stateError
 		fe *forbiddenError
+		ue *unauthenticatedError
 	)
 	switch {
 	case err == nil:
@@ -137,6 +138,8 @@ func (a *API) writeTask(w http.ResponseWriter, what string, id int64, t backenda
 		httpx.Error(w, http.StatusBadRequest, se.msg)
 	case errors.As(err, &fe):
 		httpx.Error(w, http.StatusForbidden, fe.msg)
+	case errors.As(err, &ue):
+		unauthorized(w, ue.msg)
 	default:
 		a.log.Error(what, "id", id, "err", err)
 		httpx.Error(w, http.StatusInternalServerError, "could not "+what)
@@ -150,26 +153,40 @@ func (a *API) acceptTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in backendapi.AcceptTask
-	if !httpx.DecodeOrError(w, r, &in) {
+	if !httpx.DecodeOptionalOrError(w, r, &in) {
 		return
 	}
 	p := principalFrom(r.Context())
-	if in.UserID == 0 && p.User != nil {
+	switch {
+	case in.UserID < 0:
+		httpx.Invalid(w, map[string]string{"user_id": "must be a positive user id"})
+		return
+	case in.UserID == 0 && p.User != nil:
 		in.UserID = p.User.ID // a person accepting for themselves may omit it
-	}
-	if in.UserID < 1 {
-		httpx.Invalid(w, map[string]string{"user_id": "required: the id of the person accepting"})
+	case in.UserID > 0 && !p.authenticated():
+		// Accepting for a person without their credential would let anyone
+		// direct that person's reward.
+		unauthorized(w, "accepting for a person needs their sign-in (Authorization: Bearer <token>) or "+backendapi.ServiceTokenHeader)
 		return
 	}
 	if p.User != nil && !p.admin() && p.User.ID != in.UserID {
 		httpx.Error(w, http.StatusForbidden, "you may only accept tasks for yourself")
 		return
 	}
-	t, changed, err := a.tasks.accept(r.Context(), id, in.UserID, p.actor(), a.clock.Now())
+	var (
+		t       backendapi.Task
+		changed bool
+		err     error
+	)
+	if in.UserID == 0 {
+		t, changed, err = a.tasks.acceptUnassigned(r.Context(), id, p.actor(), a.clock.Now())
+	} else {
+		t, changed, err = a.tasks.accept(r.Context(), id, in.UserID, p.actor(), a.clock.Now())
+	}
 	if a.writeTask(w, "accept task", id, t, err) && changed {
 		t.Status = t.StatusAt(a.clock.Now())
 		a.hub.Publish(EventTaskAccepted, t)
-		a.log.InfoContext(r.Context(), "task accepted", "id", id, "user", in.UserID)
+		a.log.InfoContext(r.Context(), "task accepted", "id", id, "user", in.UserID, "by", p.actor())
 	}
 }
 
@@ -179,26 +196,35 @@ func (a *API) completeTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in backendapi.CompleteTask
-	if !httpx.DecodeOrError(w, r, &in) {
+	if !httpx.DecodeOptionalOrError(w, r, &in) {
 		return
 	}
 	if bad := in.Validate(); len(bad) > 0 {
 		httpx.Invalid(w, bad)
 		return
 	}
-	t, err := a.tasks.complete(r.Context(), id, principalFrom(r.Context()), in, a.payments, a.clock.Now())
+	p := principalFrom(r.Context())
+	t, paidTo, err := a.tasks.complete(r.Context(), id, p, in, a.payments, a.clock.Now())
 	if err != nil {
 		a.writeTask(w, "complete task", id, t, err)
 		return
 	}
 	t.Status = t.StatusAt(a.clock.Now())
 	a.metrics.tasksCompleted.WithLabelValues(in.ReportStatus).Inc()
-	a.log.InfoContext(r.Context(), "task completed", "id", id, "user", derefID(t.AssignedTo), "report_status", in.ReportStatus)
+	out := backendapi.CompletedTask{Task: t, PaidTo: paidTo, Reward: backendapi.RewardPending}
+	if paidTo == nil {
+		out.Reward = backendapi.RewardNone
+		a.log.InfoContext(r.Context(), "task completed without a person; nobody is paid", "id", id, "by", p.actor(), "report_status", in.ReportStatus)
+	} else {
+		a.log.InfoContext(r.Context(), "task completed", "id", id, "user", *paidTo, "by", p.actor(), "report_status", in.ReportStatus)
+	}
 	a.publishReport(r.Context(), t)
 	a.hub.Publish(EventTaskCompleted, t)
-	// Pay now; if the wallet is down the payment loop retries later.
-	a.payDue(r.Context(), id)
-	httpx.WriteJSON(w, http.StatusOK, t)
+	if paidTo != nil {
+		// Pay now; if the wallet is down the payment loop retries later.
+		a.payDue(r.Context(), id)
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // publishReport tells the brain how the task went, on

@@ -26,6 +26,12 @@ type forbiddenError struct{ msg string }
 
 func (e *forbiddenError) Error() string { return e.msg }
 
+// unauthenticatedError is a request that needs a credential the caller did
+// not present (HTTP 401).
+type unauthenticatedError struct{ msg string }
+
+func (e *unauthenticatedError) Error() string { return e.msg }
+
 const taskColumns = `id, title, description, location, zone, task_type, urgency, bounty, audience,
 	skill_level, min_people_required, estimated_duration, announcement_audio_url, announcement_text,
 	completion_audio_url, completion_text, created_at, updated_at, expires_at, is_queued, dispatched_at,
@@ -260,27 +266,84 @@ func (s *taskStore) accept(ctx context.Context, id, userID int64, actor string, 
 	return t, changed, err
 }
 
-// complete marks the task done by its assignee and records the reward payment
-// in the same transaction.
-func (s *taskStore) complete(ctx context.Context, id int64, p principal, in backendapi.CompleteTask, payments *paymentStore, now time.Time) (backendapi.Task, error) {
-	return s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
+// acceptUnassigned takes the task without an assignee: the wall kiosk (an
+// anonymous caller) or a service accepting for nobody, as the original
+// allowed. Nobody is paid for such a task unless a person takes it over
+// (accept) or completes it (complete); a repeat is a no-op.
+func (s *taskStore) acceptUnassigned(ctx context.Context, id int64, actor string, now time.Time) (backendapi.Task, bool, error) {
+	changed := false
+	t, err := s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
 		switch {
-		case t.AssignedTo == nil && !t.IsCompleted:
-			return &stateError{"task has not been accepted; accept it first"}
-		case p.User != nil && !p.admin() && (t.AssignedTo == nil || *t.AssignedTo != p.User.ID):
-			return &forbiddenError{"only the person who accepted the task may complete it"}
 		case t.IsCompleted:
 			return &stateError{"task is already completed"}
+		case t.AssignedTo != nil:
+			return &stateError{"task is already accepted by someone"}
+		case t.AcceptedAt != nil:
+			return nil
+		case t.StatusAt(now) == backendapi.StatusExpired:
+			return &stateError{"task has expired"}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE dashboard.tasks SET accepted_at = $2, updated_at = $2 WHERE id = $1`, id, now); err != nil {
+			return err
+		}
+		changed = true
+		return audit(ctx, tx, id, "accepted", actor, "nobody assigned (kiosk)", now)
+	})
+	return t, changed, err
+}
+
+// complete marks the task done and records the reward payment in the same
+// transaction. Who may complete what, and who is paid (docs/compatibility.md):
+//   - a task a person accepted: that person, an administrator or a service;
+//     the person is paid. An anonymous caller is refused (401).
+//   - a task nobody accepted (or the kiosk accepted): a signed-in person takes
+//     it — accepted and completed by them — and is paid; an anonymous caller
+//     (the wall kiosk) or a service completes it and nobody is paid, which the
+//     audit entry says.
+//
+// It returns the task and the person paid (nil: nobody).
+func (s *taskStore) complete(ctx context.Context, id int64, p principal, in backendapi.CompleteTask, payments *paymentStore, now time.Time) (backendapi.Task, *int64, error) {
+	var paidTo *int64
+	t, err := s.change(ctx, id, func(tx pgx.Tx, t backendapi.Task) error {
+		assignee := t.AssignedTo
+		switch {
+		case t.IsCompleted:
+			return &stateError{"task is already completed"}
+		case assignee != nil && !p.authenticated():
+			return &unauthenticatedError{"a person accepted this task: sign in as them to complete it"}
+		case assignee != nil && p.User != nil && !p.admin() && *assignee != p.User.ID:
+			return &forbiddenError{"only the person who accepted the task may complete it"}
+		case assignee == nil && p.User != nil:
+			uid := p.User.ID
+			assignee = &uid
+			if _, err := tx.Exec(ctx, `UPDATE dashboard.tasks SET assigned_to = $2, accepted_at = COALESCE(accepted_at, $3) WHERE id = $1`, id, uid, now); err != nil {
+				return err
+			}
+			if err := audit(ctx, tx, id, "accepted", p.actor(), fmt.Sprintf("user %d, on completion", uid), now); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE dashboard.tasks SET is_completed = true, completed_at = $2, updated_at = $2,
 			report_status = $3, completion_note = NULLIF($4, '') WHERE id = $1`, id, now, in.ReportStatus, in.CompletionNote); err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, id, "completed", p.actor(), in.ReportStatus, now); err != nil {
+		note := in.ReportStatus
+		if assignee == nil {
+			note += "; nobody paid: completed without a person"
+		}
+		if err := audit(ctx, tx, id, "completed", p.actor(), note, now); err != nil {
 			return err
 		}
-		return payments.record(ctx, tx, id, *t.AssignedTo, int64(t.Bounty)*MilliPerCredit, now)
+		if assignee == nil {
+			return nil
+		}
+		paidTo = assignee
+		return payments.record(ctx, tx, id, *assignee, int64(t.Bounty)*MilliPerCredit, now)
 	})
+	if err != nil {
+		return t, nil, err
+	}
+	return t, paidTo, nil
 }
 
 func (s *taskStore) dispatch(ctx context.Context, id int64, now time.Time) (backendapi.Task, error) {
@@ -343,9 +406,9 @@ func (s *taskStore) list(ctx context.Context, f backendapi.TaskFilter, now time.
 	notExpired := func() string { return "(expires_at IS NULL OR expires_at > " + arg(now) + ")" }
 	switch f.Status {
 	case backendapi.StatusOpen:
-		conds = append(conds, "NOT is_completed", "assigned_to IS NULL", notExpired())
+		conds = append(conds, "NOT is_completed", "accepted_at IS NULL", notExpired())
 	case backendapi.StatusAccepted:
-		conds = append(conds, "NOT is_completed", "assigned_to IS NOT NULL", notExpired())
+		conds = append(conds, "NOT is_completed", "accepted_at IS NOT NULL", notExpired())
 	case backendapi.StatusCompleted:
 		conds = append(conds, "is_completed")
 	case backendapi.StatusExpired:
@@ -388,17 +451,21 @@ func (s *taskStore) stats(ctx context.Context, now time.Time) (backendapi.TaskSt
 	// "Today" is the clock's calendar day in UTC.
 	day := now.UTC().Truncate(24 * time.Hour)
 	err := s.pool.QueryRow(ctx, `SELECT count(*),
-		count(*) FILTER (WHERE NOT is_completed AND assigned_to IS NULL AND (expires_at IS NULL OR expires_at > $1)),
-		count(*) FILTER (WHERE NOT is_completed AND assigned_to IS NOT NULL AND (expires_at IS NULL OR expires_at > $1)),
+		count(*) FILTER (WHERE NOT is_completed AND accepted_at IS NULL AND (expires_at IS NULL OR expires_at > $1)),
+		count(*) FILTER (WHERE NOT is_completed AND accepted_at IS NOT NULL AND (expires_at IS NULL OR expires_at > $1)),
 		count(*) FILTER (WHERE is_completed),
 		count(*) FILTER (WHERE NOT is_completed AND expires_at <= $1),
 		count(*) FILTER (WHERE NOT is_completed AND is_queued AND (expires_at IS NULL OR expires_at > $1)),
-		count(*) FILTER (WHERE is_completed AND completed_at >= $2)
-		FROM dashboard.tasks`, now, day).
-		Scan(&st.Total, &st.Open, &st.Accepted, &st.Completed, &st.Expired, &st.Queued, &st.CompletedToday)
+		count(*) FILTER (WHERE is_completed AND completed_at >= $2),
+		count(*) FILTER (WHERE NOT is_completed AND NOT is_queued AND (expires_at IS NULL OR expires_at > $1)),
+		count(*) FILTER (WHERE is_completed AND completed_at >= $3)
+		FROM dashboard.tasks`, now, day, now.Add(-time.Hour)).
+		Scan(&st.Total, &st.Open, &st.Accepted, &st.Completed, &st.Expired, &st.Queued, &st.CompletedToday,
+			&st.TasksActive, &st.TasksCompletedLastHour)
 	if err != nil {
 		return st, fmt.Errorf("task stats: %w", err)
 	}
+	st.TasksCreated, st.TasksCompleted, st.TasksQueued = st.Total, st.Completed, st.Queued
 	err = s.pool.QueryRow(ctx, `SELECT COALESCE(sum(amount) FILTER (WHERE status = 'paid'), 0) / 1000,
 		count(*) FILTER (WHERE status = 'pending') FROM dashboard.task_payments`).Scan(&st.BountyPaid, &st.PaymentsPending)
 	if err != nil {

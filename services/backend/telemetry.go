@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/somsgo/soms/internal/telemetry"
@@ -18,6 +19,15 @@ type Reading struct {
 
 // occupancyDevice is the device id the zone's person count is stored under.
 const occupancyDevice = "occupancy"
+
+// MarshalJSON adds timestamp, the original SOMS's name of at.
+func (r Reading) MarshalJSON() ([]byte, error) {
+	type plain Reading
+	return json.Marshal(struct {
+		plain
+		Timestamp time.Time `json:"timestamp"`
+	}{plain(r), r.At})
+}
 
 // parsed is what one MQTT message means to the backend.
 type parsed struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/somsgo/soms/internal/backoff"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/voice"
@@ -36,6 +37,9 @@ type backendAPI interface {
 	Dispatch(ctx context.Context, id int64) error
 	Reminded(ctx context.Context, id int64) error
 	PostVoiceEvent(ctx context.Context, ev backendapi.VoiceEvent) error
+	ListInventory(ctx context.Context, activeOnly bool) ([]backendapi.InventoryItem, error)
+	PutInventoryLiveStatus(ctx context.Context, items []backendapi.InventoryLiveItem) error
+	AddShoppingItem(ctx context.Context, in backendapi.ShoppingItemInput) (backendapi.ShoppingItem, error)
 }
 
 // voiceAPI is the voice service (internal/voice.Client); nil when not
@@ -71,6 +75,8 @@ type brain struct {
 	metrics  *metrics
 	breaker  *breaker
 	drops    *telemetry.Drops
+	// unknownLog rate-limits the log lines of unknown topics.
+	unknownLog *logging.Sampler
 
 	mu        sync.Mutex
 	actions   []action
@@ -111,6 +117,7 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 		mode:     rules.NewMode(c),
 		queue:    queue.New(c, loc),
 		store:    p.store, llm: p.llm, dash: p.dash, devices: p.devices, metrics: p.metrics,
+		unknownLog: logging.NewSampler(clock.Wall{}, time.Minute),
 	}
 	if p.voice != nil {
 		b.voice = p.voice
@@ -125,6 +132,7 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 		})
 	// Drop logs are rate-limited in wall time: people read them.
 	b.drops = telemetry.NewDrops(b.metrics.dropped, log, clock.Wall{})
+	b.san.SetItems(b.world.HasItem)
 	b.world.OnEvent(func(e worldmodel.Event) {
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})

@@ -99,6 +99,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		ReminderAfter: time.Hour, ReminderCooldown: 30 * time.Minute, ReminderInterval: 300 * time.Second,
 		VoiceTimeout: 10 * time.Second, SpeakTimeout: 10 * time.Second, BackendTimeout: 10 * time.Second,
 		CycleDeadline: 120 * time.Second, BreakerFailures: 3, BreakerOpen: 60 * time.Second, BreakerMaxOpen: 10 * time.Minute,
+		InventoryRefresh: time.Minute, InventoryPush: 15 * time.Second,
 	}
 	r := &rig{clock: c, mockU: msrv.URL, dash: backendapi.NewClient(bsrv.URL, ""), pool: pool}
 	p := parts{

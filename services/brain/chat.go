@@ -22,7 +22,7 @@ var chatTools = func() []llm.Tool {
 	var out []llm.Tool
 	for _, t := range toolSchemas {
 		switch t.Function.Name {
-		case "get_zone_status", "get_active_tasks", "get_device_status":
+		case "get_zone_status", "get_active_tasks", "get_device_status", "check_inventory":
 			out = append(out, t)
 		}
 	}

@@ -49,6 +49,8 @@ type Config struct {
 	VoiceTimeout     time.Duration `env:"BRAIN_VOICE_TIMEOUT" default:"180s" doc:"timeout of the announcement request made when a task is created"`
 	SpeakTimeout     time.Duration `env:"BRAIN_SPEAK_TIMEOUT" default:"60s" doc:"timeout of speech synthesis for the speak tool"`
 	BackendTimeout   time.Duration `env:"BRAIN_BACKEND_TIMEOUT" default:"10s" doc:"timeout of one backend request"`
+	InventoryRefresh time.Duration `env:"BRAIN_INVENTORY_REFRESH" default:"60s" doc:"how often the shelf items are read from the backend (/inventory/; clock time)"`
+	InventoryPush    time.Duration `env:"BRAIN_INVENTORY_PUSH" default:"15s" doc:"how often the weighed stock is checked and, when it changed (or every 5 minutes), pushed to the backend's /inventory/live-status (clock time)"`
 	ChitchatInterval time.Duration `env:"CHITCHAT_INTERVAL" default:"1500s" doc:"base period of friendly chit-chat to quiet zones; 0 disables chit-chat and its stock"`
 	ChitchatJitter   time.Duration `env:"CHITCHAT_JITTER" default:"600s" doc:"random extra wait added to each chit-chat period"`
 }

@@ -16,6 +16,7 @@ type metrics struct {
 	reminders   prometheus.Counter
 	breaker     prometheus.Gauge
 	breakerTo   *prometheus.CounterVec
+	unknown     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -60,8 +61,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		breakerTo: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "soms_brain_llm_breaker_transitions_total", Help: "LLM circuit breaker transitions, by the state entered.",
 		}, []string{"to"}),
+		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "soms_brain_unknown_topics_total", Help: "MQTT messages on topics the brain does not interpret, by prefix (office: an unknown office kind; hydro, aqua: the original's demo devices; other).",
+		}, []string{"prefix"}),
 	}
-	reg.MustRegister(m.dropped, m.cycles, m.llmTime, m.toolCalls, m.rejected, m.guarded, m.mcp, m.tasks, m.ruleActions, m.fallbacks, m.reminders,
+	reg.MustRegister(m.unknown, m.dropped, m.cycles, m.llmTime, m.toolCalls, m.rejected, m.guarded, m.mcp, m.tasks, m.ruleActions, m.fallbacks, m.reminders,
 		m.breaker, m.breakerTo)
 	return m
 }

@@ -33,7 +33,9 @@ const systemPrompt = `あなたはオフィスを管理するAI「SOMS」です�
 - デバイスを操作する前に get_device_status で状態を確認する。信頼されていないデバイスについてタスクを作らない。
 - デバイス操作やタスクが失敗しても、すぐに同じ操作を再試行しない。
 - audience は通常 user、設備管理者向けの作業は admin。
-- センサー改ざん・故障の疑い (sensor_tamper) は admin 向けに確認タスクを作成する。`
+- センサー改ざん・故障の疑い (sensor_tamper) は admin 向けに確認タスクを作成する。
+- 在庫不足 (low_stock) の品目は、補充のタスク（task_types に supply）を作成し、必要なら add_shopping_item で買い物リストに追加する。
+  買い物リストに追加できるのは棚に登録された品目だけ。「補充を依頼済み」の品目にはタスクを作成しない。`
 
 // promptInput is everything the user message is built from.
 type promptInput struct {
@@ -107,6 +109,12 @@ func buildPrompt(in promptInput) string {
 		b.WriteString(strings.Join(progress, "\n"))
 		b.WriteString("\n\n")
 		rules = append(rules, "「対応中」の状態には新しいタスクを作成しないでください。")
+	}
+
+	if lines := inventoryLines(in.zones); len(lines) > 0 {
+		b.WriteString("## 在庫（棚の重量から）\n")
+		b.WriteString(strings.Join(lines, "\n"))
+		b.WriteString("\n\n")
 	}
 
 	b.WriteString("## 現在のオフィスの状態\n")

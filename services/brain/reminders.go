@@ -39,7 +39,7 @@ func (b *brain) remind(ctx context.Context) {
 	now := b.clock.Now()
 	first := true
 	for _, t := range tasks {
-		if t.IsCompleted || t.IsQueued || t.AssignedTo != nil || t.Audience == "admin" {
+		if t.IsCompleted || t.IsQueued || t.AssignedTo != nil || t.AcceptedAt != nil || t.Audience == "admin" {
 			continue
 		}
 		if now.Sub(t.CreatedAt) < b.cfg.ReminderAfter {

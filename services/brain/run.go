@@ -84,6 +84,7 @@ func Run(ctx context.Context, cfg Config) error {
 		b.chitchatStockLoop,
 		p.store.Run,
 		b.housekeeping,
+		b.inventoryLoop,
 	)
 }
 
@@ -117,7 +118,29 @@ func (b *brain) subscribe(ctx context.Context, c *bus.Client, devices *mcp.Clien
 	}); err != nil {
 		return err
 	}
+	// The original's devices also publish outside office/ (hydro/, aqua/):
+	// nothing here interprets them, but they are counted and logged, never
+	// silently lost.
+	for _, root := range topic.OriginalRoots {
+		if err := c.Subscribe(ctx, root+"/#", 0, func(m bus.Message) { b.unknownTopic(m.Topic) }); err != nil {
+			return err
+		}
+	}
 	return c.Subscribe(ctx, topic.OfficeAll, 0, b.ingest)
+}
+
+// unknownTopic counts (and now and then logs) a message on a topic the brain
+// does not interpret; it reports whether t is one.
+func (b *brain) unknownTopic(t string) bool {
+	label := topic.Unknown(t)
+	if label == "" {
+		return false
+	}
+	b.metrics.unknown.WithLabelValues(label).Inc()
+	if ok, held := b.unknownLog.Allow(label); ok {
+		b.log.Warn("message on a topic the brain does not interpret", "topic", t, "prefix", label, "more_since_last_log", held)
+	}
+	return true
 }
 
 // ingest routes one office message, decoded once by the platform's telemetry
@@ -131,6 +154,9 @@ func (b *brain) ingest(m bus.Message) {
 		return
 	}
 	o := msg.Office
+	if !o.ZoneScoped && b.unknownTopic(m.Topic) {
+		return
+	}
 	if o.IsHeartbeat() {
 		hb, err := telemetry.ParseHeartbeat(msg)
 		if err == nil {
@@ -209,6 +235,8 @@ func (b *brain) routes(r chi.Router) {
 		})
 	})
 	r.Post("/chat", b.handleChat)
+	r.Get("/events", b.storedEvents)
+	r.Get("/decisions/activity", b.activity)
 	r.Get("/decisions", func(w http.ResponseWriter, r *http.Request) {
 		limit := 50
 		if s := r.URL.Query().Get("limit"); s != "" {

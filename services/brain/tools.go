@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,22 @@ var toolSchemas = []llm.Tool{
 			"known_weight_g": {"type": "number", "description": "set_known_weight で載せた重さ (g)"}
 		},
 		"required": ["device_id", "step"]
+	}`),
+	function("check_inventory", "在庫状況を確認する。棚の重量センサーから数えた在庫の一覧を返す。", `{
+		"type": "object",
+		"properties": {"zone": {"type": "string", "description": "ゾーンID（省略時は全体）"}}
+	}`),
+	function("add_shopping_item", "買い物リストに商品を追加する（在庫不足のとき）。同じ商品が未購入なら数量を足す。", `{
+		"type": "object",
+		"properties": {
+			"name": {"type": "string", "description": "商品名（棚に登録された品目名、例: コーヒー豆）"},
+			"quantity": {"type": "integer", "minimum": 1, "maximum": 100, "description": "購入数量"},
+			"category": {"type": "string", "description": "カテゴリ（例: 飲料）"},
+			"store": {"type": "string", "description": "購入店舗（任意）"},
+			"price": {"type": "number", "description": "参考価格（任意）"},
+			"notes": {"type": "string", "description": "備考（任意）"}
+		},
+		"required": ["name", "quantity"]
 	}`),
 	function("get_zone_status", "ゾーンの現在の状態（在室、温度、湿度、CO2など）を取得する。", `{
 		"type": "object",
@@ -146,6 +163,10 @@ func (b *brain) run(ctx context.Context, tool string, args map[string]any) toolR
 		return b.speak(ctx, args)
 	case "calibrate_shelf":
 		return b.calibrateShelf(ctx, args)
+	case "check_inventory":
+		return b.checkInventory(args)
+	case "add_shopping_item":
+		return b.addShoppingItem(ctx, args)
 	case "get_zone_status":
 		id := str(args["zone_id"])
 		z, found := b.world.Zone(id)
@@ -255,6 +276,10 @@ func (b *brain) createTask(ctx context.Context, args map[string]any) toolResult 
 		if kinds := b.world.SuppressForTask(zone, text); len(kinds) > 0 {
 			b.log.Debug("alerts suppressed by task", "task", t.ID, "zone", zone, "kinds", kinds)
 		}
+	}
+	if slices.Contains(types, "supply") {
+		// A restock task handles the zone's low stock: shown as requested.
+		b.restockSuppress(zone)
 	}
 	if !held && t.IsQueued {
 		// The backend merged this urgent task into a held one of the same

@@ -60,6 +60,10 @@ func (a *API) Idle() bool { return a.active.Load() == 0 }
 
 // Routes mounts the original voice API paths and the audio files.
 func (a *API) Routes(r chi.Router) {
+	// The original's root answer, which its clients use as a liveness check.
+	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"service": "SOMS Voice Service", "status": "running"})
+	})
 	r.Route("/api/voice", func(r chi.Router) {
 		r.Use(a.track)
 		r.Post("/synthesize", a.synthesize)
@@ -105,7 +109,7 @@ func (a *API) speak(w http.ResponseWriter, r *http.Request, text, tone string) (
 		a.synthFailed(w, err)
 		return voice.Speech{}, false
 	}
-	return voice.Speech{AudioURL: a.url(au.File), Text: text, Duration: au.Duration}, true
+	return voice.NewSpeech(a.url(au.File), text, au.Duration), true
 }
 
 func (a *API) synthFailed(w http.ResponseWriter, err error) {

@@ -287,3 +287,32 @@ func TestStock(t *testing.T) {
 		t.Errorf("credit: %d %s", code, b)
 	}
 }
+
+// The original voice service's shapes: its root answer, and text_generated /
+// duration_seconds beside text / duration on synthesize, announce and
+// feedback.
+func TestOriginalShapes(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	var root map[string]string
+	if code, b := f.do(t, "GET", "/", nil, &root); code != 200 || root["service"] != "SOMS Voice Service" || root["status"] != "running" || len(root) != 2 {
+		t.Fatalf("GET /: %d %s", code, b)
+	}
+	for _, c := range []struct {
+		path string
+		body any
+	}{
+		{"/api/voice/synthesize", voice.SynthesizeRequest{Text: "こんにちは。"}},
+		{"/api/voice/announce", voice.AnnounceRequest{Task: voice.Task{Title: "換気を行ってください", Zone: "main", Urgency: 2}}},
+		{"/api/voice/feedback/task_completed", nil},
+	} {
+		var got map[string]any
+		if code, b := f.do(t, "POST", c.path, c.body, &got); code != 200 {
+			t.Fatalf("%s: %d %s", c.path, code, b)
+		}
+		text, _ := got["text"].(string)
+		dur, _ := got["duration"].(float64)
+		if text == "" || dur <= 0 || got["text_generated"] != text || got["duration_seconds"] != dur {
+			t.Errorf("%s: text %q duration %v, text_generated %v duration_seconds %v", c.path, text, dur, got["text_generated"], got["duration_seconds"])
+		}
+	}
+}

@@ -34,6 +34,8 @@ func (o *office) routes(r chi.Router) {
 	r.Get("/devices/{id}/fault", o.getFault)
 	r.Put("/devices/{id}/fault", o.putFault)
 	r.Delete("/devices/{id}/fault", o.deleteFault)
+	r.Get("/devices/{id}/shelf", o.getShelf)
+	r.Patch("/devices/{id}/shelf", o.patchShelf)
 	r.Post("/reset", o.reset)
 }
 
@@ -458,6 +460,106 @@ func (o *office) deleteFault(w http.ResponseWriter, r *http.Request) {
 	}
 	o.requestReport(dev.Zone)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ShelfView is a weight shelf's state.
+type ShelfView struct {
+	ShelfSpec
+	WeightG float64 `json:"weight_g"`
+}
+
+// ShelfPatch uses or restocks a shelf: take_g removes (someone takes beans),
+// put_g adds (someone restocks), weight_g sets the weight; the rates change
+// how fast it is consumed from now on. The shelf reports at once.
+type ShelfPatch struct {
+	TakeG          *float64 `json:"take_g"`
+	PutG           *float64 `json:"put_g"`
+	WeightG        *float64 `json:"weight_g"`
+	RateGPerS      *float64 `json:"rate_g_per_s"`
+	PerPersonGPerH *float64 `json:"per_person_g_per_h"`
+}
+
+const maxShelfG = 100000
+
+func (p ShelfPatch) validate() map[string]string {
+	bad := map[string]string{}
+	for name, v := range map[string]*float64{"take_g": p.TakeG, "put_g": p.PutG, "weight_g": p.WeightG} {
+		if v != nil && (*v < 0 || *v > maxShelfG) {
+			bad[name] = "grams between 0 and 100000"
+		}
+	}
+	if p.RateGPerS != nil && (*p.RateGPerS < 0 || *p.RateGPerS > 1000) {
+		bad["rate_g_per_s"] = "between 0 and 1000"
+	}
+	if p.PerPersonGPerH != nil && (*p.PerPersonGPerH < 0 || *p.PerPersonGPerH > 100000) {
+		bad["per_person_g_per_h"] = "between 0 and 100000"
+	}
+	return bad
+}
+
+// shelfLocked finds a weight shelf.
+func (o *office) shelfLocked(id string) (*shelf, DeviceSpec, bool) {
+	d, ok := o.devices[id]
+	s := o.shelves[id]
+	return s, d, ok && s != nil
+}
+
+func (o *office) getShelf(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	o.mu.Lock()
+	s, _, ok := o.shelfLocked(id)
+	var out ShelfView
+	if ok {
+		out = ShelfView{ShelfSpec: s.spec, WeightG: round(s.weight, 1)}
+	}
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "weight shelf "+id+" not found")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (o *office) patchShelf(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	var p ShelfPatch
+	if !httpx.DecodeOrError(w, r, &p) {
+		return
+	}
+	if bad := p.validate(); len(bad) > 0 {
+		httpx.Invalid(w, bad)
+		return
+	}
+	o.mu.Lock()
+	s, d, ok := o.shelfLocked(id)
+	var out ShelfView
+	if ok {
+		if p.WeightG != nil {
+			s.weight = *p.WeightG
+		}
+		if p.TakeG != nil {
+			s.weight = max(s.spec.TareG, s.weight-*p.TakeG)
+		}
+		if p.PutG != nil {
+			s.weight = min(maxShelfG, s.weight+*p.PutG)
+		}
+		if p.RateGPerS != nil {
+			s.spec.RateGPerS = *p.RateGPerS
+		}
+		if p.PerPersonGPerH != nil {
+			s.spec.PerPersonGPerH = *p.PerPersonGPerH
+		}
+		s.emptyFor = 0
+		out = ShelfView{ShelfSpec: s.spec, WeightG: round(s.weight, 1)}
+	}
+	o.mu.Unlock()
+	if !ok {
+		httpx.Error(w, http.StatusNotFound, "weight shelf "+id+" not found")
+		return
+	}
+	o.log.Info("shelf changed by control API", "device", id, "weight_g", out.WeightG, "rate_g_per_s", out.RateGPerS)
+	o.requestReport(d.Zone)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 func (o *office) reset(w http.ResponseWriter, _ *http.Request) {

@@ -52,6 +52,9 @@ type DeviceSpec struct {
 	Prefix string `json:"prefix,omitempty"`
 	// Leaves of a swarm hub; empty means the original three.
 	Leaves []LeafSpec `json:"leaves,omitempty"`
+	// Shelf is how a weight shelf starts and is used; nil is the original's
+	// (OriginalShelf).
+	Shelf *ShelfSpec `json:"shelf,omitempty"`
 }
 
 // Leaf kinds of a swarm hub.
@@ -172,19 +175,26 @@ func DefaultLayout() Layout {
 			{ID: "light_01", Zone: "main", Kind: KindLight},
 			{ID: "hvac_01", Zone: "main", Kind: KindHVAC},
 			{ID: "swarm_hub_01", Zone: "main", Kind: KindSwarmHub},
+			// The kitchen's coffee beans: three 200 g bags on a 50 g tray,
+			// used by the people in the kitchen; restocked by a person.
+			{ID: "shelf_01", Zone: "kitchen", Kind: KindShelf, Shelf: &ShelfSpec{StartG: 650, TareG: 50, PerPersonGPerH: 30}},
 		},
 	}
 }
 
 // OriginalLayout is DefaultLayout plus the original virtual edge's standalone
-// nodes: sensor_01 (main, temperature and humidity only), shelf_01 (kitchen
-// weight shelf), hydro_01 and aqua_01 (non-office demo topics), and a bulk
-// /status node in the kitchen.
+// nodes: sensor_01 (main, temperature and humidity only), hydro_01 and
+// aqua_01 (non-office demo topics), and a bulk /status node in the kitchen;
+// its shelf_01 is the original's (consumed at 2.5 g/s, refilled by itself).
 func OriginalLayout() Layout {
 	l := DefaultLayout()
+	for i, d := range l.Devices {
+		if d.ID == "shelf_01" {
+			l.Devices[i].Shelf = nil
+		}
+	}
 	l.Devices = append(l.Devices,
 		DeviceSpec{ID: "sensor_01", Zone: "main", Kind: KindEnv, Channels: []string{"temperature", "humidity"}},
-		DeviceSpec{ID: "shelf_01", Zone: "kitchen", Kind: KindShelf},
 		DeviceSpec{ID: "bulk_01", Zone: "kitchen", Kind: KindEnv, Bulk: true},
 		DeviceSpec{ID: "hydro_01", Zone: "kitchen", Kind: KindHydro, Prefix: "hydro/lettuce_raft"},
 		DeviceSpec{ID: "aqua_01", Zone: "kitchen", Kind: KindAqua, Prefix: "aqua/main_tank"},

@@ -10,19 +10,33 @@ import (
 
 // The original's weight shelf: 650 g of coffee beans on a 50 g tare,
 // consumed at about 2.5 g/s, restocked 160 s after running empty; a barcode
-// scan about every 400 s.
+// scan about every 400 s. A layout's ShelfSpec changes all but the barcodes.
 const (
-	shelfFull       = 650.0
-	shelfTare       = 50.0
-	shelfRate       = 2.5 // g/s
-	shelfEmptyBelow = 80.0
-	shelfRestockIn  = 160 * time.Second
-	shelfBarcodeIn  = 400 * time.Second
+	shelfEmptyMargin = 30.0 // g above the tare that count as empty
+	shelfBarcodeIn   = 400 * time.Second
 )
+
+// OriginalShelf is the original virtual edge's shelf_01.
+func OriginalShelf() ShelfSpec {
+	return ShelfSpec{StartG: 650, TareG: 50, RateGPerS: 2.5, RestockAfter: Duration(160 * time.Second)}
+}
+
+// ShelfSpec is how a weight shelf starts and is used: what it weighs at
+// start (the tare is the empty tray), how fast it is consumed (a steady rate,
+// plus per person in its zone), and when it is refilled by itself (never
+// when zero: a person restocks it through the control API).
+type ShelfSpec struct {
+	StartG         float64  `json:"start_g"`
+	TareG          float64  `json:"tare_g"`
+	RateGPerS      float64  `json:"rate_g_per_s,omitempty"`
+	PerPersonGPerH float64  `json:"per_person_g_per_h,omitempty"`
+	RestockAfter   Duration `json:"restock_after,omitempty"`
+}
 
 var shelfBarcodes = []string{"4901234567890", "4902345678901", "4903456789012"}
 
 type shelf struct {
+	spec      ShelfSpec
 	weight    float64
 	offset    float64
 	scale     float64
@@ -31,14 +45,25 @@ type shelf struct {
 	scan      bool
 }
 
-func newShelf() *shelf { return &shelf{weight: shelfFull, scale: 1} }
+func newShelf(spec *ShelfSpec) *shelf {
+	sp := OriginalShelf()
+	if spec != nil {
+		sp = *spec
+	}
+	return &shelf{spec: sp, weight: sp.StartG, scale: 1}
+}
 
-func (s *shelf) step(dt time.Duration, rng *rand.Rand) {
-	s.weight = max(shelfTare, s.weight-shelfRate*dt.Seconds()*(0.5+rng.Float64()))
-	if s.weight <= shelfEmptyBelow {
+// step consumes what dt of use takes (randomly ±50 %, as the original) with
+// people in the shelf's zone, and refills an empty shelf when due.
+func (s *shelf) step(dt time.Duration, people int, rng *rand.Rand) {
+	rate := s.spec.RateGPerS + s.spec.PerPersonGPerH*float64(people)/3600
+	if rate > 0 {
+		s.weight = max(s.spec.TareG, s.weight-rate*dt.Seconds()*(0.5+rng.Float64()))
+	}
+	if s.weight <= s.spec.TareG+shelfEmptyMargin && s.spec.RestockAfter > 0 {
 		s.emptyFor += dt
-		if s.emptyFor >= shelfRestockIn {
-			s.weight, s.emptyFor = shelfFull, 0
+		if s.emptyFor >= time.Duration(s.spec.RestockAfter) {
+			s.weight, s.emptyFor = s.spec.StartG, 0
 		}
 	}
 	s.sinceScan += dt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -101,7 +102,7 @@ func (o *office) load(layout Layout) error {
 			}
 			hubs[d.ID] = h
 		case KindShelf:
-			shelves[d.ID] = newShelf()
+			shelves[d.ID] = newShelf(d.Shelf)
 		}
 		devices[d.ID] = d
 	}
@@ -174,8 +175,8 @@ func (o *office) step(dt time.Duration) {
 		o.zones[id].step(dt, w, o.rng)
 	}
 	o.applyRampsLocked(now)
-	for _, s := range o.shelves {
-		s.step(dt, o.rng)
+	for _, id := range slices.Sorted(maps.Keys(o.shelves)) { // sorted: the same seed, the same run
+		o.shelves[id].step(dt, o.zones[o.devices[id].Zone].People, o.rng)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mqttacl"
 )
@@ -24,6 +25,13 @@ type Config struct {
 	FixedPorts bool    `env:"SOMS_SIM_FIXED_PORTS" default:"true" doc:"use the well-known ports (MQTT 1883, backend 8000, ...) when free"`
 	Cameras    bool    `env:"SOMS_SIM_CAMERAS" default:"true" doc:"run the virtual cameras (mediamtx, RTSP, H.264 through ffmpeg) and the perception service"`
 	CameraHLS  bool    `env:"SOMS_SIM_CAMERA_HLS" default:"true" doc:"also serve the cameras' H.264 streams over HLS for the dashboard's live view (mediamtx remuxes them; no transcoder)"`
+
+	// Broker credentials, so real devices can join (docs/simulator.md,
+	// "Hardware in the loop").
+	MQTTListen      string `env:"SOMS_SIM_MQTT_LISTEN" default:"127.0.0.1" doc:"broker listen address: 127.0.0.1 (this machine) or 0.0.0.0 (every interface, for real devices on the network)"`
+	MQTTPass        string `env:"SOMS_SIM_MQTT_PASS" default:"soms_dev_mqtt" doc:"password of the broker account soms (services and devices); the default is the original SOMS firmware's, so a device flashed with it joins"`
+	MQTTSimPass     string `env:"SOMS_SIM_MQTT_SIM_PASS" doc:"password of the broker account sim (simulator control, may publish anything); empty: random per run"`
+	MQTTMonitorPass string `env:"SOMS_SIM_MQTT_MONITOR_PASS" doc:"password of the read-only broker account monitor; empty: random per run"`
 }
 
 // StartTime resolves the configured simulated start.
@@ -55,6 +63,10 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 	s, err := Start(ctx, Options{
 		Dir: cfg.DataDir, Speed: cfg.Speed, Start: start, Layout: cfg.Layout, Seed: cfg.Seed,
 		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out, Cameras: cfg.Cameras, CameraHLS: cfg.Cameras && cfg.CameraHLS,
+		MQTTListen: cfg.MQTTListen,
+		MQTTPasswords: map[string]string{
+			mqttacl.UserService: cfg.MQTTPass, mqttacl.UserSim: cfg.MQTTSimPass, mqttacl.UserMonitor: cfg.MQTTMonitorPass,
+		},
 	})
 	if err != nil {
 		return err
@@ -75,12 +87,11 @@ SOMS virtual office is up (started in %.1fs)
   voice           %s/api/voice/  (engine %s/speakers)
   virtual edge    %s/zones
   sim clock       %s/clock
-%s  MQTT            mqtt://127.0.0.1:%d  (user %s, password %s)
-  PostgreSQL      %s
+%s%s  PostgreSQL      %s
 Simulated time starts %s at %gx. Press Ctrl-C to stop.
 
 `, time.Since(began).Seconds(), s.URL(Frontend), s.URL(Backend), s.URL(Backend), s.URL(Wallet), s.URL(Brain), s.URL(MockLLM), s.URL(Voice), s.URL(VoicevoxSim), s.URL(Edge), s.URL(PortControl),
-		cameraLines(s), s.Ports[PortMQTT], mqttacl.UserSim, s.broker.Password(mqttacl.UserSim), s.DatabaseURL(),
+		cameraLines(s), mqttLines(s, cfg), s.DatabaseURL(),
 		start.Format("2006-01-02 15:04 MST"), cfg.Speed)
 
 	client := backendapi.NewClient(s.URL(Backend), "")
@@ -112,6 +123,28 @@ Simulated time starts %s at %gx. Press Ctrl-C to stop.
 			}
 		}
 	}
+}
+
+// mqttLines prints the broker and its accounts, so that a real device (the
+// original firmware: user soms, password soms_dev_mqtt) can be pointed at it.
+func mqttLines(s *Stack, cfg Config) string {
+	port := s.Ports[PortMQTT]
+	where := "this machine only (SOMS_SIM_MQTT_LISTEN=0.0.0.0 admits devices on the network)"
+	if cfg.MQTTListen == localinfra.ListenAll {
+		where = fmt.Sprintf("every interface: devices connect to this machine's address, port %d", port)
+	}
+	out := fmt.Sprintf("  MQTT            mqtt://127.0.0.1:%d  (%s)\n", port, where)
+	devices := "SOMS_SIM_MQTT_PASS"
+	if s.broker.Password(mqttacl.UserService) == mqttacl.LegacyPassword {
+		devices = "the original firmware's; SOMS_SIM_MQTT_PASS"
+	}
+	out += fmt.Sprintf("                  devices and services: user %s, password %s  (%s)\n", mqttacl.UserService, s.broker.Password(mqttacl.UserService), devices)
+	out += fmt.Sprintf("                  simulator: user %s, password %s; read-only: user %s, password %s\n",
+		mqttacl.UserSim, s.broker.Password(mqttacl.UserSim), mqttacl.UserMonitor, s.broker.Password(mqttacl.UserMonitor))
+	if cfg.MQTTListen == localinfra.ListenAll && cfg.Speed != 1 {
+		out += "                  note: a real device reports in real time; run at SOMS_SIM_SPEED=1 when one joins\n"
+	}
+	return out
 }
 
 // cameraLines lists the camera URLs when the stack has cameras.

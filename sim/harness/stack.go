@@ -96,6 +96,11 @@ type Options struct {
 	// CameraHLS also serves the cameras' H.264 streams over HLS for the
 	// dashboard's live view (mediamtx remuxes them; no transcoding).
 	CameraHLS bool
+	// MQTTListen is the broker's address: loopback (default) or every
+	// interface, for real devices (localinfra.ListenAll).
+	MQTTListen string
+	// MQTTPasswords fixes broker passwords per user; others are random.
+	MQTTPasswords map[string]string
 }
 
 // service describes how to run one `soms <name>` process.
@@ -117,7 +122,8 @@ var services = []service{
 		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token}
 	}, false, false},
 	{Backend, "BACKEND_ADDR", func(s *Stack) []string {
-		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token, "WALLET_SERVICE_URL=" + s.URL(Wallet)}
+		return []string{"DATABASE_URL=" + s.DatabaseURL(), "INTERNAL_SERVICE_TOKEN=" + s.Token, "WALLET_SERVICE_URL=" + s.URL(Wallet),
+			"BRAIN_CHAT_URL=" + s.URL(Brain)}
 	}, false, false},
 	{Edge, "EDGE_ADDR", func(s *Stack) []string {
 		return []string{
@@ -270,7 +276,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Ports, err = allocatePorts(opts.FixedPorts); err != nil {
 		return nil, err
 	}
-	if s.broker, err = localinfra.StartBroker(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], s.out); err != nil {
+	brokerOpts := localinfra.BrokerOptions{Listen: opts.MQTTListen, Passwords: opts.MQTTPasswords}
+	if s.broker, err = localinfra.StartBrokerOpts(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], brokerOpts, s.out); err != nil {
 		return nil, err
 	}
 	s.bus = bus.New(s.MQTT(mqttacl.UserSim), "harness", slog.New(slog.DiscardHandler), nil)

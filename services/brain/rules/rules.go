@@ -133,6 +133,16 @@ func (e *Engine) Normal(zones []worldmodel.Snapshot) []Action {
 				out = e.fire(out, "temp_low", z.ID, worldmodel.AlertLowTemp, false, 1, "室温調整（寒い）", fmt.Sprintf("%sの室温が%.1f℃です。暖房を確認してください。", name, v), "environment")
 			}
 		}
+		for _, st := range z.Stock {
+			if st.Low && !st.Requested {
+				item := []rune(st.Item)
+				if len(item) > 80 {
+					item = item[:80]
+				}
+				out = e.fire(out, "low_stock", z.ID, worldmodel.AlertLowStock, false, 1, string(item)+"を補充してください",
+					fmt.Sprintf("%sの%sが残り%d個です（最低%d個）。補充してください。", name, string(item), st.Quantity, st.MinThreshold), "supply")
+			}
+		}
 		if v, ok := z.Value("humidity"); ok {
 			switch {
 			case v > e.th.HumHigh:

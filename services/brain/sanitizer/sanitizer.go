@@ -20,16 +20,18 @@ import (
 // Limits are the original SOMS brain's hard limits plus the bounty range the
 // original design demands (docs/brain.md, "Tools and hard limits").
 type Limits struct {
-	TempMin, TempMax       float64       // set_temperature °C
-	PumpMax                time.Duration // run_pump duration
-	Agents                 []string      // agents allowed for send_device_command
-	AgentPrefixes          []string      // agent id prefixes allowed
-	UrgencyMin, UrgencyMax int
-	TasksPerHour           int
-	SpeakCooldown          time.Duration // per zone ("general" when broadcast)
-	BountyMin, BountyMax   int
-	MaxTitle, MaxDesc      int // runes
-	MaxMessage             int // speak message runes
+	TempMin, TempMax         float64       // set_temperature °C
+	PumpMax                  time.Duration // run_pump duration
+	Agents                   []string      // agents allowed for send_device_command
+	AgentPrefixes            []string      // agent id prefixes allowed
+	UrgencyMin, UrgencyMax   int
+	TasksPerHour             int
+	SpeakCooldown            time.Duration // per zone ("general" when broadcast)
+	BountyMin, BountyMax     int
+	MaxTitle, MaxDesc        int // runes
+	MaxMessage               int // speak message runes
+	ShoppingPerHour          int // add_shopping_item successes per hour
+	ShoppingMin, ShoppingMax int // quantity of one add_shopping_item
 }
 
 // Default are the original's numbers.
@@ -39,6 +41,7 @@ var Default = Limits{
 	AgentPrefixes: []string{"swarm_hub"},
 	UrgencyMin:    0, UrgencyMax: 4, TasksPerHour: 10, SpeakCooldown: 300 * time.Second,
 	BountyMin: 500, BountyMax: 5000, MaxTitle: 100, MaxDesc: 2000, MaxMessage: 200,
+	ShoppingPerHour: 20, ShoppingMin: 1, ShoppingMax: 100,
 }
 
 // Violation is a rejected call.
@@ -55,16 +58,27 @@ func reject(tool, format string, args ...any) error {
 }
 
 // readOnly tools are always allowed.
-var readOnly = []string{"get_zone_status", "get_active_tasks", "get_device_status"}
+var readOnly = []string{"get_zone_status", "get_active_tasks", "get_device_status", "check_inventory"}
 
 // Sanitizer checks calls and keeps the rate-limit state. Safe for concurrent use.
 type Sanitizer struct {
 	limits Limits
 	clock  clock.Clock
 
-	mu      sync.Mutex
-	tasks   []time.Time          // successful creations in the window
-	speakAt map[string]time.Time // zone key → last speak
+	mu       sync.Mutex
+	tasks    []time.Time          // successful creations in the window
+	shopping []time.Time          // successful shopping-list additions in the window
+	speakAt  map[string]time.Time // zone key → last speak
+	// known reports whether an item is on a weighed shelf (the only items
+	// the brain may put on the shopping list); nil knows none.
+	known func(name string) bool
+}
+
+// SetItems tells the sanitizer which item names add_shopping_item may use.
+func (s *Sanitizer) SetItems(known func(name string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.known = known
 }
 
 // New returns a sanitizer with the given limits.
@@ -83,6 +97,8 @@ func (s *Sanitizer) Check(tool string, args map[string]any) error {
 		return s.checkSpeak(args)
 	case "calibrate_shelf":
 		return checkCalibration(args)
+	case "add_shopping_item":
+		return s.checkShopping(args)
 	}
 	if slices.Contains(readOnly, tool) {
 		return nil
@@ -211,6 +227,45 @@ func checkCalibration(args map[string]any) error {
 		return reject(tool, "step must be tare or set_known_weight")
 	}
 	return nil
+}
+
+// checkShopping lets only the items of weighed shelves onto the shopping
+// list, in a sane quantity, at most ShoppingPerHour times an hour.
+func (s *Sanitizer) checkShopping(args map[string]any) error {
+	const tool = "add_shopping_item"
+	l := s.limits
+	name, _ := args["name"].(string)
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return reject(tool, "name is required")
+	}
+	q, isNum := jsonnum.Float(args["quantity"], ArgAccept)
+	if !isNum || q != math.Trunc(q) || q < float64(l.ShoppingMin) || q > float64(l.ShoppingMax) {
+		return reject(tool, "quantity %v outside %d–%d", args["quantity"], l.ShoppingMin, l.ShoppingMax)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known == nil || !s.known(name) {
+		return reject(tool, "%q is not an item on a weighed shelf", name)
+	}
+	cut := s.clock.Now().Add(-time.Hour)
+	i := 0
+	for i < len(s.shopping) && !s.shopping[i].After(cut) {
+		i++
+	}
+	s.shopping = s.shopping[i:]
+	if len(s.shopping) >= l.ShoppingPerHour {
+		return reject(tool, "rate limit: %d shopping-list additions in the last hour", len(s.shopping))
+	}
+	return nil
+}
+
+// RecordShopping counts a shopping-list addition the backend accepted (the
+// original never recorded them, so its limit never held).
+func (s *Sanitizer) RecordShopping() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shopping = append(s.shopping, s.clock.Now())
 }
 
 // RecordTask counts a task the backend accepted against the hourly limit.

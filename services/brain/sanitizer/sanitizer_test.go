@@ -154,3 +154,43 @@ func TestDeviceArgs(t *testing.T) {
 		t.Fatal("nil map")
 	}
 }
+
+// add_shopping_item: only weighed shelves' items, 1–100 of them, 20 a hour —
+// counted on success (the original never counted, so its limit never held).
+func TestShoppingLimits(t *testing.T) {
+	c := clock.NewManual(time.Unix(0, 0))
+	s := New(c, Default)
+	add := map[string]any{"name": "コーヒー豆", "quantity": 2.0}
+	if err := s.Check("add_shopping_item", add); err == nil {
+		t.Fatal("an item accepted before any shelf is known")
+	}
+	s.SetItems(func(name string) bool { return name == "コーヒー豆" })
+	for _, bad := range []map[string]any{
+		{"name": "牛乳", "quantity": 1.0},
+		{"name": " ", "quantity": 1.0},
+		{"name": "コーヒー豆", "quantity": 0.0},
+		{"name": "コーヒー豆", "quantity": 101.0},
+		{"name": "コーヒー豆", "quantity": 1.5},
+		{"name": "コーヒー豆"},
+	} {
+		if err := s.Check("add_shopping_item", bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	for range 20 {
+		if err := s.Check("add_shopping_item", add); err != nil {
+			t.Fatal(err)
+		}
+		s.RecordShopping()
+	}
+	if err := s.Check("add_shopping_item", add); err == nil {
+		t.Fatal("a 21st addition within the hour was accepted")
+	}
+	c.Advance(time.Hour + time.Second)
+	if err := s.Check("add_shopping_item", map[string]any{"name": "コーヒー豆", "quantity": "3"}); err != nil {
+		t.Fatalf("after the hour: %v", err)
+	}
+	if err := s.Check("check_inventory", nil); err != nil {
+		t.Fatalf("check_inventory is read-only: %v", err)
+	}
+}

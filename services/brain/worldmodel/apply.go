@@ -73,6 +73,7 @@ func (m *Model) applyTouch(z *zone, _ struct{}, now time.Time) { z.lastUpdate = 
 
 // applyChannelLocked routes one channel value into the zone.
 func (m *Model) applyChannelLocked(z *zone, device, ch string, v float64, now time.Time) {
+	m.trackStockLocked(z, device, ch, v, now)
 	switch {
 	case analogChannels[ch]:
 		m.applyAnalogLocked(z, device, ch, v, now)

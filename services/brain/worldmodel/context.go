@@ -123,6 +123,9 @@ func (s Snapshot) Describe() string {
 		}
 		fmt.Fprintf(&b, "- ドア %s: %s（%d分, 1時間に%d回変化）\n", quote.ID(id), state, minutes(s.Now.Sub(d.Since)), d.ChangesLastHour())
 	}
+	for _, st := range s.Stock {
+		fmt.Fprintf(&b, "- 在庫 %s: %d個（最低%d個）\n", quote.Text(st.Item, maxNameRunes), st.Quantity, st.MinThreshold)
+	}
 	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
 		fmt.Fprintf(&b, "- %s: %g\n", quote.ID(k), s.Extra[k])
 	}

@@ -100,6 +100,12 @@ func (e Event) Describe() string {
 		return fmt.Sprintf("映像解析: %s [%s]", quote.Text(textOf(d["content"]), maxVLMRunes), typ)
 	case EventTaskReport:
 		return fmt.Sprintf("タスク報告 %s → %s [%s]", quote.Text(textOf(d["title"]), maxTitleRunes), idOf(d["report_status"]), typ)
+	case EventLowStock:
+		// The item first: what runs low reads as one phrase (the mock LLM's
+		// rules, like a reader, look for the item and then 在庫).
+		return fmt.Sprintf("%s の在庫が少なくなっています（残り%s個、最低%s個） [%s]", quote.Text(textOf(d["item_name"]), maxNameRunes), num(d["quantity"]), num(d["min_threshold"]), typ)
+	case EventRestocked:
+		return fmt.Sprintf("棚に %s が戻りました（%s個） [%s]", quote.Text(textOf(d["item_name"]), maxNameRunes), num(d["quantity"]), typ)
 	}
 	return typ + " " + dataText(d)
 }

@@ -51,7 +51,8 @@ type Model struct {
 	suppress  map[cooldownKey]time.Time // (zone, alert kind) → until
 	changed   chan struct{}
 	onEvent   func(Event)
-	lastSweep time.Time // of expired devices and zones (bounds.go)
+	lastSweep time.Time              // of expired devices and zones (bounds.go)
+	shelves   map[string]*shelfState // device + channel → shelf item (inventory.go)
 }
 
 // New returns an empty world model.
@@ -201,6 +202,8 @@ type Snapshot struct {
 	VLM         string                  `json:"vlm,omitempty"`
 	// Suppressed lists alert kinds a task is already handling.
 	Suppressed []string `json:"suppressed,omitempty"`
+	// Stock lists the zone's weighed shelf items.
+	Stock []Stock `json:"stock,omitempty"`
 	// Now is when the snapshot was taken (for "n minutes ago" text).
 	Now time.Time `json:"-"`
 }
@@ -284,6 +287,7 @@ func (m *Model) snapshotLocked(z *zone, now time.Time) Snapshot {
 		}
 	}
 	slices.Sort(s.Suppressed)
+	s.Stock = m.stockLocked(z.id, now)
 	return s
 }
 
