@@ -294,7 +294,7 @@ func checkEnv(s types.ServiceConfig, catalog Catalog) []Problem {
 	}
 	var out []Problem
 	for _, k := range keys(s.Environment) {
-		if !env.Allowed(k) {
+		if !env.Allowed(k) && !runtimeVar(k) {
 			out = append(out, problem(s, RuleEnvUnknown, "%s sets %s, which %s does not read", s.Name, k, prog))
 		}
 	}
@@ -304,6 +304,12 @@ func checkEnv(s types.ServiceConfig, catalog Catalog) []Problem {
 		}
 	}
 	return out
+}
+
+// runtimeVar reports a variable the container runtime reads, not the
+// program: the NVIDIA Container Toolkit's.
+func runtimeVar(k string) bool {
+	return k == "NVIDIA_DRIVER_CAPABILITIES" || k == "NVIDIA_VISIBLE_DEVICES"
 }
 
 func checkDevices(s types.ServiceConfig) []Problem {
