@@ -53,7 +53,7 @@ echo "$version" >internal/core/VERSION
 hlsver=$(tr -d '[:space:]' <internal/servers/hls/hlsjsdownloader/VERSION)
 hlsver=${hlsver#v}
 say "taking hls.min.js from the npm package hls.js@$hlsver"
-tgz=$("$(dirname "${BASH_SOURCE[0]}")/npm-fetch.sh" hls.js "$hlsver" "$work/npm")
+tgz=$("$root/infra/scripts/npm-fetch.sh" hls.js "$hlsver" "$work/npm")
 tar -xzf "$tgz" -C "$work" package/dist/hls.min.js
 cp "$work/package/dist/hls.min.js" internal/servers/hls/hls.min.js
 

@@ -40,7 +40,7 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 say "fetching the npm package onnxruntime-node@$version (no install scripts)"
-tgz=$("$(dirname "${BASH_SOURCE[0]}")/npm-fetch.sh" onnxruntime-node "$version" "$work")
+tgz=$("$root/infra/scripts/npm-fetch.sh" onnxruntime-node "$version" "$work")
 member=package/bin/napi-v6/linux/$arch/libonnxruntime.so.1
 if ! tar -xzf "$tgz" -C "$work" "$member" 2>"$work/tar.log"; then
   cat "$work/tar.log" >&2
