@@ -66,6 +66,10 @@ func (o *office) agentLocked(agent string) (DeviceSpec, bool) {
 // callAgent executes a tool for agent (a device or a leaf behind dev).
 func (o *office) callAgent(agent string, dev DeviceSpec, req mcp.Request) mcp.Response {
 	if agent != dev.ID {
+		if err := leafTools.Check(req.Params.Name, req.Params.Arguments); err != nil {
+			o.log.Info("tool call refused", "agent", agent, "tool", req.Params.Name, "err", err)
+			return mcp.Failure(req.ID, err.Error())
+		}
 		_, leafName, _ := strings.Cut(agent, ".")
 		o.mu.Lock()
 		res := o.leafToolLocked(o.hubs[dev.ID], leafName, req.Params.Name, req.Params.Arguments)
@@ -93,8 +97,12 @@ func result(id string, v any) mcp.Response {
 	return resp
 }
 
-// call executes one tool on a device.
+// call checks a tool call against the device's schema, then executes it.
 func (o *office) call(dev DeviceSpec, req mcp.Request) mcp.Response {
+	if err := toolsets[dev.Kind].Check(req.Params.Name, req.Params.Arguments); err != nil {
+		o.log.Info("tool call refused", "agent", dev.ID, "tool", req.Params.Name, "err", err)
+		return mcp.Failure(req.ID, err.Error())
+	}
 	res, err := o.execute(dev, req.Params.Name, req.Params.Arguments)
 	if err != nil {
 		o.log.Info("tool call failed", "agent", dev.ID, "tool", req.Params.Name, "err", err)
@@ -149,6 +157,9 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 		}
 		cmd, _ := args["command"].(string)
 		extra, _ := args["args"].(map[string]any)
+		if err := checkLeafCommand(cmd, extra); err != nil {
+			return nil, fmt.Errorf("leaf_command %w", err)
+		}
 		return o.leafCommandLocked(o.hubs[dev.ID], ref, cmd, extra), nil
 	case dev.Kind == KindSwarmHub && tool == "get_swarm_status":
 		changed = false
