@@ -59,7 +59,7 @@ func TestHVACPullsTemperature(t *testing.T) {
 func newTestOffice(t *testing.T) *office {
 	t.Helper()
 	cfg := Config{Seed: 1, PhysicsStep: 10 * time.Second, ReportInterval: 30 * time.Second, HeartbeatInterval: time.Minute}
-	o, err := newOffice(cfg, DefaultLayout(), clock.NewManual(time.Unix(0, 0)), nil, logging.Discard())
+	o, err := newOffice(cfg, DefaultLayout(), clock.NewManual(time.Unix(0, 0)), logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestLoadLayout(t *testing.T) {
 			t.Fatal("meeting layout has an empty meeting room")
 		}
 	}
-	if _, err := newOffice(Config{}, Layout{Zones: []Zone{{ID: "a"}}, Devices: []DeviceSpec{{ID: "d", Zone: "b"}}}, clock.NewManual(time.Unix(0, 0)), nil, logging.Discard()); err == nil {
+	if _, err := newOffice(Config{}, Layout{Zones: []Zone{{ID: "a"}}, Devices: []DeviceSpec{{ID: "d", Zone: "b"}}}, clock.NewManual(time.Unix(0, 0)), logging.Discard()); err == nil {
 		t.Fatal("device in an unknown zone accepted")
 	}
 }

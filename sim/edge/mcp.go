@@ -14,9 +14,10 @@ import (
 
 // handleMCP answers tool calls addressed to the office's devices (and to a
 // hub's leaves, mcp/{hub}.{leaf}/..., which the hub answers for them) after
-// the configured device latency (simulated time). Requests for agents this
-// edge does not host are left alone: another edge may own them. An offline
-// device never answers.
+// the configured device latency (simulated time). Each device's connection
+// subscribes to its own request topics only (RequestTopics). Requests for
+// agents this edge does not host are left alone. An offline device never
+// answers.
 func (o *office) handleMCP(ctx context.Context) bus.Handler {
 	return func(m bus.Message) {
 		t, ok := topic.ParseMCP(m.Topic)
@@ -40,7 +41,11 @@ func (o *office) handleMCP(ctx context.Context) bus.Handler {
 				return
 			}
 			resp := o.callAgent(t.Agent, dev, req)
-			if err := o.bus.PublishJSON(ctx, topic.MCPResponse(t.Agent, req.ID), 1, false, resp); err != nil {
+			l := o.link(dev.ID) // the device answers as itself, on its own reply topic
+			if l == nil {
+				return
+			}
+			if err := l.PublishJSON(ctx, topic.MCPResponse(t.Agent, req.ID), 1, false, resp); err != nil {
 				o.log.Warn("MCP response not sent", "agent", t.Agent, "id", req.ID, "err", err)
 			}
 		}()
