@@ -2,7 +2,7 @@
 # Prepares the broker's accounts, TLS listener and bridge, then runs the
 # command given (the mosquitto image's own entrypoint and mosquitto).
 # Mosquitto has no variable substitution in its configuration, so what comes
-# from .env is written here (docs/security.md):
+# from .env is written here (docs/mqtt-acl.md):
 #   - the password file: one account per service whose password is set
 #     (brain MQTT_BRAIN_PASS, backend MQTT_BACKEND_PASS, perception
 #     MQTT_PERCEPTION_PASS, follower MQTT_FOLLOWER_PASS, sim MQTT_SIM_PASS,
@@ -104,7 +104,7 @@ if [ -f "$tls/server.crt" ] && [ -f "$tls/server.key" ]; then
   mkdir -p "$run/tls"
   cp "$tls/server.crt" "$tls/server.key" "$run/tls/"
   cat >"$run/conf.d/tls.conf" <<CONF
-# MQTT over TLS (docs/security.md): the same accounts and ACL as 1883.
+# MQTT over TLS (docs/mqtt-acl.md): the same accounts and ACL as 1883.
 listener 8883 0.0.0.0
 protocol mqtt
 certfile $run/tls/server.crt

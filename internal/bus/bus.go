@@ -37,7 +37,7 @@ type Config struct {
 	Pass     string `env:"MQTT_PASS" doc:"MQTT password"`
 	ClientID string `env:"MQTT_CLIENT_ID" doc:"client id (default: service name plus a random suffix)"`
 	// TLS keeps the password and the traffic off the network in clear
-	// (docs/security.md, "MQTT over TLS").
+	// (docs/mqtt-acl.md, "MQTT over TLS").
 	TLS   bool   `env:"MQTT_TLS" default:"false" doc:"connect over TLS (the broker's TLS listener: 8883 in compose; set MQTT_PORT to it)"`
 	TLSCA string `env:"MQTT_TLS_CA" doc:"PEM file of the CA that signed the broker's certificate (default: the system's trusted CAs); for the compose broker's generated certificate, ca.crt of its mqtt_tls volume"`
 }

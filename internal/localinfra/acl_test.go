@@ -42,7 +42,7 @@ type subCase struct {
 	allowed                  bool
 }
 
-// The ACL matrix (docs/security.md): what each account may and may not do.
+// The ACL matrix (docs/mqtt-acl.md): what each account may and may not do.
 var pubCases = []pubCase{
 	// Device commands: only the brain sends them.
 	{mqttacl.UserBrain, "mcp/hvac_01/request/call_tool", true},

@@ -7,7 +7,7 @@
 // Every client has its own account: each service its own, each device its
 // own (its MQTT user name is its device id), and the original firmware's
 // fixed credential a "legacy device" account confined to device topics.
-// docs/security.md has the matrix this file encodes.
+// docs/mqtt-acl.md has the matrix this file encodes.
 package mqttacl
 
 import (
@@ -173,7 +173,7 @@ read the simulated clock and scenes, nothing else.`,
 			Doc: `sim: the simulation harness, scenario runner and the virtual edge's scene
 publisher. The only account that writes the simulated clock and scenes; may
 inject office messages (scenario steps). Never sends device commands.
-Production creates it only when MQTT_SIM_PASS is set (virtual office).`,
+Production creates no sim account: only the virtual office does.`,
 			Rules: join([]Rule{{ReadWrite, "soms/sim/#"}, {Write, topic.OfficeAll}}, originalRoots(Write)),
 		},
 		{
@@ -221,7 +221,7 @@ func Reserved(name string) bool {
 func File(devices []Device) string {
 	var b strings.Builder
 	b.WriteString(`# SOMS broker access control, generated from internal/mqttacl by ` + "`make docs`" + `;
-# edit the Go source, not this file (docs/security.md explains it). Anonymous
+# edit the Go source, not this file (docs/mqtt-acl.md explains it). Anonymous
 # clients are refused (allow_anonymous false); every client authenticates with
 # an account from the password file: a service's, a device's (user name =
 # device id) or the legacy device account.

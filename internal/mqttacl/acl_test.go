@@ -9,23 +9,24 @@ import (
 	"github.com/somsgo/soms/internal/topic"
 )
 
-var update = flag.Bool("update", false, "rewrite infra/mosquitto/aclfile")
+var update = flag.Bool("update", false, "rewrite infra/mosquitto/aclfile and docs/mqtt-acl.md")
 
 // The compose deployments mount infra/mosquitto/aclfile; it must be what the
-// native harness enforces.
+// native harness enforces, and docs/mqtt-acl.md must describe it.
 func TestGeneratedFileIsCurrent(t *testing.T) {
-	const path = "../../infra/mosquitto/aclfile"
-	if *update {
-		if err := os.WriteFile(path, []byte(File(nil)), 0o644); err != nil {
+	for path, want := range map[string]string{"../../infra/mosquitto/aclfile": File(nil), "../../" + DocPath: Markdown()} {
+		if *update {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != File(nil) {
-		t.Fatal("infra/mosquitto/aclfile is out of date: run `make docs`")
+		if string(got) != want {
+			t.Errorf("%s is out of date: run `make docs`", path)
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // with its own account (MQTT_DEVICES: user name = device id) when it has one,
 // else with the legacy device account of the original firmware
 // (EDGE_LEGACY_MQTT_PASS). The broker's ACL then holds each to its own
-// topics (docs/security.md).
+// topics (docs/mqtt-acl.md).
 
 // Accounts are the device accounts a layout's devices use, without
 // passwords: one per device, a swarm hub's with its leaves. The original's
