@@ -31,7 +31,7 @@ type Config struct {
 	MQTTListen      string `env:"SOMS_SIM_MQTT_LISTEN" default:"127.0.0.1" doc:"broker listen address: 127.0.0.1 (this machine) or 0.0.0.0 (every interface, for real devices on the network)"`
 	MQTTPass        string `env:"SOMS_SIM_MQTT_PASS" default:"soms_dev_mqtt" doc:"password of the legacy device account soms (the original firmware's fixed credential, confined to device topics); the default is the original SOMS firmware's, so a device flashed with it joins"`
 	MQTTDevices     string `env:"SOMS_SIM_MQTT_DEVICES" doc:"device accounts for real devices with their own credentials, as id:password or id:password:leaf+leaf (swarm hubs), comma-separated (docs/mqtt-acl.md); the virtual devices get theirs with random passwords"`
-	MQTTSimPass     string `env:"SOMS_SIM_MQTT_SIM_PASS" doc:"password of the broker account sim (simulator control, may publish anything); empty: random per run"`
+	MQTTSimPass     string `env:"SOMS_SIM_MQTT_SIM_PASS" doc:"password of the broker account sim (simulator control: the only writer of the simulated clock and scenes, may inject office messages; never device commands); empty: random per run"`
 	MQTTMonitorPass string `env:"SOMS_SIM_MQTT_MONITOR_PASS" doc:"password of the read-only broker account monitor; empty: random per run"`
 }
 
