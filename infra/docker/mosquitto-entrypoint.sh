@@ -22,6 +22,7 @@ set -euf
 run=${MOSQUITTO_RUN_DIR:-/run/mosquitto}
 acl=${MOSQUITTO_ACL_SOURCE:-/mosquitto/config/aclfile}
 tls=${MOSQUITTO_TLS_DIR:-/mosquitto/tls}
+tls_listen=${MOSQUITTO_TLS_LISTEN:-8883 0.0.0.0}
 owner=${MOSQUITTO_OWNER:-mosquitto}
 
 die() {
@@ -105,7 +106,7 @@ if [ -f "$tls/server.crt" ] && [ -f "$tls/server.key" ]; then
   cp "$tls/server.crt" "$tls/server.key" "$run/tls/"
   cat >"$run/conf.d/tls.conf" <<CONF
 # MQTT over TLS (docs/mqtt-acl.md): the same accounts and ACL as 1883.
-listener 8883 0.0.0.0
+listener $tls_listen
 protocol mqtt
 certfile $run/tls/server.crt
 keyfile $run/tls/server.key

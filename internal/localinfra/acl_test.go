@@ -286,19 +286,22 @@ func TestComposeEntrypointMatrix(t *testing.T) {
 }
 
 // TestComposeEntrypointTLS: with a certificate in the TLS directory the
-// entrypoint adds the 8883 listener on a copy of the key.
+// entrypoint adds the 8883 listener on a copy of the key; a Mosquitto started
+// on its files (the listener moved to a free loopback port) takes a client
+// that trusts the certificate's CA over TLS, with the same accounts.
 func TestComposeEntrypointTLS(t *testing.T) {
 	dir := brokerDir(t)
 	tls := filepath.Join(dir, "tls")
 	if err := os.Mkdir(tls, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tlscert.Ensure(tls, []string{"mosquitto"}, time.Now()); err != nil {
+	if _, err := tlscert.Ensure(tls, []string{"mosquitto", "127.0.0.1"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	run := filepath.Join(dir, "run")
 	env := append(os.Environ(), "MOSQUITTO_RUN_DIR="+run, "MOSQUITTO_ACL_SOURCE=../../infra/mosquitto/aclfile",
-		"MOSQUITTO_TLS_DIR="+tls, "MOSQUITTO_OWNER=nobody-here", "MQTT_MONITOR_PASS=monitor-password")
+		"MOSQUITTO_TLS_DIR="+tls, "MOSQUITTO_OWNER="+brokerOwner(), "MQTT_MONITOR_PASS=monitor-password",
+		"MQTT_PERCEPTION_PASS=perception-password")
 	if out, err := entrypoint(env); err != nil {
 		t.Fatalf("entrypoint: %v\n%s", err, out)
 	}
@@ -308,6 +311,50 @@ func TestComposeEntrypointTLS(t *testing.T) {
 	}
 	if !strings.Contains(string(conf), "listener 8883 0.0.0.0\n") || !strings.Contains(string(conf), "keyfile "+filepath.Join(run, "tls", "server.key")) {
 		t.Fatalf("tls.conf:\n%s", conf)
+	}
+
+	tlsPort, err := childproc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := entrypoint(append(env, fmt.Sprintf("MOSQUITTO_TLS_LISTEN=%d 127.0.0.1", tlsPort))); err != nil {
+		t.Fatalf("entrypoint: %v\n%s", err, out)
+	}
+	// As mosquitto.compose.conf: the plain listener, then conf.d.
+	startMosquitto(t, dir, fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\nacl_file %s\nlistener %%d 127.0.0.1\ninclude_dir %s\n",
+		filepath.Join(run, "passwd"), filepath.Join(run, "aclfile"), filepath.Join(run, "conf.d")))
+	cfg := func(user, pass string) bus.Config {
+		return bus.Config{Broker: "127.0.0.1", Port: tlsPort, User: user, Pass: pass, TLS: true, TLSCA: filepath.Join(tls, tlscert.CAFile)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	watcher := bus.New(cfg(mqttacl.UserMonitor, "monitor-password"), "tls-monitor", logging.Discard(), nil)
+	defer watcher.Close()
+	pub := bus.New(cfg(mqttacl.UserPerception, "perception-password"), "tls-perception", logging.Discard(), nil)
+	defer pub.Close()
+	for _, c := range []*bus.Client{watcher, pub} {
+		if err := c.WaitConnected(ctx); err != nil {
+			t.Fatalf("over TLS: %v", err)
+		}
+	}
+	got := make(chan bus.Message, 1)
+	if err := watcher.Subscribe(ctx, "office/+/occupancy", 1, func(m bus.Message) { got <- m }); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(ctx, "office/tls/occupancy", 1, false, []byte(`{"person_count":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-ctx.Done():
+		t.Fatal("nothing delivered over the entrypoint's TLS listener")
+	}
+	wrong := bus.New(cfg(mqttacl.UserPerception, "not-the-password"), "tls-wrong", logging.Discard(), nil)
+	defer wrong.Close()
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer wcancel()
+	if err := wrong.WaitConnected(wctx); err == nil {
+		t.Fatal("a wrong password connected over TLS")
 	}
 }
 
