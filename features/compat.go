@@ -282,7 +282,7 @@ func (o *office) llmActivity(ctx context.Context, n int) error {
 // its flashed password) and publishes one message.
 func (o *office) legacyDevicePublishes(ctx context.Context, topic, payload string) error {
 	if o.device == nil {
-		cfg := o.sys.MQTT(mqttacl.UserService)
+		cfg := o.sys.MQTT(mqttacl.UserLegacy)
 		cfg.Pass = mqttacl.LegacyPassword
 		o.device = bus.New(cfg, "esp32-original-firmware", logging.Discard(), prometheus.NewRegistry())
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -93,10 +93,10 @@ func TestServices(t *testing.T) {
 	root := repoRoot(t)
 	env := exampleEnv(t, root)
 	want := map[string][]string{
-		"production (ROCm)": {"backend", "brain", "frontend", "mosquitto", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
-		"production (CPU)":  {"backend", "brain", "frontend", "mosquitto", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
-		"virtual office":    {"backend", "brain", "frontend", "mock-llm", "mosquitto", "perception", "postgres", "test-model", "virtual-camera", "virtual-edge", "voice-service", "voicevox-sim", "wallet"},
-		"Raspberry Pi edge": {"mosquitto", "perception", "rtsp-restream"},
+		"production (ROCm)": {"backend", "brain", "frontend", "mosquitto", "mqtt-tls", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
+		"production (CPU)":  {"backend", "brain", "frontend", "mosquitto", "mqtt-tls", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
+		"virtual office":    {"backend", "brain", "frontend", "mock-llm", "mosquitto", "mqtt-tls", "perception", "postgres", "test-model", "virtual-camera", "virtual-edge", "voice-service", "voicevox-sim", "wallet"},
+		"Raspberry Pi edge": {"mosquitto", "mqtt-tls", "perception", "rtsp-restream"},
 	}
 	for _, v := range compose.Variants {
 		w, ok := want[v.Name]

@@ -78,6 +78,9 @@ func New(ctx context.Context, name string, c Common, o Options) (*Kit, error) {
 	}
 
 	if o.MQTT {
+		if _, err := c.MQTT.TLSConfig(); err != nil {
+			return nil, err
+		}
 		k.Bus = bus.New(c.MQTT, name, log, k.Metrics)
 		k.HTTP.AddCheck("mqtt", k.Bus.Ready)
 	}

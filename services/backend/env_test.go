@@ -57,7 +57,7 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	}
 	e := &env{dbURL: url, clock: clock.NewManual(t0)}
 	if o.mqtt {
-		e.bus = connectBus(t, "backend")
+		e.bus = connectBus(t, mqttacl.UserBackend, "backend")
 	}
 	e.api = New(Deps{
 		Pool: pool, Clock: e.clock, Log: logging.Discard(), ServiceToken: token, Region: "local",
@@ -77,10 +77,10 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	return e
 }
 
-func connectBus(t testing.TB, name string) *bus.Client {
+func connectBus(t testing.TB, account, name string) *bus.Client {
 	t.Helper()
 	b := testenv.Broker(t)
-	c := bus.New(b.Config(mqttacl.UserService), name, logging.Discard(), prometheus.NewRegistry())
+	c := bus.New(b.Config(account), name, logging.Discard(), prometheus.NewRegistry())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.WaitConnected(ctx); err != nil {

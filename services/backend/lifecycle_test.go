@@ -11,6 +11,7 @@ import (
 
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -347,7 +348,7 @@ func TestTaskReportPublished(t *testing.T) {
 	e := newEnvWith(t, envOpts{mqtt: true})
 	ctx := context.Background()
 	z := uniq("zone")
-	watcher := connectBus(t, "watcher")
+	watcher := connectBus(t, mqttacl.UserMonitor, "watcher")
 	got := make(chan bus.Message, 4)
 	if err := watcher.Subscribe(ctx, "office/"+z+"/task_report/#", 1, func(m bus.Message) { got <- m }); err != nil {
 		t.Fatal(err)

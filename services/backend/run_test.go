@@ -43,7 +43,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunServesAndIngests(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := Config{
-		Common: service.Common{MQTT: testenv.Broker(t).Config(mqttacl.UserService), Clock: "wall"},
+		Common: service.Common{MQTT: testenv.Broker(t).Config(mqttacl.UserBackend), Clock: "wall"},
 		DB:     pg.Config{URL: testenv.Postgres(t)},
 		Addr:   addr, ServiceToken: token, RegionID: "local",
 		JWTSecret: strings.Repeat("s", 32), TokenTTL: time.Hour,
@@ -68,7 +68,7 @@ func TestRunServesAndIngests(t *testing.T) {
 		t.Fatalf("bootstrap admin cannot log in: %v", err)
 	}
 	z := uniq("runzone")
-	edge := connectBus(t, "edge")
+	edge := connectBus(t, mqttacl.UserLegacy, "edge")
 	if err := edge.PublishJSON(ctx, topic.Sensor(z, "env_01", "temperature"), 1, false, map[string]float64{"value": 23.5}); err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,10 @@ func registerStoreMetrics(reg prometheus.Registerer, s *eventstore.Store) {
 // client, every office message to ingest.
 func (b *brain) subscribe(ctx context.Context, c *bus.Client, devices *mcp.Client) error {
 	if err := c.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) {
-		if err := devices.HandleResponse(m.Topic, m.Payload); err != nil {
+		switch err := devices.HandleResponse(m.Topic, m.Payload); {
+		case errors.Is(err, mcp.ErrWrongDevice):
+			b.drops.DropAs("mcp_wrong_device", m.Topic, err)
+		case err != nil:
 			b.drops.DropAs("bad_mcp_response", m.Topic, err)
 		}
 	}); err != nil {

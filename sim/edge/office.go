@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/scene"
@@ -27,7 +26,10 @@ type publisher interface {
 type office struct {
 	cfg   Config
 	clock clock.Clock
-	bus   publisher
+	// link is a device's own MQTT connection (nil: nothing is published;
+	// tests read the messages instead). Each device speaks as itself, as a
+	// real one does: the broker lets it publish only its own topics.
+	link func(device string) publisher
 	// scenes publishes the retained scene topics (needs the MQTT user sim).
 	scenes publisher
 	log    *slog.Logger
@@ -54,11 +56,8 @@ type office struct {
 	sceneOut  chan scene.Zone // scenes to publish, in order
 }
 
-func newOffice(cfg Config, layout Layout, c clock.Clock, b *bus.Client, log *slog.Logger) (*office, error) {
+func newOffice(cfg Config, layout Layout, c clock.Clock, log *slog.Logger) (*office, error) {
 	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024)}
-	if b != nil {
-		o.bus, o.scenes = b, b
-	}
 	if err := o.load(layout); err != nil {
 		return nil, err
 	}
@@ -190,19 +189,26 @@ func (o *office) applyRampsLocked(now time.Time) {
 	o.ramps = kept
 }
 
-// message is one MQTT publication.
+// message is one MQTT publication by a device.
 type message struct {
+	device  string
 	topic   string
 	payload any
 }
 
+// publish sends each message through its device's connection.
 func (o *office) publish(ctx context.Context, msgs []message) {
-	if o.bus == nil {
+	if o.link == nil {
 		return
 	}
 	for _, m := range msgs {
-		if err := o.bus.PublishJSON(ctx, m.topic, 0, false, m.payload); err != nil {
-			o.log.Warn("publish failed", "topic", m.topic, "err", err)
+		l := o.link(m.device)
+		if l == nil {
+			o.log.Warn("no MQTT connection for device", "device", m.device, "topic", m.topic)
+			continue
+		}
+		if err := l.PublishJSON(ctx, m.topic, 0, false, m.payload); err != nil {
+			o.log.Warn("publish failed", "device", m.device, "topic", m.topic, "err", err)
 		}
 	}
 }
@@ -276,7 +282,7 @@ func (o *office) readings(zone string) []message {
 				}
 			}
 			if d.Bulk && len(bulk) > 0 {
-				out = append(out, message{topic.Sensor(d.Zone, d.ID, "status"), bulk})
+				out = append(out, message{d.ID, topic.Sensor(d.Zone, d.ID, "status"), bulk})
 			}
 		case KindPresence:
 			if f.dropped(o.rng) {
@@ -288,19 +294,19 @@ func (o *office) readings(zone string) []message {
 			}
 			out = append(out, value(d, "presence", present))
 		case KindLight:
-			out = append(out, message{"office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": powerState(z.LightsOn)}})
+			out = append(out, message{d.ID, "office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": powerState(z.LightsOn)}})
 		case KindHVAC:
 			st := map[string]any{"power_state": powerState(z.HVACSetpoint != nil)}
 			if z.HVACSetpoint != nil {
 				st["mode"], st["target_temp"] = "auto", *z.HVACSetpoint
 			}
-			out = append(out, message{"office/" + d.Zone + "/hvac/" + d.ID, st})
+			out = append(out, message{d.ID, "office/" + d.Zone + "/hvac/" + d.ID, st})
 		case KindShelf:
 			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rng)...)
 		case KindHydro:
-			out = append(out, message{d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
+			out = append(out, message{d.ID, d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
 		case KindAqua:
-			out = append(out, message{d.Prefix + "/status", map[string]any{"temp": 25.0, "lights": "on"}})
+			out = append(out, message{d.ID, d.Prefix + "/status", map[string]any{"temp": 25.0, "lights": "on"}})
 		}
 	}
 	return out
@@ -325,10 +331,10 @@ func (o *office) publishHeartbeats(ctx context.Context) {
 			continue
 		}
 		if h, ok := o.hubs[d.ID]; ok {
-			msgs = append(msgs, message{topic.Heartbeat(d.Zone, d.ID), h.heartbeat(now, o.faults)})
+			msgs = append(msgs, message{d.ID, topic.Heartbeat(d.Zone, d.ID), h.heartbeat(now, o.faults)})
 			continue
 		}
-		msgs = append(msgs, message{topic.Heartbeat(d.Zone, d.ID), map[string]any{
+		msgs = append(msgs, message{d.ID, topic.Heartbeat(d.Zone, d.ID), map[string]any{
 			"status": "online", "uptime_sec": uptime, "device_id": d.ID, "device_type": string(d.Kind),
 			"power_mode": PowerAlwaysOn, "capabilities": capabilities(d.Kind),
 		}})
@@ -380,7 +386,7 @@ func capabilities(k DeviceKind) []string {
 }
 
 func value(d DeviceSpec, channel string, v any) message {
-	return message{topic.Sensor(d.Zone, d.ID, channel), map[string]any{"value": v}}
+	return message{d.ID, topic.Sensor(d.Zone, d.ID, channel), map[string]any{"value": v}}
 }
 
 // powerState is a device's power_state word.
