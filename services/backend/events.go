@@ -91,6 +91,10 @@ func (h *Hub) Subscribers() int {
 // connection, which has nothing to do with (possibly paused) office time.
 const keepAlive = 15 * time.Second
 
+// streamWriteTimeout is how long one write of an event stream may wait for
+// a client that does not read (wall time, like keepAlive).
+const streamWriteTimeout = 30 * time.Second
+
 // eventStream serves Server-Sent Events. ?types=task,voice limits the stream
 // to event types with those prefixes.
 func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +128,12 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	// The server's write timeout bounds ordinary responses; a stream lives
+	// on, so each write gets its own deadline instead: a client that stops
+	// reading is dropped, not held.
+	rc := http.NewResponseController(w)
+	renew := func() { _ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)) }
+	renew()
 	fmt.Fprint(w, "retry: 3000\n: connected\n\n")
 	fl.Flush()
 	tick := time.NewTicker(keepAlive)
@@ -133,6 +143,7 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
+			renew()
 			fmt.Fprint(w, ": keep-alive\n\n")
 			fl.Flush()
 		case ev, open := <-evs:
@@ -142,6 +153,7 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 			if !wanted(ev.Type) {
 				continue
 			}
+			renew()
 			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, ev.Data)
 			fl.Flush()
 		}
