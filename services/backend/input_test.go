@@ -29,7 +29,7 @@ func TestUnstorableInputIs4xx(t *testing.T) {
 	if s := send(t, e, alice, "POST", "/shopping/", map[string]any{"name": "milk"}, &shop); s != 201 {
 		t.Fatalf("create shopping item: %d", s)
 	}
-	const int4 = int64(1) << 31 // one past INTEGER
+	const int4 = int64(1) << 31        // one past INTEGER
 	const int8 = "9223372036854775808" // one past BIGINT (and int64)
 	aliceID := itoa(me(t, alice).ID)
 
