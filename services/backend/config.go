@@ -24,7 +24,7 @@ type Config struct {
 	AdminUser     string        `env:"BACKEND_ADMIN_USER" doc:"bootstrap administrator created (or reset) at start; empty: none"`
 	AdminPassword string        `env:"BACKEND_ADMIN_PASSWORD" doc:"password of BACKEND_ADMIN_USER (8 to 72 bytes)"`
 
-	WalletURL    string        `env:"WALLET_SERVICE_URL" doc:"wallet base URL for task rewards (compose: http://wallet:8003); empty: rewards stay pending, with a warning"`
+	WalletURL    string        `env:"WALLET_SERVICE_URL" doc:"wallet base URL for task rewards and people's wallet reads at /wallet/ (compose: http://wallet:8003); empty: rewards stay pending, with a warning, and /wallet/ answers 503"`
 	PaymentRetry time.Duration `env:"BACKEND_PAYMENT_RETRY" default:"15s" doc:"how often pending task rewards are retried and counted for soms_backend_task_payments_pending (clock time)"`
 	ExpirySweep  time.Duration `env:"BACKEND_EXPIRY_SWEEP" default:"60s" doc:"how often expired tasks are recorded in the audit log and announced live (clock time)"`
 

@@ -43,6 +43,8 @@ type envOpts struct {
 	// server mounts the routes on the httpx server's router (its NUL and
 	// probe middleware), as Run does, instead of a bare chi router.
 	server bool
+	// walletURL is the wallet people's reads (/wallet/...) are forwarded to.
+	walletURL string
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
@@ -66,7 +68,7 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	e.api = New(Deps{
 		Pool: pool, Clock: e.clock, Log: logging.Discard(), ServiceToken: token, Region: "local",
 		Bus: e.bus, Payer: o.payer, BcryptCost: bcrypt.MinCost, JWTSecret: []byte("test-secret-test-secret-test-secret"),
-		MaxDevices: o.maxDevices,
+		MaxDevices: o.maxDevices, WalletURL: o.walletURL,
 	})
 	var r chi.Router = chi.NewRouter()
 	if o.server {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/somsgo/soms/internal/pg"
@@ -47,6 +48,9 @@ func Run(ctx context.Context, cfg Config) error {
 	kit.HTTP.AddCheck("database", pg.Ready(pool))
 
 	var payer RewardPayer
+	if u, err := url.Parse(cfg.WalletURL); cfg.WalletURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("WALLET_SERVICE_URL=%q: want an http(s) base URL such as http://wallet:8003", cfg.WalletURL)
+	}
 	if cfg.WalletURL == "" {
 		kit.Log.Warn("WALLET_SERVICE_URL is not set: task rewards are recorded as pending and not paid")
 	} else {
@@ -56,7 +60,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Pool: pool, Clock: kit.Clock, Log: kit.Log, ServiceToken: cfg.ServiceToken, Region: cfg.RegionID,
 		Bus: kit.Bus, Payer: payer, JWTSecret: []byte(cfg.JWTSecret), TokenTTL: cfg.TokenTTL, Metrics: kit.Metrics,
 		MaxDevices: cfg.MaxDevices, DeviceRetention: cfg.DeviceRetention,
-		BrainURL: cfg.BrainURL, ExternalURL: cfg.ExternalURL,
+		BrainURL: cfg.BrainURL, ExternalURL: cfg.ExternalURL, WalletURL: cfg.WalletURL,
 	})
 	if cfg.AdminUser != "" {
 		if err := api.users.ensureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword, kit.Clock.Now()); err != nil {

@@ -48,6 +48,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			httpx.Error(w, http.StatusNotFound, "the "+rt.name+" is not configured on this frontend ("+rt.envVar+")")
 			return
 		}
+		if rt.internal(p) {
+			httpx.Error(w, http.StatusNotFound, internalMessage)
+			return
+		}
 		if isStream(r) {
 			// Event streams and upgraded connections outlive the server's
 			// write timeout, which bounds ordinary answers.

@@ -100,7 +100,16 @@ server {
 `, v.Doc, nginxQuote(string(info)))
 	for _, r := range Routes() {
 		loc := r.Prefix + "/"
-		fmt.Fprintf(&b, "\n    # %s → %s\n    location %s {\n", r.Prefix, r.Name, loc)
+		fmt.Fprintf(&b, "\n    # %s → %s\n", r.Prefix, r.Name)
+		if v.proxied(r) && r.Strip != "" {
+			// An exact location wins over every prefix: the services'
+			// metrics stay on the internal network.
+			msg, _ := json.Marshal(map[string]string{"error": internalMessage})
+			for _, p := range InternalPaths {
+				fmt.Fprintf(&b, "    location = %s%s {\n        default_type application/json;\n        return 404 %s;\n    }\n", r.Strip, p, nginxQuote(string(msg)))
+			}
+		}
+		fmt.Fprintf(&b, "    location %s {\n", loc)
 		if !v.proxied(r) {
 			msg, _ := json.Marshal(map[string]string{"error": "the " + r.Name + " is not configured on this frontend"})
 			fmt.Fprintf(&b, "        default_type application/json;\n        return 404 %s;\n    }\n", nginxQuote(string(msg)))
