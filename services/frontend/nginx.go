@@ -58,7 +58,17 @@ map $http_x_request_id $soms_request_id {
 }
 
 server {
+    # HTTP, which compose publishes on the host's loopback only (scripts,
+    # tests, the healthcheck), and HTTPS for the office network with the
+    # operator's certificate or the self-signed one the image's entrypoint
+    # made at first start (docs/deploy.md, "TLS").
     listen 8080;
+    listen 8443 ssl;
+    ssl_certificate /etc/nginx/tls/tls.crt;
+    ssl_certificate_key /etc/nginx/tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:soms_tls:1m;
+    ssl_session_timeout 1h;
     server_name _;
     server_tokens off;
 
