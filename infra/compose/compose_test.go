@@ -286,7 +286,7 @@ services:
       JWT_SECRET: s
       BACKEND_ADDR: ":8000"
       BRAIN_CHAT_URL: http://brain:8080
-      SOMS_EXTERNAL_URL: https://soms.example
+      SOMS_EXTERNAL_URL: http://soms.example.lan
     healthcheck: {test: ["CMD", "/soms", "healthcheck", "http://127.0.0.1:8000/readyz"]}
     networks: [soms-net]
     depends_on:
