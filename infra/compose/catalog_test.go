@@ -58,9 +58,11 @@ func external(t *testing.T, root string) map[string]func(string) bool {
 			return strings.HasPrefix(k, "OLLAMA_") || ollama(k)
 		},
 		// mediamtx takes any configuration key as MTX_<KEY>.
-		"mediamtx":                    func(k string) bool { return strings.HasPrefix(k, "MTX_") },
-		"voicevox/voicevox_engine":    func(string) bool { return false },
-		"frontend.Dockerfile":         func(string) bool { return false },
+		"mediamtx":                 func(k string) bool { return strings.HasPrefix(k, "MTX_") },
+		"voicevox/voicevox_engine": func(string) bool { return false },
+		// The frontend image's entrypoint (self-signed certificate), then nginx.
+		"frontend.Dockerfile":         script(filepath.Join(root, "infra/docker/frontend-entrypoint.sh")),
+		"prometheus.Dockerfile":       func(string) bool { return false },
 		"nginxinc/nginx-unprivileged": func(string) bool { return false },
 	}
 }

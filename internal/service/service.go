@@ -32,6 +32,11 @@ type Common struct {
 	Clock string `env:"SOMS_CLOCK" default:"wall" doc:"wall (production) or sim (follow the harness's simulated clock over MQTT)"`
 }
 
+// Production reports whether this is a production run: the wall clock. A
+// simulation (SOMS_CLOCK=sim) and its harness generate their own secrets; a
+// production run must be given good ones (package secret).
+func (c Common) Production() bool { return c.Clock == "wall" || c.Clock == "" }
+
 // Options says which shared parts a service uses.
 type Options struct {
 	// MQTT connects the bus. A simulated clock needs it regardless.

@@ -107,6 +107,16 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{"no service token", Config{JWTSecret: strings.Repeat("s", 32)}, "INTERNAL_SERVICE_TOKEN"},
 		{"no jwt secret", Config{ServiceToken: "t"}, "JWT_SECRET"},
 		{"short jwt secret", Config{ServiceToken: "t", JWTSecret: "short"}, "at least 32"},
+		// Production (the wall clock) refuses env.example's placeholders and
+		// weak secrets, naming the variable.
+		{"placeholder service token", Config{ServiceToken: "change-me-service-token", JWTSecret: strings.Repeat("s", 32)}, "INTERNAL_SERVICE_TOKEN is still a placeholder"},
+		{"short service token", Config{ServiceToken: "t", JWTSecret: strings.Repeat("s", 32)}, "INTERNAL_SERVICE_TOKEN is 1 bytes"},
+		{"placeholder jwt secret", Config{ServiceToken: token, JWTSecret: "change-me-jwt-secret-at-least-32-bytes-long"}, "JWT_SECRET is still a placeholder"},
+		{"placeholder database password", Config{ServiceToken: token, JWTSecret: strings.Repeat("s", 32),
+			DB: pg.Config{URL: "postgres://soms_backend:changemebackend@postgres:5432/soms"}}, "the password in DATABASE_URL is still a placeholder"},
+		{"default database password", Config{ServiceToken: token, JWTSecret: strings.Repeat("s", 32),
+			DB: pg.Config{URL: "postgres://soms:soms@localhost:5432/soms"}}, "the password in DATABASE_URL is 4 bytes"},
+		{"placeholder admin password", Config{ServiceToken: token, JWTSecret: strings.Repeat("s", 32), AdminUser: "root", AdminPassword: "change-me"}, "BACKEND_ADMIN_PASSWORD is still a placeholder"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

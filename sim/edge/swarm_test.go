@@ -33,16 +33,6 @@ func (r *recorder) PublishJSON(_ context.Context, t string, _ byte, _ bool, v an
 	return nil
 }
 
-func (r *recorder) topics() map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]any{}
-	for _, m := range r.msgs {
-		out[m.topic] = m.payload
-	}
-	return out
-}
-
 func newManualOffice(t *testing.T, layout Layout) (*office, *clock.Sim) {
 	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*3600)))

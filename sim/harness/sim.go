@@ -86,7 +86,7 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 SOMS virtual office is up (started in %.1fs)
   web dashboard   %s/
   dashboard API   %s/tasks/  (OpenAPI %s/docs)
-  wallet          %s/wallets/leaderboard
+  wallet          %s/docs  (services only; people read theirs at /api/wallet/ on the dashboard)
   brain           %s/world/zones
   mock LLM        %s/control/requests
   voice           %s/api/voice/  (engine %s/speakers)

@@ -177,7 +177,7 @@ var services = []service{
 	}, false, true},
 	{Frontend, "FRONTEND_ADDR", func(s *Stack) []string {
 		env := []string{
-			"BACKEND_URL=" + s.URL(Backend), "VOICE_URL=" + s.URL(Voice), "WALLET_URL=" + s.URL(Wallet),
+			"BACKEND_URL=" + s.URL(Backend), "VOICE_URL=" + s.URL(Voice),
 			"BRAIN_URL=" + s.URL(Brain), "EDGE_URL=" + s.URL(Edge), "MOCKLLM_URL=" + s.URL(MockLLM),
 			"HARNESS_URL=" + s.URL(PortControl), "FRONTEND_REPORTS_DIR=" + s.reportsDir,
 		}

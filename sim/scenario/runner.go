@@ -169,6 +169,7 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 
 	r.obs = newObserver(s.Clock, sc.Start)
 	r.obs.backend, r.obs.brain, r.obs.mock, r.obs.walletURL = s.URL(harness.Backend), s.URL(harness.Brain), s.URL(harness.MockLLM), r.opts.WalletURL
+	r.obs.walletToken = s.Token // the wallet answers services only
 	for _, e := range sc.Expect {
 		if e.World != nil && !slices.Contains(r.obs.worldZone, e.World.Zone) {
 			r.obs.worldZone = append(r.obs.worldZone, e.World.Zone)
