@@ -175,7 +175,7 @@ func policy(t *testing.T, root string) compose.Policy {
 		Catalog: catalog(t, root),
 		// Edge devices reach the broker, browsers the dashboard, viewers the
 		// edge node's camera re-stream.
-		Public:       map[string]bool{"mosquitto": true, "frontend": true, "rtsp-restream": true},
+		Public: map[string]bool{"mosquitto": true, "frontend": true, "rtsp-restream": true},
 		// The simulator's control APIs have no authentication: this host only.
 		LoopbackOnly: map[string]bool{"postgres": true, "soms edge": true, "soms camera": true, "soms voicevox-sim": true, "soms mockllm": true},
 		Unpublished:  map[string]bool{"soms wallet": true},
