@@ -68,7 +68,7 @@ $(STATICCHECK):
 bench: deps ## benchmarks with memory figures
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./...
 
-docs: build ## regenerate docs/config.md (Config structs), infra/mosquitto/aclfile and docs/mqtt-acl.md (internal/mqttacl), infra/nginx/*.conf (the frontend's route table)
+docs: build ## regenerate docs/config.md (Config structs), infra/mosquitto/aclfile and docs/mqtt-acl.md (internal/mqttacl), infra/nginx/*.conf and docs/security.md (the frontend's route table)
 	./$(BIN) env -markdown > docs/config.md
 	$(GO) test -count=1 ./internal/mqttacl -run GeneratedFileIsCurrent -update
 	$(GO) test -count=1 ./services/frontend -run 'NginxConfsAreCurrent|SecurityDocIsCurrent' -update
