@@ -185,7 +185,11 @@ func (s *Stack) up(ctx context.Context, st *clock.State) error {
 	defer cancel()
 	if st != nil {
 		s.log.Info("compose up: the broker first, for the simulated clock", "project", s.opts.ProjectName)
-		if err := s.dc.Up(upCtx, tccompose.RunServices("mosquitto"), tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
+		broker, err := s.withDependencies("mosquitto")
+		if err != nil {
+			return err
+		}
+		if err := s.dc.Up(upCtx, tccompose.RunServices(broker...), tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
 			return fmt.Errorf("compose up %s (mosquitto): %w%s", s.opts.ProjectName, err, s.unhealthyReport(ctx))
 		}
 		if err := s.SetClock(upCtx, *st); err != nil {
@@ -197,6 +201,16 @@ func (s *Stack) up(ctx context.Context, st *clock.State) error {
 		return fmt.Errorf("compose up %s: %w%s", s.opts.ProjectName, err, s.unhealthyReport(ctx))
 	}
 	return nil
+}
+
+// withDependencies is name and every service it depends on (the broker's
+// certificate one-shot): compose up of a selection starts only what is named.
+func (s *Stack) withDependencies(name string) ([]string, error) {
+	p, err := s.project.WithSelectedServices([]string{name}, types.IncludeDependencies)
+	if err != nil {
+		return nil, fmt.Errorf("compose: the services %s needs: %w", name, err)
+	}
+	return p.ServiceNames(), nil
 }
 
 // newCompose is the testcontainers handle of the stack's files and project.

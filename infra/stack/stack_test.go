@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,6 +119,15 @@ func TestTestOverride(t *testing.T) {
 	}
 	if len(apps) < 8 {
 		t.Errorf("app services %v", apps)
+	}
+	// The broker comes up first, alone with what it needs (its certificate).
+	broker, err := s.withDependencies("mosquitto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(broker)
+	if want := []string{"mosquitto", "mqtt-tls"}; !slices.Equal(broker, want) {
+		t.Errorf("the broker's services = %v, want %v", broker, want)
 	}
 }
 
