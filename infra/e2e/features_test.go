@@ -39,7 +39,7 @@ func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := features.Start()
-	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e", Clock: &start,
+	opts := stack.Options{Dir: "..", ProjectName: "soms-e2e", Clock: &start, Profiles: []string{"monitoring"},
 		Env: map[string]string{"BACKEND_ADMIN_USER": adminUser, "BACKEND_ADMIN_PASSWORD": adminPass}}
 	if *verbose {
 		opts.Log = slog.New(slog.NewTextHandler(os.Stdout, nil))
@@ -88,6 +88,7 @@ func TestCompose(t *testing.T) {
 	t.Run("healthchecks", testHealthchecks)
 	t.Run("exposure", testExposure)
 	t.Run("the public door", testPublicDoor)
+	t.Run("monitoring", testMonitoring)
 	t.Run("restarts lose nothing", testRestarts)
 	t.Run("down and up keep the data", testDownUp)
 	t.Run("backup and restore", testBackupRestore)
