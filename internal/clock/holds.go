@@ -16,6 +16,12 @@ import (
 // of wall time, so a call to something outside the simulation never holds the
 // clock for longer. On the wall clock holds are nil and cost nothing.
 
+// HoldLease is how long (wall time) a hold or an unreceived tick keeps a
+// process from reporting progress: longer than anything the simulation does
+// between two steps, short enough that a wait on the outside world (a real
+// LLM) costs the simulation little.
+const HoldLease = time.Second
+
 // Hold is work in progress on a simulated clock. A nil *Hold (the wall
 // clock's) is valid and does nothing.
 type Hold struct{ s *Sim }

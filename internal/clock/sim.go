@@ -390,3 +390,16 @@ func (h *timerHeap) Pop() any {
 	*h = old[:n-1]
 	return t
 }
+
+// Progress is a process's acknowledgement of a clock step, published on
+// topic.SimProgress(Process): it has handled every step up to Step (simulated
+// time SimTime). Gone says the process is leaving and is no longer waited for.
+type Progress struct {
+	Process  string    `json:"process"`
+	Instance string    `json:"instance"`
+	Step     uint64    `json:"step"`
+	SimTime  time.Time `json:"sim_time"`
+	// Expired counts the process's holds that outlived their lease so far.
+	Expired uint64 `json:"expired,omitempty"`
+	Gone    bool   `json:"gone,omitempty"`
+}

@@ -113,6 +113,7 @@ password_file %s
 acl_file %s
 persistence false
 max_packet_size %d
+set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning

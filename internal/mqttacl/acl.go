@@ -56,7 +56,8 @@ func Users() []User {
 			Doc: `soms: production services and edge devices (the original SOMS credentials,
 used by ESP32 firmware). Office telemetry and MCP tool calls both ways, and
 the topic roots the original's demo devices publish under (hydro/, aqua/:
-the services count and log them); may read, never write, the simulated clock.`,
+the services count and log them); may read, never write, the simulated clock,
+and acknowledge its steps (soms/sim/progress/{process}).`,
 			Rules: serviceRules(),
 		},
 		{
@@ -78,7 +79,7 @@ func serviceRules() []Rule {
 	for _, root := range topic.OriginalRoots {
 		rules = append(rules, Rule{ReadWrite, root + "/#"})
 	}
-	return append(rules, Rule{Read, "soms/sim/#"})
+	return append(rules, Rule{Write, "soms/sim/progress/#"}, Rule{Read, "soms/sim/#"})
 }
 
 // File renders the ACL in Mosquitto's acl_file format.
