@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -106,19 +108,27 @@ func startBroker(ctx context.Context, dir string, port int, listen string, pass 
 	}
 	acl := filepath.Join(dir, "aclfile")
 	conf := filepath.Join(dir, "mosquitto.conf")
+	// Retained messages (the clock, the scenes) survive a restart of the
+	// broker: it saves them on shutdown and every 10 s.
+	data := filepath.Join(dir, "data")
+	if err := brokerDataDir(data); err != nil {
+		return nil, err
+	}
 	body := fmt.Sprintf(`# written by the SOMS harness
 listener %d %s
 allow_anonymous false
 password_file %s
 acl_file %s
-persistence false
+persistence true
+persistence_location %s/
+autosave_interval 10
 max_packet_size %d
 set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning
 log_type notice
-`, port, listen, passwd, acl, MaxPacketSize)
+`, port, listen, passwd, acl, data, MaxPacketSize)
 	if err := os.WriteFile(acl, []byte(mqttacl.File()), 0o644); err != nil {
 		return nil, err
 	}
@@ -142,6 +152,24 @@ log_type notice
 	return b, nil
 }
 
+// brokerDataDir makes Mosquitto's persistence directory, owned by the user
+// it drops to when started as root.
+func brokerDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("mosquitto")
+	if err != nil {
+		return nil // no such user: Mosquitto keeps running as root
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
+}
+
 // Config is a client configuration for one of the ACL's users.
 func (b *Broker) Config(user string) bus.Config {
 	return bus.Config{Broker: "127.0.0.1", Port: b.Port, User: user, Pass: b.pass[user]}
@@ -152,6 +180,12 @@ func (b *Broker) Password(user string) string { return b.pass[user] }
 
 // Logs returns the broker's last n log lines.
 func (b *Broker) Logs(n int) []string { return b.proc.Logs(n) }
+
+// Done is closed when the broker has exited.
+func (b *Broker) Done() <-chan struct{} { return b.proc.Done() }
+
+// Kill kills the broker at once (SIGKILL), as a crash would.
+func (b *Broker) Kill() error { return b.proc.Stop(syscall.SIGKILL, 5*time.Second) }
 
 // Stop terminates the broker.
 func (b *Broker) Stop() error {

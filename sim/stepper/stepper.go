@@ -607,3 +607,52 @@ func latest(a, b time.Time) time.Time {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Speed is a clock speed as the control API and scenario files write it: a
+// number of simulated seconds per wall second, or "max" (Max) for as fast as
+// the processes allow.
+type Speed float64
+
+// ParseSpeed reads "max" or a non-negative number.
+func ParseSpeed(s string) (Speed, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "max") {
+		return Speed(Max), nil
+	}
+	var f float64
+	if _, err := fmt.Sscan(s, &f); err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("speed %q: want a number of simulated seconds per wall second, or max", s)
+	}
+	return Speed(f), nil
+}
+
+// String is "max" or the number.
+func (s Speed) String() string {
+	if math.IsInf(float64(s), 1) {
+		return "max"
+	}
+	return fmt.Sprintf("%g", float64(s))
+}
+
+// MarshalJSON writes "max" or the number.
+func (s Speed) MarshalJSON() ([]byte, error) {
+	if math.IsInf(float64(s), 1) {
+		return []byte(`"max"`), nil
+	}
+	return json.Marshal(float64(s))
+}
+
+// UnmarshalJSON reads "max" or a number.
+func (s *Speed) UnmarshalJSON(b []byte) error {
+	var str string
+	if json.Unmarshal(b, &str) == nil {
+		v, err := ParseSpeed(str)
+		*s = v
+		return err
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("speed: want a number or \"max\"")
+	}
+	*s = Speed(f)
+	return nil
+}
