@@ -201,6 +201,9 @@ func (s *Stepper) State() clock.State {
 	return s.cur
 }
 
+// StepLength is the simulated time per step.
+func (s *Stepper) StepLength() time.Duration { return s.opts.Step }
+
 // Speed is the current speed: 0 paused, Max, or a ceiling.
 func (s *Stepper) Speed() float64 {
 	s.mu.Lock()
@@ -208,26 +211,45 @@ func (s *Stepper) Speed() float64 {
 	return s.speed
 }
 
-// SetSpeed changes the speed (0 pauses; Max lifts the ceiling).
+// SetSpeed changes the speed (0 pauses; Max lifts the ceiling) and lets the
+// clock run on from where a RunUntil stopped it.
 func (s *Stepper) SetSpeed(speed float64) error {
 	if speed < 0 || math.IsNaN(speed) {
 		return fmt.Errorf("stepper: speed %v", speed)
 	}
 	s.mu.Lock()
-	s.speed = speed
+	s.speed, s.until = speed, time.Time{}
 	s.anchorSim, s.anchorWall = s.cur.SimTime, time.Now()
 	s.mu.Unlock()
 	s.poke()
 	return nil
 }
 
-// Jump makes the next step simulated time t (forwards or backwards): what
-// fell due in between fires at once, as after a long step.
-func (s *Stepper) Jump(t time.Time) {
+// Jump makes the next step simulated time t (forwards or backwards; what
+// fell due in between fires at once, as after a long step) and returns once
+// that step is published — after the current one was handled, paused or not.
+func (s *Stepper) Jump(ctx context.Context, t time.Time) error {
 	s.mu.Lock()
 	s.jump = t
+	from := s.cur.Step
 	s.mu.Unlock()
 	s.poke()
+	for {
+		s.mu.Lock()
+		jumped := s.cur.Step > from && s.jump.IsZero()
+		ch, done := s.changed, s.done
+		s.mu.Unlock()
+		if jumped {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-done:
+			return errors.New("stepper: the clock stopped")
+		case <-ch:
+		}
+	}
 }
 
 // Expect makes the clock wait for the first acknowledgement of each named
@@ -297,15 +319,6 @@ func (s *Stepper) RunUntil(ctx context.Context, t time.Time) error {
 		case <-ch:
 		}
 	}
-}
-
-// Release lets the clock run on past the point the last RunUntil stopped at.
-func (s *Stepper) Release() {
-	s.mu.Lock()
-	s.until = time.Time{}
-	s.anchorSim, s.anchorWall = s.cur.SimTime, time.Now()
-	s.mu.Unlock()
-	s.poke()
 }
 
 // Stats is how every process kept up since the last ResetStats, slowest
