@@ -76,6 +76,22 @@ func (o *office) publishAllScenes() {
 	}
 }
 
+// republishScenes queues every zone's scene again as it is (same sequence
+// number): a broker that crashed may have lost the retained copies.
+func (o *office) republishScenes() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, id := range o.order {
+		cp := *o.scene[id]
+		cp.People = slices.Clone(cp.People)
+		select {
+		case o.sceneOut <- cp:
+		default:
+			o.log.Warn("scene queue full; not republishing", "zone", id)
+		}
+	}
+}
+
 // drainScenes publishes every queued scene.
 func (o *office) drainScenes(ctx context.Context) {
 	for {

@@ -3,6 +3,8 @@ package harness
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/mqttacl"
+	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/sim/scene"
 
 	"github.com/somsgo/soms/internal/backendapi"
 )
@@ -121,11 +128,49 @@ func TestSupervision(t *testing.T) {
 	})
 
 	t.Run("a crashed broker is restarted and the clock goes on", func(t *testing.T) {
+		// Without its saved state the broker comes back empty: what is
+		// retained after the restart was published again.
+		if err := os.RemoveAll(filepath.Join(s.Dir, "mosquitto", "data", "mosquitto.db")); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Broker().Kill(); err != nil { // behind the supervisor's back: a crash
 			t.Fatal(err)
 		}
 		waitIncident(t, ctx, s, Mosquitto, "restarted")
 		run(t, all)
+		retained := map[string]bool{}
+		var mu sync.Mutex
+		got := make(chan struct{}, 1)
+		mon := bus.New(s.MQTT(mqttacl.UserMonitor), "supervise-test", slog.New(slog.DiscardHandler), nil)
+		defer mon.Close()
+		for _, filter := range []string{topic.SimClock, scene.Topic("+")} {
+			if err := mon.Subscribe(ctx, filter, 1, func(m bus.Message) {
+				mu.Lock()
+				retained[m.Topic] = true
+				mu.Unlock()
+				select {
+				case got <- struct{}{}:
+				default:
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{topic.SimClock, scene.Topic("meeting_room"), scene.Topic("main")}
+		deadline := time.After(20 * time.Second)
+		for {
+			mu.Lock()
+			have := slices.Collect(maps.Keys(retained))
+			mu.Unlock()
+			if subset(want, have) {
+				break
+			}
+			select {
+			case <-got:
+			case <-deadline:
+				t.Fatalf("retained after the broker restart: %v; want %v", have, want)
+			}
+		}
 		// A service started after the restart finds the clock's step.
 		if err := s.Restart(ctx, Edge); err != nil {
 			t.Fatal(err)
