@@ -66,3 +66,38 @@ func TestCO2ScenarioEndToEnd(t *testing.T) {
 	}
 	t.Logf("start-up %.1fs, %v simulated in %.1fs (%.0f sim-s/wall-s); report %s", rep.StartupWall.Seconds(), rep.SimDuration, rep.RunWall.Seconds(), rep.SimPerWall, rep.Files["html"])
 }
+
+// TestFaultScenarioEndToEnd plays scenarios/fault-recovery.yaml: the wallet,
+// backend, database, broker and brain are killed or restarted by process
+// steps while the office runs, and nothing acknowledged before may be
+// missing after (the completed, paid ventilation task above all).
+func TestFaultScenarioEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run; skipped with -short")
+	}
+	bin, err := somsBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Options{File: "../../scenarios/fault-recovery.yaml", Binary: bin, Progress: &progress})
+	t.Log(progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed {
+		t.Fatalf("scenario failed:\n%s", strings.Join(rep.Failed(), "\n"))
+	}
+	var lost *Result
+	for i, x := range rep.Results {
+		if x.Kind == ExpectNothingLost {
+			lost = &rep.Results[i]
+		}
+	}
+	if lost == nil || !strings.Contains(lost.Message, "1 completions") || strings.Contains(lost.Message, " 0 wallet entries") {
+		t.Fatalf("nothing_lost did not check the completion and its reward: %+v", lost)
+	}
+	t.Logf("nothing_lost: %s", lost.Message)
+}

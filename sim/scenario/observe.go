@@ -69,6 +69,7 @@ type observer struct {
 	walletE  string
 	world    map[string][]WorldSample
 	worldE   string
+	ack      ack
 }
 
 func newObserver(c clock.Clock, start time.Time) *observer {
@@ -76,6 +77,7 @@ func newObserver(c clock.Clock, start time.Time) *observer {
 		clock: c, start: start, api: httpx.Client{HTTP: &http.Client{Timeout: 5 * time.Second}, MaxAnswer: 32 << 20},
 		series: map[string]map[string]map[string][]Point{}, tasks: map[int64]ObservedTask{},
 		voice: map[string]ObservedVoice{}, events: map[uint64]bool{}, wallet: map[int64][]Sample{}, world: map[string][]WorldSample{},
+		ack: ack{completed: map[int64]bool{}, ledger: map[int64]map[int64]bool{}},
 	}
 }
 
@@ -176,6 +178,7 @@ func (o *observer) poll(ctx context.Context, every time.Duration) {
 			o.pollLLM(ctx)
 			o.pollEvents(ctx)
 			o.pollWallet(ctx)
+			o.pollLedger(ctx)
 		}
 		slow++
 		select {
@@ -346,7 +349,7 @@ func (o *observer) observations(end time.Time) *Observations {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	obs := &Observations{Start: o.start, End: end, VoiceErr: o.voiceErr, WalletErr: o.walletE, WorldErr: o.worldE,
-		Commands: slices.Clone(o.commands), LLM: slices.Clone(o.llm), Wallet: o.wallet, World: o.world, Events: slices.Clone(o.evList)}
+		Commands: slices.Clone(o.commands), LLM: slices.Clone(o.llm), Wallet: o.wallet, World: o.world, Events: slices.Clone(o.evList), Lost: o.ack.lost}
 	for _, t := range o.tasks {
 		obs.Tasks = append(obs.Tasks, t)
 	}
