@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/somsgo/soms/internal/bus"
@@ -52,10 +53,19 @@ type office struct {
 
 	reportNow chan string     // zone whose devices should report at once
 	sceneOut  chan scene.Zone // scenes to publish, in order
+
+	// While scenes or report requests wait for the run loop the clock is
+	// held, so they go out at the simulated instant they were made.
+	pendMu  sync.Mutex
+	pending int
+	hold    *clock.Hold
+	drained chan struct{} // closed when pending drops to 0
+	looping atomic.Bool   // run is taking the queue
 }
 
 func newOffice(cfg Config, layout Layout, c clock.Clock, b *bus.Client, log *slog.Logger) (*office, error) {
-	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024)}
+	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024), hold: clock.NewHold(c)}
+	o.hold.Release()
 	if b != nil {
 		o.bus, o.scenes = b, b
 	}
@@ -131,38 +141,145 @@ func (o *office) load(layout Layout) error {
 }
 
 // run drives physics, telemetry, the swarm and heartbeats until ctx is done.
+// One work timer paces them all: at each instant, after the scenes and
+// report requests made before it, they run in a fixed order — physics,
+// reports, the swarm, heartbeats — and the clock waits until their messages
+// are out. The same seed and clock give the same readings at the same
+// simulated instants (separate tickers would fire in a random order, and let
+// the clock go on before their messages were published).
 func (o *office) run(ctx context.Context) error {
-	physics := o.clock.NewTicker(o.cfg.PhysicsStep)
-	defer physics.Stop()
-	report := o.clock.NewTicker(o.cfg.ReportInterval)
-	defer report.Stop()
-	heartbeat := o.clock.NewTicker(o.cfg.HeartbeatInterval)
-	defer heartbeat.Stop()
-	swarm := o.clock.NewTicker(o.cfg.SwarmTick)
-	defer swarm.Stop()
-
+	jobs := []*job{
+		{every: o.cfg.PhysicsStep, catchUp: maxPhysicsCatchUp, do: func() { o.step(o.cfg.PhysicsStep) }},
+		{every: o.cfg.ReportInterval, do: func() { o.publishReadings(ctx, "") }},
+		{every: o.cfg.SwarmTick, do: func() { o.publish(ctx, o.tickSwarm()) }},
+		{every: o.cfg.HeartbeatInterval, do: func() { o.publishHeartbeats(ctx) }},
+	}
+	jobs = slices.DeleteFunc(jobs, func(j *job) bool { return j.every <= 0 })
+	start := o.clock.Now()
+	for _, j := range jobs {
+		j.next = start.Add(j.every)
+	}
+	o.looping.Store(true)
+	defer o.looping.Store(false)
 	o.publishAllScenes()
-	o.drainScenes(ctx)
+	o.drainRequests(ctx)
 	o.publishHeartbeats(ctx)
 	o.publishReadings(ctx, "")
 	o.publish(ctx, o.tickSwarm())
+	w := clock.NewWorkTimer(o.clock, nextDue(jobs).Sub(start))
+	defer w.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-physics.C():
-			o.step(o.cfg.PhysicsStep)
-		case <-report.C():
-			o.publishReadings(ctx, "")
+		case <-w.C():
+			o.drainRequests(ctx)
+			now := o.clock.Now()
+			for _, j := range jobs {
+				j.run(now)
+			}
+			w.Reset(max(nextDue(jobs).Sub(now), time.Nanosecond))
+			w.Done()
 		case zone := <-o.reportNow:
 			o.publishReadings(ctx, zone)
-		case <-heartbeat.C():
-			o.publishHeartbeats(ctx)
-		case <-swarm.C():
-			o.publish(ctx, o.tickSwarm())
+			o.queued(-1)
 		case sc := <-o.sceneOut:
 			o.publishScene(ctx, sc)
+			o.queued(-1)
 		}
+	}
+}
+
+// maxPhysicsCatchUp bounds the physics steps run at once after a jump of the
+// clock; beyond, the office takes up from the new time.
+const maxPhysicsCatchUp = 360
+
+// job is periodic work of the run loop.
+type job struct {
+	every time.Duration
+	next  time.Time
+	// catchUp is how many missed runs are made up after a long step (0:
+	// none, run once).
+	catchUp int
+	do      func()
+}
+
+// run does the job if due at now.
+func (j *job) run(now time.Time) {
+	for n := 0; !j.next.After(now); n++ {
+		if n > j.catchUp {
+			j.next = now.Add(j.every - now.Sub(j.next)%j.every) // keep the phase
+			return
+		}
+		j.do()
+		j.next = j.next.Add(j.every)
+	}
+	if j.next.Sub(now) > j.every { // the clock went back
+		j.next = now.Add(j.every)
+	}
+}
+
+func nextDue(jobs []*job) time.Time {
+	t := jobs[0].next
+	for _, j := range jobs[1:] {
+		if j.next.Before(t) {
+			t = j.next
+		}
+	}
+	return t
+}
+
+// drainRequests publishes the queued scenes, then the requested reports.
+func (o *office) drainRequests(ctx context.Context) {
+	o.drainScenes(ctx)
+	for {
+		select {
+		case zone := <-o.reportNow:
+			o.publishReadings(ctx, zone)
+			o.queued(-1)
+		default:
+			return
+		}
+	}
+}
+
+// queued counts the scenes and report requests waiting for the run loop
+// (n < 0: handled) and holds the clock while any wait.
+func (o *office) queued(n int) {
+	o.pendMu.Lock()
+	defer o.pendMu.Unlock()
+	was := o.pending
+	o.pending = max(0, o.pending+n)
+	switch {
+	case was == 0 && o.pending > 0:
+		o.hold.Resume()
+	case was > 0 && o.pending == 0:
+		o.hold.Release()
+		if o.drained != nil {
+			close(o.drained)
+			o.drained = nil
+		}
+	}
+}
+
+// waitQueued returns once nothing is queued for the run loop (or ctx ends).
+func (o *office) waitQueued(ctx context.Context) {
+	if !o.looping.Load() {
+		return // nothing takes the queue (tests that drive the office directly)
+	}
+	o.pendMu.Lock()
+	if o.pending == 0 {
+		o.pendMu.Unlock()
+		return
+	}
+	if o.drained == nil {
+		o.drained = make(chan struct{})
+	}
+	ch := o.drained
+	o.pendMu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
 	}
 }
 
@@ -196,21 +313,32 @@ type message struct {
 	payload any
 }
 
-func (o *office) publish(ctx context.Context, msgs []message) {
+func (o *office) publish(ctx context.Context, msgs []message) { o.publishConfirmed(ctx, msgs, false) }
+
+// publishConfirmed publishes msgs; confirmed, it returns once the broker has
+// them all (the last goes at QoS 1, and the broker keeps a connection's
+// messages in order).
+func (o *office) publishConfirmed(ctx context.Context, msgs []message, confirmed bool) {
 	if o.bus == nil {
 		return
 	}
-	for _, m := range msgs {
-		if err := o.bus.PublishJSON(ctx, m.topic, 0, false, m.payload); err != nil {
+	for i, m := range msgs {
+		qos := byte(0)
+		if confirmed && i == len(msgs)-1 {
+			qos = 1
+		}
+		if err := o.bus.PublishJSON(ctx, m.topic, qos, false, m.payload); err != nil {
 			o.log.Warn("publish failed", "topic", m.topic, "err", err)
 		}
 	}
 }
 
 // publishReadings publishes every sensor channel of every device (or only those
-// in zone, when given) in the original format {"value": v}.
+// in zone, when given) in the original format {"value": v}. A zone's report
+// was asked for by a control request, which is answered once the broker has
+// it (afterQueued): before the clock's next step can reach anyone.
 func (o *office) publishReadings(ctx context.Context, zone string) {
-	o.publish(ctx, o.readings(zone))
+	o.publishConfirmed(ctx, o.readings(zone), zone != "")
 }
 
 // envChannels are an environment node's channels by default.
@@ -349,9 +477,11 @@ func (o *office) sortedDevices() []string {
 // requestReport asks the run loop to publish zone's readings now, as sensors do
 // on a significant change.
 func (o *office) requestReport(zone string) {
+	o.queued(1) // before the loop can take it
 	select {
 	case o.reportNow <- zone:
 	default:
+		o.queued(-1)
 	}
 }
 

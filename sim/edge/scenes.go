@@ -60,9 +60,11 @@ func (o *office) sceneChangedLocked(zone string) {
 	sc.Seq = o.sceneSeq
 	cp := *sc
 	cp.People = slices.Clone(sc.People)
+	o.queued(1) // before the loop can take it
 	select {
 	case o.sceneOut <- cp:
 	default:
+		o.queued(-1)
 		o.log.Warn("scene queue full; dropping an update", "zone", zone)
 	}
 	o.requestReport(zone)
@@ -84,9 +86,11 @@ func (o *office) republishScenes() {
 	for _, id := range o.order {
 		cp := *o.scene[id]
 		cp.People = slices.Clone(cp.People)
+		o.queued(1)
 		select {
 		case o.sceneOut <- cp:
 		default:
+			o.queued(-1)
 			o.log.Warn("scene queue full; not republishing", "zone", id)
 		}
 	}
@@ -98,6 +102,7 @@ func (o *office) drainScenes(ctx context.Context) {
 		select {
 		case sc := <-o.sceneOut:
 			o.publishScene(ctx, sc)
+			o.queued(-1)
 		default:
 			return
 		}
