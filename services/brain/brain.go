@@ -57,8 +57,15 @@ type deviceCaller interface {
 
 // brain runs cognitive cycles against the world model.
 type brain struct {
-	cfg      Config
-	clock    clock.Clock
+	cfg   Config
+	clock clock.Clock
+	// unseen holds a stepped simulated clock from a world-model event until
+	// the decision loop has taken it (nil on the wall clock); eventAt is the
+	// latest event's time. The loop's response to an event thus starts at the
+	// same simulated instant in every run.
+	unseen   *clock.Hold
+	evMu     sync.Mutex
+	eventAt  time.Time
 	loc      *time.Location
 	log      *slog.Logger
 	world    *worldmodel.Model
@@ -133,7 +140,15 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 	// Drop logs are rate-limited in wall time: people read them.
 	b.drops = telemetry.NewDrops(b.metrics.dropped, log, clock.Wall{})
 	b.san.SetItems(b.world.HasItem)
+	b.unseen = clock.NewHold(c)
+	b.unseen.Release()
 	b.world.OnEvent(func(e worldmodel.Event) {
+		b.evMu.Lock()
+		if e.At.After(b.eventAt) {
+			b.eventAt = e.At
+		}
+		b.evMu.Unlock()
+		b.unseen.Resume()
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})
 	return b
