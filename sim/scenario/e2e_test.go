@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/somsgo/soms/sim/stepper"
 )
 
 // somsBinary builds the soms binary once for the tests and benchmarks that
@@ -100,4 +102,36 @@ func TestFaultScenarioEndToEnd(t *testing.T) {
 		t.Fatalf("nothing_lost did not check the completion and its reward: %+v", lost)
 	}
 	t.Logf("nothing_lost: %s", lost.Message)
+}
+
+// TestDeterminism plays a scenario twice with the same seed, as fast as the
+// processes allow, and requires the same trace: the same readings at the same
+// simulated instants, the same tasks, events, commands and LLM requests at
+// the same simulated times.
+func TestDeterminism(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs; skipped with -short")
+	}
+	bin, err := somsBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []string
+	for i := range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		rep, err := Run(ctx, Options{File: "../../scenarios/co2-ventilation.yaml", Binary: bin, Speed: stepper.Max})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := rep.Trace()
+		t.Logf("run %d: %d trace lines, %v simulated in %.1fs (%.0f×)", i+1, len(tr), rep.SimDuration, rep.RunWall.Seconds(), rep.SimPerWall)
+		if i == 0 {
+			first = tr
+			continue
+		}
+		if d := Diff(first, tr); d != "" {
+			t.Fatalf("same scenario, same seed, different runs: %s", d)
+		}
+	}
 }

@@ -215,6 +215,9 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 			r.obs.walletIDs = append(r.obs.walletIDs, e.Wallet.User)
 		}
 	}
+	if err := mon.Subscribe(ctx, topic.SimClock, 0, r.obs.onClock); err != nil {
+		return Report{}, err
+	}
 	for _, f := range []string{topic.OfficeAll, topic.MCPRequests, scene.TopicAll} {
 		if err := mon.Subscribe(ctx, f, 0, r.obs.onMessage); err != nil {
 			return Report{}, err
