@@ -21,6 +21,7 @@ import (
 	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
 	"github.com/somsgo/soms/sim/scene"
+	"github.com/somsgo/soms/sim/stepper"
 )
 
 // Options configure one scenario run.
@@ -74,8 +75,12 @@ type Report struct {
 	SimDuration time.Duration `json:"sim_duration_ns"`
 	StartupWall time.Duration `json:"startup_wall_ns"`
 	RunWall     time.Duration `json:"run_wall_ns"`
-	// SimPerWall is simulated seconds per wall second achieved while running.
+	// SimPerWall is simulated seconds per wall second achieved while running:
+	// the clock is closed-loop, so this is what every process kept up with.
 	SimPerWall float64 `json:"sim_per_wall"`
+	// Lag is how each process following the clock kept up while running,
+	// slowest first.
+	Lag []stepper.ProcessStats `json:"lag"`
 	// Crashes are processes that died without a process step asking for it
 	// (the harness restarted them); any fails the run.
 	Crashes []string `json:"crashes,omitempty"`
@@ -244,6 +249,7 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 
 	startup := time.Since(began)
 	wallStart := time.Now()
+	s.Stepper.ResetStats()
 	if err := s.Stepper.SetSpeed(r.speed); err != nil {
 		return Report{}, err
 	}
@@ -276,6 +282,7 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 		Name: sc.Name, File: sc.File, Seed: sc.Seed, Start: sc.Start, Speed: r.speed, Layout: sc.Layout,
 		Results: Evaluate(sc, obs), Steps: r.steps, Timeline: r.obs.timeline(), Series: r.obs.series,
 		SimDuration: end.Sub(sc.Start), StartupWall: startup, RunWall: runWall, Crashes: r.crashList(),
+		Lag: s.Stepper.Stats(),
 	}
 	if runWall > 0 {
 		rep.SimPerWall = rep.SimDuration.Seconds() / runWall.Seconds()
