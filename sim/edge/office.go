@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"math"
@@ -47,8 +48,9 @@ type office struct {
 	outside  Outside
 	hubs     map[string]*hub
 	shelves  map[string]*shelf
-	rng      *rand.Rand // sensor noise and physics
-	peopleRn *rand.Rand // generated people (independent of report timing)
+	rng      *rand.Rand            // layout-wide draws (tests)
+	rngs     map[string]*rand.Rand // per device and zone: see rngFor
+	peopleRn *rand.Rand            // generated people (independent of report timing)
 	booted   time.Time
 
 	reportNow chan string     // zone whose devices should report at once
@@ -126,6 +128,7 @@ func (o *office) load(layout Layout) error {
 	o.hubs, o.shelves, o.outside = hubs, shelves, outside
 	o.faults, o.ramps, o.doorOpen = map[string]*Fault{}, nil, map[string]time.Time{}
 	o.rng = rand.New(rand.NewPCG(o.cfg.Seed, 0x50f5))
+	o.rngs = map[string]*rand.Rand{}
 	o.peopleRn = rand.New(rand.NewPCG(o.cfg.Seed, 0x9e0))
 	o.booted = o.clock.Now()
 	o.scene, o.nextID = map[string]*scene.Zone{}, map[string]int{}
@@ -283,17 +286,32 @@ func (o *office) waitQueued(ctx context.Context) {
 	}
 }
 
+// rngFor is the random stream of one device or zone (key), seeded from the
+// run's seed and the key: what one device draws does not depend on what the
+// others drew before it, so the order two things happen in at one simulated
+// instant does not change the run. Callers hold mu.
+func (o *office) rngFor(key string) *rand.Rand {
+	r, ok := o.rngs[key]
+	if !ok {
+		h := fnv.New64a()
+		h.Write([]byte(key))
+		r = rand.New(rand.NewPCG(o.cfg.Seed, h.Sum64()))
+		o.rngs[key] = r
+	}
+	return r
+}
+
 func (o *office) step(dt time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := o.clock.Now()
 	w := o.outside.at(now)
 	for _, id := range o.order {
-		o.zones[id].step(dt, w, o.rng)
+		o.zones[id].step(dt, w, o.rngFor("zone:"+id))
 	}
 	o.applyRampsLocked(now)
 	for _, id := range slices.Sorted(maps.Keys(o.shelves)) { // sorted: the same seed, the same run
-		o.shelves[id].step(dt, o.zones[o.devices[id].Zone].People, o.rng)
+		o.shelves[id].step(dt, o.zones[o.devices[id].Zone].People, o.rngFor("physics:"+id))
 	}
 }
 
@@ -393,8 +411,8 @@ func (o *office) readings(zone string) []message {
 			}
 			bulk := map[string]any{}
 			for _, ch := range chans {
-				v := roundChannel(ch, f.measure(ch, z.truth(ch), now, o.rng))
-				if f.dropped(o.rng) {
+				v := roundChannel(ch, f.measure(ch, z.truth(ch), now, o.rngFor(d.ID)))
+				if f.dropped(o.rngFor(d.ID)) {
 					continue
 				}
 				if d.Bulk {
@@ -407,7 +425,7 @@ func (o *office) readings(zone string) []message {
 				out = append(out, message{topic.Sensor(d.Zone, d.ID, "status"), bulk})
 			}
 		case KindPresence:
-			if f.dropped(o.rng) {
+			if f.dropped(o.rngFor(d.ID)) {
 				continue
 			}
 			present := z.People > 0
@@ -424,7 +442,7 @@ func (o *office) readings(zone string) []message {
 			}
 			out = append(out, message{"office/" + d.Zone + "/hvac/" + d.ID, st})
 		case KindShelf:
-			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rng)...)
+			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rngFor(d.ID))...)
 		case KindHydro:
 			out = append(out, message{d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
 		case KindAqua:
