@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,11 +60,14 @@ type deviceCaller interface {
 type brain struct {
 	cfg   Config
 	clock clock.Clock
-	// unseen holds a stepped simulated clock from a world-model event until
-	// the decision loop has taken it (nil on the wall clock); eventAt is the
-	// latest event's time. The loop's response to an event thus starts at the
-	// same simulated instant in every run.
+	// unseen holds a stepped simulated clock from a world-model event that
+	// finds the decision loop idle until the loop has woken for it (nil on
+	// the wall clock); eventAt is the latest event's time. The loop's
+	// response to an event thus starts at the same simulated instant in every
+	// run. A busy loop (in a cycle, or waiting on the clock) takes the event
+	// when it comes round: holding then would stop the clock it waits on.
 	unseen   *clock.Hold
+	idle     atomic.Bool
 	evMu     sync.Mutex
 	eventAt  time.Time
 	loc      *time.Location
@@ -148,7 +152,9 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 			b.eventAt = e.At
 		}
 		b.evMu.Unlock()
-		b.unseen.Resume()
+		if b.idle.Load() {
+			b.unseen.Resume()
+		}
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})
 	return b

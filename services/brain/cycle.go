@@ -47,17 +47,27 @@ func (b *brain) loop(ctx context.Context) error {
 		triggered := b.world.Seq() != lastSeq
 		ticked := false
 		if !triggered {
+			b.idle.Store(true)
+			// An event that came before idle was set did not hold the clock.
+			triggered = b.world.Seq() != lastSeq
+		}
+		if !triggered {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-b.world.Changed():
 				triggered = b.world.Seq() != lastSeq
 				if !triggered {
+					b.unseen.Release()
 					continue
 				}
 			case <-periodic.C():
 				ticked = true
 			}
+		}
+		b.idle.Store(false)
+		if !triggered {
+			b.unseen.Release() // a tick, not an event, woke the loop
 		}
 		work := clock.NewHold(b.clock)
 		wctx := clock.WithHold(ctx, work)

@@ -290,7 +290,9 @@ func (m *Model) checkTamperLocked(z *zone, c *channel, prev *sample, now time.Ti
 func (m *Model) checkDeviceTamperLocked(z *zone, ch, device string, prev reading, v float64, now time.Time) {
 	limit := tamperLimit(ch)
 	dt := now.Sub(prev.at)
-	if limit == 0 || dt <= 0 || dt > tamperMaxGap+tamperGapSlack {
+	// dt 0: two readings at one simulated instant (a device reporting at once
+	// on a change, right after its periodic report) differ by the jump too.
+	if limit == 0 || dt < 0 || dt > tamperMaxGap+tamperGapSlack {
 		return
 	}
 	if d := v - prev.value; math.Abs(d) >= limit {

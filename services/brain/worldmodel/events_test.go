@@ -48,6 +48,10 @@ func TestEventDetection(t *testing.T) {
 			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
 			{5 * time.Second, "office/main/sensor/env_01/humidity", `{"value":60}`},
 		}, []string{EventTamper}},
+		{"tamper reported at once, at the instant of the periodic report", []msg{
+			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
+			{0, "office/main/sensor/env_01/humidity", `{"value":65}`},
+		}, []string{EventTamper}},
 		{"sedentary after 30 static minutes", []msg{
 			{0, "office/main/activity", `{"person_count":2,"activity_class":"idle","posture_status":"static","posture_duration_sec":1800}`},
 			{time.Minute, "office/main/activity", `{"person_count":2,"posture_status":"static","posture_duration_sec":1860}`},
