@@ -23,14 +23,21 @@ sim: deps build ## run the virtual office; Ctrl-C stops it (SOMS_SIM_SPEED=60 ma
 	@if [ -n "$(SCENARIO)" ]; then ./$(BIN) scenario run $(SCENARIO); else ./$(BIN) sim; fi
 
 # The two suites that run the whole stack (acceptance features, the browser
-# test) each load both cores; they run one after the other, after the rest.
+# test) each load both cores; they run one after the other, after the rest,
+# without the race detector (it would multiply their time; the packages they
+# drive run under it in the unit and integration run before them).
 HEAVY := ./features ./services/frontend
+
+# The static analyser, installed from the module proxy at a pinned version
+# into bin/ (not a module dependency: it does not move the build's versions).
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
 test: deps lint test-native test-compose ## everything CI runs: vet, gofmt, unit + integration + acceptance tests, natively and on compose
 
-test-native: deps ## unit, integration and the native whole-stack suites
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/features$$' -e '/services/frontend$$')
-	cd infra && $(GO) test -count=1 -timeout 10m ./compose/ ./stack/
+test-native: deps ## unit and integration tests under the race detector, then the native whole-stack suites
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e '/features$$' -e '/services/frontend$$')
+	cd infra && $(GO) test -race -count=1 -timeout 15m ./compose/ ./stack/
 	$(GO) test -count=1 -timeout 20m -p 1 $(HEAVY)
 
 test-load: deps ## the acceptance features while another suite loads both cores: the closed-loop clock keeps results the same (not in `make test`)
@@ -47,23 +54,29 @@ test-compose: images ## the @compose features and the container tests against th
 bench-compose: images ## compose figures: image sizes, cold/warm compose up, memory per container idle and busy
 	cd infra && TESTCONTAINERS_RYUK_DISABLED=true $(GO) test -count=1 -run '^$$' -bench ComposeFigures -benchtime 1x -timeout 30m ./e2e
 
-lint: ## gofmt and go vet must be clean (both modules, both builds)
+lint: $(STATICCHECK) ## gofmt, go vet and staticcheck must be clean (both modules, both builds)
 	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path './.soms/*' | xargs gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags prod ./cmd/... ./services/...
 	cd infra && $(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags prod ./cmd/... ./services/...
+	cd infra && $(CURDIR)/$(STATICCHECK) ./...
 	@# The production images: static (every service but perception) and without the simulator.
 	CGO_ENABLED=0 $(GO) build -tags prod -o /dev/null ./cmd/soms
 	$(GO) test -count=1 -tags prod ./cmd/soms
 
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
 bench: deps ## benchmarks with memory figures
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./...
 
-docs: build ## regenerate docs/config.md (Config structs), infra/mosquitto/aclfile (internal/mqttacl), infra/nginx/*.conf (the frontend's route table)
+docs: build ## regenerate docs/config.md (Config structs), infra/mosquitto/aclfile and docs/mqtt-acl.md (internal/mqttacl), infra/nginx/*.conf and docs/security.md (the frontend's route table)
 	./$(BIN) env -markdown > docs/config.md
 	$(GO) test -count=1 ./internal/mqttacl -run GeneratedFileIsCurrent -update
-	$(GO) test -count=1 ./services/frontend -run NginxConfsAreCurrent -update
+	$(GO) test -count=1 ./services/frontend -run 'NginxConfsAreCurrent|SecurityDocIsCurrent' -update
 
 clean:
 	rm -rf bin

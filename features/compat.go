@@ -146,7 +146,8 @@ func (o *office) auditPaysNobody(ctx context.Context, title string) error {
 		return err
 	}
 	var es []backendapi.AuditEntry
-	if err := o.rawJSON(ctx, http.MethodGet, u, nil, nil, &es); err != nil {
+	// The audit trail is for administrators and services.
+	if err := o.rawJSON(ctx, http.MethodGet, u, nil, http.Header{backendapi.ServiceTokenHeader: {o.sys.Token()}}, &es); err != nil {
 		return err
 	}
 	if len(es) == 0 {
@@ -282,7 +283,7 @@ func (o *office) llmActivity(ctx context.Context, n int) error {
 // its flashed password) and publishes one message.
 func (o *office) legacyDevicePublishes(ctx context.Context, topic, payload string) error {
 	if o.device == nil {
-		cfg := o.sys.MQTT(mqttacl.UserService)
+		cfg := o.sys.MQTT(mqttacl.UserLegacy)
 		cfg.Pass = mqttacl.LegacyPassword
 		o.device = bus.New(cfg, "esp32-original-firmware", logging.Discard(), prometheus.NewRegistry())
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)

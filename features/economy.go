@@ -93,7 +93,9 @@ func (o *office) completes(ctx context.Context, name, status, note string) error
 }
 
 func (o *office) walletClient() *wallet.Client {
-	return wallet.NewClient(o.sys.URL(harness.Wallet), "", nil)
+	// The wallet answers services only (people read theirs through the
+	// backend); the suite observes as a service.
+	return wallet.NewClient(o.sys.URL(harness.Wallet), o.sys.Token(), nil)
 }
 
 func (o *office) walletHoldsReward(ctx context.Context, minutes int, name string) error {

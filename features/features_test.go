@@ -51,7 +51,7 @@ func runSuite(m *testing.M) int {
 	opts := harness.Options{Binary: bin, Speed: st.Speed, Start: st.SimTime, Layout: "builtin:office", Seed: 1, Cameras: true,
 		// As `soms sim` by default: the soms account takes the original
 		// firmware's password, so a device flashed with it can join.
-		MQTTPasswords: map[string]string{mqttacl.UserService: mqttacl.LegacyPassword}}
+		MQTTPasswords: map[string]string{mqttacl.UserLegacy: mqttacl.LegacyPassword}}
 	if *verbose {
 		opts.Output = os.Stdout
 	}

@@ -58,9 +58,11 @@ func external(t *testing.T, root string) map[string]func(string) bool {
 			return strings.HasPrefix(k, "OLLAMA_") || ollama(k)
 		},
 		// mediamtx takes any configuration key as MTX_<KEY>.
-		"mediamtx":                    func(k string) bool { return strings.HasPrefix(k, "MTX_") },
-		"voicevox/voicevox_engine":    func(string) bool { return false },
-		"frontend.Dockerfile":         func(string) bool { return false },
+		"mediamtx":                 func(k string) bool { return strings.HasPrefix(k, "MTX_") },
+		"voicevox/voicevox_engine": func(string) bool { return false },
+		// The frontend image's entrypoint (self-signed certificate), then nginx.
+		"frontend.Dockerfile":         script(filepath.Join(root, "infra/docker/frontend-entrypoint.sh")),
+		"prometheus.Dockerfile":       func(string) bool { return false },
 		"nginxinc/nginx-unprivileged": func(string) bool { return false },
 	}
 }
@@ -173,8 +175,9 @@ func policy(t *testing.T, root string) compose.Policy {
 		Catalog: catalog(t, root),
 		// Edge devices reach the broker, browsers the dashboard, viewers the
 		// edge node's camera re-stream.
-		Public:       map[string]bool{"mosquitto": true, "frontend": true, "rtsp-restream": true},
-		LoopbackOnly: map[string]bool{"postgres": true},
+		Public: map[string]bool{"mosquitto": true, "frontend": true, "rtsp-restream": true},
+		// The simulator's control APIs have no authentication: this host only.
+		LoopbackOnly: map[string]bool{"postgres": true, "soms edge": true, "soms camera": true, "soms voicevox-sim": true, "soms mockllm": true},
 		Unpublished:  map[string]bool{"soms wallet": true},
 	}
 }

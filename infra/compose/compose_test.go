@@ -93,10 +93,10 @@ func TestServices(t *testing.T) {
 	root := repoRoot(t)
 	env := exampleEnv(t, root)
 	want := map[string][]string{
-		"production (ROCm)": {"backend", "brain", "frontend", "mosquitto", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
-		"production (CPU)":  {"backend", "brain", "frontend", "mosquitto", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
-		"virtual office":    {"backend", "brain", "frontend", "mock-llm", "mosquitto", "perception", "postgres", "test-model", "virtual-camera", "virtual-edge", "voice-service", "voicevox-sim", "wallet"},
-		"Raspberry Pi edge": {"mosquitto", "perception", "rtsp-restream"},
+		"production (ROCm)": {"backend", "brain", "frontend", "mosquitto", "mqtt-tls", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
+		"production (CPU)":  {"backend", "brain", "frontend", "mosquitto", "mqtt-tls", "ollama", "perception", "postgres", "voice-service", "voicevox", "wallet"},
+		"virtual office":    {"backend", "brain", "frontend", "mock-llm", "mosquitto", "mqtt-tls", "perception", "postgres", "test-model", "virtual-camera", "virtual-edge", "voice-service", "voicevox-sim", "wallet"},
+		"Raspberry Pi edge": {"mosquitto", "mqtt-tls", "perception", "rtsp-restream"},
 	}
 	for _, v := range compose.Variants {
 		w, ok := want[v.Name]
@@ -182,7 +182,12 @@ func TestNginxRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	upstreams := compose.NginxUpstreams(string(conf))
-	for _, name := range []string{"backend", "voice-service", "wallet"} {
+	// The wallet answers services only: nginx never reaches it (people read
+	// theirs through the backend).
+	if port, ok := upstreams["wallet"]; ok {
+		t.Errorf("nginx proxies to the wallet (port %s)", port)
+	}
+	for _, name := range []string{"backend", "voice-service", "brain"} {
 		port, ok := upstreams[name]
 		if !ok {
 			t.Errorf("nginx has no upstream for %s", name)
@@ -197,7 +202,9 @@ func TestNginxRoutes(t *testing.T) {
 			t.Errorf("nginx proxies to %s:%s, which listens elsewhere", name, port)
 		}
 	}
-	for _, loc := range []string{"location /api/ ", "location /api/voice/ ", "location /api/wallet/ ", "location /audio/ ", "proxy_buffering off", "location = /healthz"} {
+	for _, loc := range []string{"location /api/ ", "location /api/voice/ ", "location /audio/ ", "proxy_buffering off", "location = /healthz",
+		// Metrics stay on soms-net; HTTPS with the volume's certificate.
+		"location = /api/metrics ", "location = /api/brain/metrics ", "listen 8443 ssl;", "ssl_certificate /etc/nginx/tls/tls.crt;"} {
 		if !strings.Contains(string(conf), loc) {
 			t.Errorf("nginx conf lacks %q", loc)
 		}
@@ -270,7 +277,7 @@ func TestRulesCatchBrokenFiles(t *testing.T) {
 services:
   backend:
     image: soms/soms:0.1.0
-    build: {context: ., dockerfile: Dockerfile}
+    build: {context: ., dockerfile: infra/docker/soms.Dockerfile}
     command: ["backend"]
     environment: &env
       MQTT_BROKER: mosquitto
@@ -278,6 +285,8 @@ services:
       INTERNAL_SERVICE_TOKEN: t
       JWT_SECRET: s
       BACKEND_ADDR: ":8000"
+      BRAIN_CHAT_URL: http://brain:8080
+      SOMS_EXTERNAL_URL: http://soms.example.lan
     healthcheck: {test: ["CMD", "/soms", "healthcheck", "http://127.0.0.1:8000/readyz"]}
     networks: [soms-net]
     depends_on:

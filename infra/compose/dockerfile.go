@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/dockerignore"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // Dockerfile rule names.
@@ -177,7 +177,7 @@ func DockerignorePatterns(contextDir string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return dockerignore.ReadAll(f)
+	return ignorefile.ReadAll(f)
 }
 
 // Excluded reports whether .dockerignore patterns leave rel (a slash path

@@ -13,6 +13,7 @@ package compose
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,6 +70,9 @@ func Load(ctx context.Context, dir string, files []string, env map[string]string
 
 // LoadDetails loads an in-memory model (tests feed broken snippets through it).
 func LoadDetails(ctx context.Context, details types.ConfigDetails, profiles []string) (*types.Project, error) {
+	// The loader writes into the environment it is given (the project name),
+	// and callers load many variants from one env concurrently.
+	details.Environment = maps.Clone(details.Environment)
 	return loader.LoadWithContext(ctx, details, func(o *loader.Options) {
 		o.SetProjectName("soms-check", true)
 		o.ResolvePaths = true

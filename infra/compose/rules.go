@@ -73,6 +73,10 @@ type Policy struct {
 	Unpublished map[string]bool
 }
 
+// somsImages are the Dockerfiles whose entrypoint is the soms binary (or,
+// for dev, builds and runs it): their command names the soms command.
+var somsImages = map[string]bool{"soms.Dockerfile": true, "sim.Dockerfile": true, "perception.Dockerfile": true, "dev.Dockerfile": true}
+
 // Program names what runs in a service's container: "soms <command>" for an
 // image built here whose entrypoint is the soms binary, the entrypoint's
 // script or program when the file overrides it, else the image repository.
@@ -87,12 +91,13 @@ func Program(s types.ServiceConfig) string {
 		}
 	}
 	if s.Build != nil {
-		if len(s.Command) > 0 {
+		df := path.Base(s.Build.Dockerfile)
+		if len(s.Command) > 0 && somsImages[df] {
 			return "soms " + s.Command[0]
 		}
 		// An image built here that is not the soms binary (the nginx
-		// frontend) is named by its Dockerfile.
-		return path.Base(s.Build.Dockerfile)
+		// frontend, Prometheus) is named by its Dockerfile.
+		return df
 	}
 	repo, _, _ := imageRef(s.Image)
 	return repo
@@ -294,7 +299,7 @@ func checkEnv(s types.ServiceConfig, catalog Catalog) []Problem {
 	}
 	var out []Problem
 	for _, k := range keys(s.Environment) {
-		if !env.Allowed(k) {
+		if !env.Allowed(k) && !runtimeVar(k) {
 			out = append(out, problem(s, RuleEnvUnknown, "%s sets %s, which %s does not read", s.Name, k, prog))
 		}
 	}
@@ -304,6 +309,12 @@ func checkEnv(s types.ServiceConfig, catalog Catalog) []Problem {
 		}
 	}
 	return out
+}
+
+// runtimeVar reports a variable the container runtime reads, not the
+// program: the NVIDIA Container Toolkit's.
+func runtimeVar(k string) bool {
+	return k == "NVIDIA_DRIVER_CAPABILITIES" || k == "NVIDIA_VISIBLE_DEVICES"
 }
 
 func checkDevices(s types.ServiceConfig) []Problem {

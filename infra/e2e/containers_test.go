@@ -283,7 +283,7 @@ func newEconomy(t testing.TB, ctx context.Context) *economy {
 	}
 	e := &economy{
 		svc:    backendapi.NewClient(sys.URL("backend"), sys.Token()),
-		wallet: wallet.NewClient(sys.URL("wallet"), "", nil),
+		wallet: wallet.NewClient(sys.URL("wallet"), sys.Token(), nil), // the wallet answers services only
 	}
 	anon := backendapi.NewClient(sys.URL("backend"), "")
 	for _, name := range []string{"hanako", "taro", "yuki"} {

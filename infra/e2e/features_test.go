@@ -87,6 +87,7 @@ func TestCompose(t *testing.T) {
 	t.Run("dashboard through nginx", testDashboard)
 	t.Run("healthchecks", testHealthchecks)
 	t.Run("exposure", testExposure)
+	t.Run("the public door", testPublicDoor)
 	t.Run("restarts lose nothing", testRestarts)
 	t.Run("down and up keep the data", testDownUp)
 	t.Run("backup and restore", testBackupRestore)

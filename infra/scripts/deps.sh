@@ -17,6 +17,7 @@ declare -A need=(
   [chromium]=chromium # the dashboard's browser tests (services/frontend) drive headless Chromium
   [chromedriver]=chromium-driver
   [ffmpeg]=ffmpeg # perception's camera decoders, the virtual camera's encoders (and HLS transcoders)
+  [promtool]=prometheus # checks the monitoring profile's configuration and alert rules (infra/compose)
 )
 
 have() {
@@ -54,7 +55,7 @@ if ((${#missing[@]})); then
   rm -f "$log"
   say "installed ${missing[*]}"
 else
-  say "Debian packages present (mosquitto, postgresql, espeak-ng, chromium, ffmpeg)"
+  say "Debian packages present (mosquitto, postgresql, espeak-ng, chromium, ffmpeg, prometheus)"
 fi
 
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then

@@ -8,7 +8,7 @@
 #      the Go toolchain (golang), mosquitto, PostgreSQL and nginx-unprivileged
 #      from Debian's packages;
 #   3. the project's images from the production Dockerfiles
-#      (infra/docker/{soms,sim,perception,frontend}.Dockerfile) with their
+#      (infra/docker/{soms,sim,perception,frontend,prometheus}.Dockerfile) with their
 #      pinned upstream bases replaced by those stand-ins through build
 #      arguments — the Dockerfiles themselves are not changed.
 #
@@ -17,7 +17,7 @@
 # rebuilds nothing that did not change. Tags: $SOMS_IMAGE_REPO/<name>:$SOMS_VERSION
 # (defaults soms.local and 0.1.0, what the compose files use).
 #
-# usage: infra/scripts/images.sh [IMAGE...]   (soms sim perception frontend; default all)
+# usage: infra/scripts/images.sh [IMAGE...]   (soms sim perception frontend prometheus; default all)
 set -euo pipefail
 
 say() { printf 'images: %s\n' "$*" >&2; }
@@ -30,7 +30,7 @@ version=${SOMS_VERSION:-0.1.0}
 base=soms-local/debian:bookworm
 ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
 images=("$@")
-((${#images[@]})) || images=(soms sim perception frontend)
+((${#images[@]})) || images=(soms sim perception frontend prometheus)
 
 "$infra/scripts/engine.sh"
 

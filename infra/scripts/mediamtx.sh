@@ -15,7 +15,10 @@ set -euo pipefail
 
 say() { printf 'mediamtx: %s\n' "$*" >&2; }
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# npm-fetch.sh sits beside this script (in the repository, or /usr/local/bin
+# in an image build); found before the script changes directory.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
 version=${MEDIAMTX_VERSION:-v1.14.0}
 cache=${SOMS_CACHE:-$root/.soms/cache}
 dest=$cache/mediamtx/$version
@@ -53,7 +56,7 @@ echo "$version" >internal/core/VERSION
 hlsver=$(tr -d '[:space:]' <internal/servers/hls/hlsjsdownloader/VERSION)
 hlsver=${hlsver#v}
 say "taking hls.min.js from the npm package hls.js@$hlsver"
-tgz=$("$(dirname "${BASH_SOURCE[0]}")/npm-fetch.sh" hls.js "$hlsver" "$work/npm")
+tgz=$("$here/npm-fetch.sh" hls.js "$hlsver" "$work/npm")
 tar -xzf "$tgz" -C "$work" package/dist/hls.min.js
 cp "$work/package/dist/hls.min.js" internal/servers/hls/hls.min.js
 

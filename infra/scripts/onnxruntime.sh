@@ -18,7 +18,10 @@ set -euo pipefail
 
 say() { printf 'onnxruntime: %s\n' "$*" >&2; }
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# npm-fetch.sh sits beside this script (in the repository, or /usr/local/bin
+# in an image build); found before the script changes directory.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
 version=${ORT_VERSION:-1.24.1}
 cache=${SOMS_CACHE:-$root/.soms/cache}
 dest=$cache/onnxruntime/$version
@@ -40,7 +43,7 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 say "fetching the npm package onnxruntime-node@$version (no install scripts)"
-tgz=$("$(dirname "${BASH_SOURCE[0]}")/npm-fetch.sh" onnxruntime-node "$version" "$work")
+tgz=$("$here/npm-fetch.sh" onnxruntime-node "$version" "$work")
 member=package/bin/napi-v6/linux/$arch/libonnxruntime.so.1
 if ! tar -xzf "$tgz" -C "$work" "$member" 2>"$work/tar.log"; then
   cat "$work/tar.log" >&2

@@ -56,8 +56,11 @@ func TestDetectEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer silent.Close()
+	// The accepting goroutine owns held: it closes it once the listener is
+	// closed, and the deferred drain releases every connection it kept.
 	held := make(chan net.Conn, 4)
 	go func() {
+		defer close(held)
 		for {
 			c, err := silent.Accept()
 			if err != nil {
@@ -67,7 +70,7 @@ func TestDetectEngine(t *testing.T) {
 		}
 	}()
 	defer func() {
-		close(held)
+		silent.Close()
 		for c := range held {
 			c.Close()
 		}

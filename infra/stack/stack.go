@@ -42,6 +42,7 @@ import (
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/sim/edge"
 )
 
 // DefaultFiles is the virtual office on the production files: production
@@ -110,7 +111,8 @@ type Stack struct {
 
 // secretVars get a fresh random value per stack.
 var secretVars = []string{
-	"MQTT_PASS", "MQTT_SIM_PASS", "MQTT_MONITOR_PASS", "POSTGRES_PASSWORD",
+	"MQTT_PASS", "MQTT_SIM_PASS", "MQTT_MONITOR_PASS", "MQTT_BRAIN_PASS", "MQTT_BACKEND_PASS",
+	"MQTT_PERCEPTION_PASS", "MQTT_FOLLOWER_PASS", "MQTT_EDGE_BRIDGE_PASS", "MQTT_BRIDGE_PASS", "POSTGRES_PASSWORD",
 	"SOMS_DB_BACKEND_PASSWORD", "SOMS_DB_WALLET_PASSWORD", "SOMS_DB_BRAIN_PASSWORD",
 	"INTERNAL_SERVICE_TOKEN", "JWT_SECRET",
 }
@@ -224,7 +226,16 @@ func stackEnv(opts Options) (map[string]string, error) {
 	for _, k := range secretVars {
 		env[k] = randomHex(16)
 	}
-	env["MQTT_BRIDGE_PASS"] = env["MQTT_PASS"]
+	// Each virtual device has its own account, as a real one would.
+	layout, err := edge.LoadLayout(env["EDGE_LAYOUT"])
+	if err != nil {
+		return nil, err
+	}
+	devices := edge.Accounts(layout)
+	for i := range devices {
+		devices[i].Password = randomHex(12)
+	}
+	env["MQTT_DEVICES"] = mqttacl.FormatDevices(devices)
 	env["SOMS_CLOCK"] = "sim"
 	env["LOG_LEVEL"] = "debug"
 	for k, v := range opts.Env {
@@ -356,13 +367,22 @@ func (s *Stack) RTSP() string {
 	return "rtsp://127.0.0.1:" + strconv.Itoa(s.HostPort("virtual-camera", 8554))
 }
 
-// MQTT is the broker configuration for user (soms, sim or monitor).
+// MQTT is the broker configuration for an account: a fixed one
+// (mqttacl.Accounts, its password from .env) or a virtual device's
+// (MQTT_DEVICES).
 func (s *Stack) MQTT(user string) bus.Config {
-	pass := map[string]string{
-		mqttacl.UserService: s.env["MQTT_PASS"],
-		mqttacl.UserSim:     s.env["MQTT_SIM_PASS"],
-		mqttacl.UserMonitor: s.env["MQTT_MONITOR_PASS"],
-	}[user]
+	pass := ""
+	for _, a := range mqttacl.Accounts() {
+		if a.Name == user {
+			pass = s.env[a.PassVar]
+		}
+	}
+	devices, _ := mqttacl.ParseDevices(s.env["MQTT_DEVICES"])
+	for _, d := range devices {
+		if d.ID == user {
+			pass = d.Password
+		}
+	}
 	return bus.Config{Broker: "127.0.0.1", Port: s.HostPort("mosquitto", 1883), User: user, Pass: pass}
 }
 

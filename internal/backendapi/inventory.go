@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// MaxPrice bounds a price (shelf items, shopping), well inside its INTEGER
+// column.
+const MaxPrice = 1_000_000_000
+
 // InventoryItem maps a shelf's weight channel to what it holds (GET/POST
 // /inventory/, the original's shape): quantity = floor((weight − tare) / unit).
 type InventoryItem struct {

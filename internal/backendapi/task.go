@@ -26,6 +26,13 @@ const (
 	DefaultBounty = 1000
 )
 
+// Upper bounds of a task's counts, well inside their INTEGER columns: beyond
+// them a request is refused (422) rather than failing in the database.
+const (
+	MaxPeopleRequired    = 100
+	MaxEstimatedDuration = 7 * 24 * 60 // minutes: a week
+)
+
 // Task is a unit of physical work the brain hands to people.
 type Task struct {
 	ID                   int64      `json:"id" db:"id"`
@@ -157,13 +164,13 @@ func (c *CreateTask) Validate() map[string]string {
 	}
 	if c.MinPeopleRequired == nil {
 		c.MinPeopleRequired = ptr(1)
-	} else if *c.MinPeopleRequired < 1 {
-		bad["min_people_required"] = "must be at least 1"
+	} else if *c.MinPeopleRequired < 1 || *c.MinPeopleRequired > MaxPeopleRequired {
+		bad["min_people_required"] = fmt.Sprintf("must be between 1 and %d", MaxPeopleRequired)
 	}
 	if c.EstimatedDuration == nil {
 		c.EstimatedDuration = ptr(10)
-	} else if *c.EstimatedDuration < 1 {
-		bad["estimated_duration"] = "must be at least 1 minute"
+	} else if *c.EstimatedDuration < 1 || *c.EstimatedDuration > MaxEstimatedDuration {
+		bad["estimated_duration"] = fmt.Sprintf("must be between 1 and %d minutes", MaxEstimatedDuration)
 	}
 	return bad
 }

@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -33,6 +36,35 @@ type Config struct {
 	User     string `env:"MQTT_USER" doc:"MQTT user name (empty: anonymous)"`
 	Pass     string `env:"MQTT_PASS" doc:"MQTT password"`
 	ClientID string `env:"MQTT_CLIENT_ID" doc:"client id (default: service name plus a random suffix)"`
+	// TLS keeps the password and the traffic off the network in clear
+	// (docs/mqtt-acl.md, "MQTT over TLS").
+	TLS   bool   `env:"MQTT_TLS" default:"false" doc:"connect over TLS (the broker's TLS listener: 8883 in compose; set MQTT_PORT to it)"`
+	TLSCA string `env:"MQTT_TLS_CA" doc:"PEM file of the CA that signed the broker's certificate (default: the system's trusted CAs); for the compose broker's generated certificate, ca.crt of its mqtt_tls volume"`
+}
+
+// TLSConfig is the TLS client configuration of c: nil without MQTT_TLS, an
+// error when the CA file is unusable. The broker's certificate is always
+// verified, against MQTT_BROKER's name.
+func (c Config) TLSConfig() (*tls.Config, error) {
+	if !c.TLS {
+		if c.TLSCA != "" {
+			return nil, errors.New("MQTT_TLS_CA is set but MQTT_TLS is not: set MQTT_TLS=true (and MQTT_PORT to the TLS listener)")
+		}
+		return nil, nil
+	}
+	tc := &tls.Config{ServerName: c.Broker, MinVersion: tls.VersionTLS12}
+	if c.TLSCA != "" {
+		pem, err := os.ReadFile(c.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("MQTT_TLS_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("MQTT_TLS_CA=%s: no PEM certificate in it", c.TLSCA)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
 }
 
 // Message is one received MQTT message.
@@ -115,8 +147,13 @@ func New(cfg Config, name string, log *slog.Logger, reg prometheus.Registerer) *
 	if id == "" {
 		id = name + "-" + randomHex(4)
 	}
+	scheme := "tcp://"
+	tc, tlsErr := cfg.TLSConfig()
+	if tc != nil {
+		scheme = "tls://"
+	}
 	opts := mqtt.NewClientOptions().
-		AddBroker("tcp://" + net.JoinHostPort(cfg.Broker, strconv.Itoa(cfg.Port))).
+		AddBroker(scheme + net.JoinHostPort(cfg.Broker, strconv.Itoa(cfg.Port))).
 		SetClientID(id).
 		SetUsername(cfg.User).
 		SetPassword(cfg.Pass).
@@ -126,7 +163,13 @@ func New(cfg Config, name string, log *slog.Logger, reg prometheus.Registerer) *
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10 * time.Second).
 		SetCleanSession(true).
-		SetCustomOpenConnectionFn(dialBuffered).
+		SetTLSConfig(tc).
+		SetCustomOpenConnectionFn(func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+			if tlsErr != nil {
+				return nil, tlsErr // services check TLSConfig before they get here
+			}
+			return dialBuffered(uri, o)
+		}).
 		// One paho handler for everything: the routes are matched here
 		// without allocating (paho splits both topics for every route).
 		SetDefaultPublishHandler(b.receive).
@@ -151,10 +194,16 @@ type bufferedConn struct {
 func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func dialBuffered(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
-	if uri.Scheme != "tcp" && uri.Scheme != "mqtt" {
+	var conn net.Conn
+	var err error
+	switch uri.Scheme {
+	case "tcp", "mqtt":
+		conn, err = o.Dialer.Dial("tcp", uri.Host)
+	case "tls", "ssl", "mqtts":
+		conn, err = tls.DialWithDialer(o.Dialer, "tcp", uri.Host, o.TLSConfig)
+	default:
 		return nil, fmt.Errorf("mqtt: unsupported scheme %q", uri.Scheme)
 	}
-	conn, err := o.Dialer.Dial("tcp", uri.Host)
 	if err != nil {
 		return nil, err
 	}

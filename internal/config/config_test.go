@@ -18,7 +18,7 @@ type sample struct {
 	Debug   bool          `env:"DEBUG" default:"false"`
 	Agents  []string      `env:"AGENTS" default:"light_01, pump_01"`
 	Token   string        `env:"TOKEN"`
-	ignored string
+	_       string        // unexported: the loader must skip it
 }
 
 func env(m map[string]string) Lookup {

@@ -60,15 +60,21 @@ func decode(r *http.Request, dst any, optional bool) error {
 	if optional && (r.Body == nil || r.Body == http.NoBody) {
 		return nil
 	}
-	body := http.MaxBytesReader(nil, r.Body, MaxBody)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &StatusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBody)}
+	case err != nil:
+		return &StatusError{http.StatusBadRequest, "reading the request body: " + err.Error()}
+	case optional && len(bytes.TrimSpace(body)) == 0:
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
-		var tooBig *http.MaxBytesError
 		switch {
-		case optional && errors.Is(err, io.EOF):
-			return nil
 		case errors.Is(err, io.EOF):
 			return &StatusError{http.StatusBadRequest, "request body is empty; a JSON object is required"}
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -77,14 +83,15 @@ func decode(r *http.Request, dst any, optional bool) error {
 			return &StatusError{http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d", syn.Offset)}
 		case errors.As(err, &typ):
 			return &StatusError{http.StatusBadRequest, fmt.Sprintf("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)}
-		case errors.As(err, &tooBig):
-			return &StatusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", MaxBody)}
 		default:
 			return &StatusError{http.StatusBadRequest, "invalid JSON: " + err.Error()}
 		}
 	}
 	if dec.More() {
 		return &StatusError{http.StatusBadRequest, "request body must hold a single JSON value"}
+	}
+	if jsonHasNUL(body) {
+		return &StatusError{http.StatusBadRequest, "the request body " + nulMessage}
 	}
 	return nil
 }

@@ -25,9 +25,40 @@ import (
 // Check is a readiness probe of one dependency; nil means ready.
 type Check func(ctx context.Context) error
 
+// Limits bound what one connection may hold of a server, so slow or idle
+// clients cannot pile up connections (slowloris, slow bodies, stalled
+// readers). Streaming handlers (Server-Sent Events, proxied upgrades) lift or
+// renew the write deadline themselves with http.ResponseController.
+type Limits struct {
+	// ReadHeader is the time to read the request line and headers.
+	ReadHeader time.Duration
+	// Read is the time to read the whole request, body included.
+	Read time.Duration
+	// Write is the time from the end of the request headers to the end of
+	// the response: the slowest legitimate handler (voice: two LLM texts and
+	// two syntheses) must fit in it.
+	Write time.Duration
+	// Idle is how long a keep-alive connection waits for its next request.
+	Idle time.Duration
+	// MaxHeaderBytes bounds the request line and headers.
+	MaxHeaderBytes int
+}
+
+// DefaultLimits are every SOMS server's limits. Request bodies are bounded
+// separately by MaxBody (Decode).
+var DefaultLimits = Limits{
+	ReadHeader:     10 * time.Second,
+	Read:           30 * time.Second,
+	Write:          5 * time.Minute,
+	Idle:           2 * time.Minute,
+	MaxHeaderBytes: 64 << 10,
+}
+
 // Server is a service's HTTP endpoint. Mount routes on Router before Serve.
 type Server struct {
-	Router  chi.Router
+	Router chi.Router
+	// Limits default to DefaultLimits; set before Serve.
+	Limits  Limits
 	name    string
 	log     *slog.Logger
 	mu      sync.Mutex
@@ -40,7 +71,7 @@ type Server struct {
 // the Go and process collectors on reg.
 func New(name string, log *slog.Logger, reg *prometheus.Registry) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &Server{name: name, log: log.With("component", "http"), checks: map[string]Check{}, started: time.Now()}
+	s := &Server{name: name, log: log.With("component", "http"), checks: map[string]Check{}, started: time.Now(), Limits: DefaultLimits}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "soms_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"method", "route", "code"})
@@ -53,7 +84,7 @@ func New(name string, log *slog.Logger, reg *prometheus.Registry) *Server {
 	r := chi.NewRouter()
 	// observe wraps Recoverer so a panic is counted and logged as the 500 it
 	// becomes.
-	r.Use(requestID, s.observe(requests, duration), middleware.Recoverer)
+	r.Use(requestID, s.observe(requests, duration), middleware.Recoverer, refuseNUL)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "service": name})
 	})
@@ -140,7 +171,11 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // Serve serves on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Router, ReadHeaderTimeout: 10 * time.Second}
+	l := s.Limits
+	srv := &http.Server{
+		Handler: s.Router, ReadHeaderTimeout: l.ReadHeader, ReadTimeout: l.Read, WriteTimeout: l.Write,
+		IdleTimeout: l.Idle, MaxHeaderBytes: l.MaxHeaderBytes,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String())

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 func TestBrokerRefusesOversizedMessages(t *testing.T) {
 	b := testenv.Broker(t)
 	ctx := context.Background()
-	sub := bus.New(b.Config(mqttacl.UserService), "sub", logging.Discard(), prometheus.NewRegistry())
+	sub := bus.New(b.Config(mqttacl.UserBackend), "sub", logging.Discard(), prometheus.NewRegistry())
 	defer sub.Close()
 	if err := sub.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestBrokerRefusesOversizedMessages(t *testing.T) {
 
 	// A plain paho client without reconnection: it must not resend the
 	// refused packet.
-	cfg := b.Config(mqttacl.UserService)
+	cfg := b.Config(mqttacl.UserLegacy)
 	big := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + net.JoinHostPort(cfg.Broker, strconv.Itoa(cfg.Port))).
 		SetClientID("oversized").SetUsername(cfg.User).SetPassword(cfg.Pass).SetAutoReconnect(false))
 	if tok := big.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
@@ -56,7 +56,7 @@ func TestBrokerRefusesOversizedMessages(t *testing.T) {
 		t.Fatalf("an oversized packet was acknowledged (%v) or its sender kept (%v)", acked, big.IsConnectionOpen())
 	}
 
-	pub := bus.New(b.Config(mqttacl.UserService), "pub", logging.Discard(), prometheus.NewRegistry())
+	pub := bus.New(b.Config(mqttacl.UserLegacy), "pub", logging.Discard(), prometheus.NewRegistry())
 	defer pub.Close()
 	if err := pub.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
@@ -131,14 +131,14 @@ func TestBrokerWithTheLegacyCredential(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b, err := localinfra.StartBrokerOpts(ctx, brokerDir(t), 0, localinfra.BrokerOptions{
-		Listen: localinfra.ListenAll, Passwords: map[string]string{mqttacl.UserService: mqttacl.LegacyPassword},
+		Listen: localinfra.ListenAll, Passwords: map[string]string{mqttacl.UserLegacy: mqttacl.LegacyPassword},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Stop()
-	if b.Password(mqttacl.UserService) != mqttacl.LegacyPassword || b.Password(mqttacl.UserSim) == "" || b.Password(mqttacl.UserSim) == mqttacl.LegacyPassword {
-		t.Fatalf("passwords: soms %q sim %q", b.Password(mqttacl.UserService), b.Password(mqttacl.UserSim))
+	if b.Password(mqttacl.UserLegacy) != mqttacl.LegacyPassword || b.Password(mqttacl.UserSim) == "" || b.Password(mqttacl.UserSim) == mqttacl.LegacyPassword {
+		t.Fatalf("passwords: soms %q sim %q", b.Password(mqttacl.UserLegacy), b.Password(mqttacl.UserSim))
 	}
 	connect := func(cfg bus.Config, name string) *bus.Client {
 		t.Helper()
@@ -150,7 +150,7 @@ func TestBrokerWithTheLegacyCredential(t *testing.T) {
 	if err := device.WaitConnected(ctx); err != nil {
 		t.Fatalf("the original firmware's credential is refused: %v", err)
 	}
-	service := connect(b.Config(mqttacl.UserService), "backend")
+	service := connect(b.Config(mqttacl.UserBackend), "backend")
 	if err := service.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestBrokerKeepsRetainedMessagesAcrossARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Stop()
-	sub := bus.New(b.Config(mqttacl.UserService), "sub", logging.Discard(), nil)
+	sub := bus.New(b.Config(mqttacl.UserFollower), "sub", logging.Discard(), nil)
 	defer sub.Close()
 	if err := sub.WaitConnected(ctx); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,11 @@ type Publisher interface {
 // ErrTimeout is returned when a device does not answer in time.
 var ErrTimeout = errors.New("mcp: timed out")
 
+// ErrWrongDevice is HandleResponse's error for a reply to a pending call
+// that comes from another device's topic than the one asked: refused, and
+// the call keeps waiting for its device.
+var ErrWrongDevice = errors.New("mcp: reply from a device that was not asked")
+
 // DeviceError is a device's own error answer.
 type DeviceError struct {
 	Agent, Tool, Message string
@@ -48,12 +53,26 @@ type Client struct {
 	clock clock.Clock
 
 	mu      sync.Mutex
-	pending map[string]chan Response
+	pending map[string]call
+	refused uint64
+}
+
+// call is a request waiting for its answer from agent.
+type call struct {
+	agent string
+	ch    chan Response
 }
 
 // NewClient returns a client publishing through pub and timing out on c.
 func NewClient(pub Publisher, c clock.Clock) *Client {
-	return &Client{pub: pub, clock: c, pending: map[string]chan Response{}}
+	return &Client{pub: pub, clock: c, pending: map[string]call{}}
+}
+
+// Refused is how many replies came from a device other than the one asked.
+func (c *Client) Refused() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refused
 }
 
 // Pending is the number of calls waiting for an answer.
@@ -69,7 +88,7 @@ func (c *Client) Call(ctx context.Context, agent, tool string, args map[string]a
 	id := newID()
 	ch := make(chan Response, 1)
 	c.mu.Lock()
-	c.pending[id] = ch
+	c.pending[id] = call{agent: agent, ch: ch}
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
@@ -113,6 +132,9 @@ func decodeResult(raw json.RawMessage) Outcome {
 
 // HandleResponse resolves the pending call a response belongs to. Late,
 // duplicate and unknown answers are ignored (nil); malformed ones are errors.
+// An answer for a pending call on another device's topic than the one asked
+// is refused (ErrWrongDevice) and counted (Refused): the broker lets each
+// device write only its own reply topic, so the topic names who answers.
 func (c *Client) HandleResponse(t string, payload []byte) error {
 	m, ok := topic.ParseMCP(t)
 	if !ok || m.Dir != "response" {
@@ -127,11 +149,16 @@ func (c *Client) HandleResponse(t string, payload []byte) error {
 		id, _, _ = strings.Cut(m.Rest, "/")
 	}
 	c.mu.Lock()
-	ch, ok := c.pending[id]
+	pc, ok := c.pending[id]
+	if ok && pc.agent != m.Agent {
+		c.refused++
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s answered call %s meant for %s", ErrWrongDevice, m.Agent, id, pc.agent)
+	}
 	delete(c.pending, id)
 	c.mu.Unlock()
 	if ok {
-		ch <- resp
+		pc.ch <- resp
 	}
 	return nil
 }

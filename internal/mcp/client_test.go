@@ -119,3 +119,43 @@ func TestHandleResponseIgnoresUnknownIDs(t *testing.T) {
 		t.Fatal("non-response topic accepted")
 	}
 }
+
+// A reply from another device's topic (the broker lets each device write
+// only its own) is refused and counted; the call still takes its device's
+// answer.
+func TestReplyFromAnotherDeviceIsRefused(t *testing.T) {
+	c := clock.NewManual(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	reqs := make(chan Request, 1)
+	pub := publishFunc(func(_ string, v any) { reqs <- v.(Request) })
+	cl := NewClient(pub, c)
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := cl.Call(context.Background(), "hvac_01", "set_temperature", map[string]any{"temperature": 24}, 10*time.Second)
+		done <- result{out, err}
+	}()
+	req := <-reqs
+	forged := []byte(`{"jsonrpc":"2.0","id":"` + req.ID + `","result":{"status":"ok","target_temp":-40}}`)
+	err := cl.HandleResponse(topic.MCPResponse("env_01", req.ID), forged)
+	if !errors.Is(err, ErrWrongDevice) || cl.Refused() != 1 || cl.Pending() != 1 {
+		t.Fatalf("forged reply: err %v, refused %d, pending %d", err, cl.Refused(), cl.Pending())
+	}
+	real := []byte(`{"jsonrpc":"2.0","id":"` + req.ID + `","result":{"status":"ok","target_temp":24}}`)
+	if err := cl.HandleResponse(topic.MCPResponse("hvac_01", req.ID), real); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || string(r.out.Raw) != `{"status":"ok","target_temp":24}` {
+		t.Fatalf("%s %v", r.out.Raw, r.err)
+	}
+}
+
+type publishFunc func(topic string, v any)
+
+func (f publishFunc) PublishJSON(_ context.Context, t string, _ byte, _ bool, v any) error {
+	f(t, v)
+	return nil
+}

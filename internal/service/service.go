@@ -35,6 +35,11 @@ type Common struct {
 	Clock string `env:"SOMS_CLOCK" default:"wall" doc:"wall (production) or sim (follow the harness's simulated clock over MQTT)"`
 }
 
+// Production reports whether this is a production run: the wall clock. A
+// simulation (SOMS_CLOCK=sim) and its harness generate their own secrets; a
+// production run must be given good ones (package secret).
+func (c Common) Production() bool { return c.Clock == "wall" || c.Clock == "" }
+
 // Options says which shared parts a service uses.
 type Options struct {
 	// MQTT connects the bus. A simulated clock needs it regardless.
@@ -84,6 +89,9 @@ func New(ctx context.Context, name string, c Common, o Options) (*Kit, error) {
 	}
 
 	if o.MQTT {
+		if _, err := c.MQTT.TLSConfig(); err != nil {
+			return nil, err
+		}
 		k.Bus = bus.New(c.MQTT, name, log, k.Metrics)
 		k.HTTP.AddCheck("mqtt", k.Bus.Ready)
 	}

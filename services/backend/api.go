@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -52,6 +53,9 @@ type Deps struct {
 	// BrainURL is the brain's HTTP API (event feed, LLM activity); empty
 	// answers those routes 503.
 	BrainURL string
+	// WalletURL is the wallet whose reads people make through /wallet/...
+	// (walletfront.go), forwarded with ServiceToken; empty answers them 503.
+	WalletURL string
 }
 
 // API holds the handlers' dependencies.
@@ -80,6 +84,8 @@ type API struct {
 
 	brainURL  string
 	brainHTTP *http.Client
+	// walletFront forwards people's wallet reads; nil without a wallet.
+	walletFront http.Handler
 	// unknownLog rate-limits the log lines of unknown topics.
 	unknownLog *logging.Sampler
 }
@@ -130,6 +136,9 @@ func New(d Deps) *API {
 	if a.deviceRetention <= 0 {
 		a.deviceRetention = DefaultDeviceRetention
 	}
+	if u, err := url.Parse(strings.TrimRight(d.WalletURL, "/")); d.WalletURL != "" && err == nil && u.Host != "" {
+		a.walletFront = newWalletFront(u, d.ServiceToken, a)
+	}
 	a.metrics = newMetrics(reg)
 	// Drop logs are rate-limited in wall time: people read them.
 	a.drops = telemetry.NewDrops(a.metrics.telemetryDropped, d.Log, clock.Wall{})
@@ -155,9 +164,11 @@ func (a *API) Routes(r chi.Router) {
 			r.With(a.requireService).Post("/", a.createTask)
 			r.Get("/queue", a.taskQueue)
 			r.Get("/stats", a.taskStats)
-			r.Get("/audit", a.auditLog)
+			// The audit trail says who did what when: administrators and
+			// services only (docs/security.md).
+			r.With(a.requireAdmin).Get("/audit", a.auditLog)
 			r.Get("/{id}", a.getTask)
-			r.Get("/{id}/audit", a.taskAudit)
+			r.With(a.requireAdmin).Get("/{id}/audit", a.taskAudit)
 			// Open to anonymous callers, as in the original (the wall kiosk):
 			// the handlers decide what an anonymous caller may do.
 			r.Put("/{id}/accept", a.acceptTask)
@@ -183,6 +194,7 @@ func (a *API) Routes(r chi.Router) {
 		a.inventoryRoutes(r)
 		a.shoppingRoutes(r)
 		a.voiceRoutes(r)
+		a.walletRoutes(r)
 		r.Get("/events/stream", a.eventStream)
 	})
 	apidoc.MustLoad(openapi.YAML).Routes(r)

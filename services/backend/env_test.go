@@ -17,6 +17,7 @@ import (
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/pg"
@@ -39,6 +40,11 @@ type envOpts struct {
 	mqtt       bool
 	payer      RewardPayer
 	maxDevices int
+	// server mounts the routes on the httpx server's router (its NUL and
+	// probe middleware), as Run does, instead of a bare chi router.
+	server bool
+	// walletURL is the wallet people's reads (/wallet/...) are forwarded to.
+	walletURL string
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
@@ -57,14 +63,17 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	}
 	e := &env{dbURL: url, clock: clock.NewManual(t0)}
 	if o.mqtt {
-		e.bus = connectBus(t, "backend")
+		e.bus = connectBus(t, mqttacl.UserBackend, "backend")
 	}
 	e.api = New(Deps{
 		Pool: pool, Clock: e.clock, Log: logging.Discard(), ServiceToken: token, Region: "local",
 		Bus: e.bus, Payer: o.payer, BcryptCost: bcrypt.MinCost, JWTSecret: []byte("test-secret-test-secret-test-secret"),
-		MaxDevices: o.maxDevices,
+		MaxDevices: o.maxDevices, WalletURL: o.walletURL,
 	})
-	r := chi.NewRouter()
+	var r chi.Router = chi.NewRouter()
+	if o.server {
+		r = httpx.New("backend", logging.Discard(), prometheus.NewRegistry()).Router
+	}
 	e.api.Routes(r)
 	var h http.Handler = r
 	if _, bench := t.(*testing.B); !bench { // benchmarks measure the service, not the validator
@@ -77,10 +86,10 @@ func newEnvWith(t testing.TB, o envOpts) *env {
 	return e
 }
 
-func connectBus(t testing.TB, name string) *bus.Client {
+func connectBus(t testing.TB, account, name string) *bus.Client {
 	t.Helper()
 	b := testenv.Broker(t)
-	c := bus.New(b.Config(mqttacl.UserService), name, logging.Discard(), prometheus.NewRegistry())
+	c := bus.New(b.Config(account), name, logging.Discard(), prometheus.NewRegistry())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.WaitConnected(ctx); err != nil {

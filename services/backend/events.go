@@ -29,6 +29,19 @@ type Event struct {
 	ID   uint64
 	Type string
 	Data []byte
+	// Public, when set, is what subscribers other than Owner, administrators
+	// and services receive instead of Data: an event about one person
+	// (their payment) tells everyone else only that it happened.
+	Public []byte
+	Owner  int64
+}
+
+// dataFor is what subscriber p may see of ev.
+func (ev Event) dataFor(p principal) []byte {
+	if ev.Public == nil || p.admin() || (p.User != nil && p.User.ID == ev.Owner) {
+		return ev.Data
+	}
+	return ev.Public
 }
 
 // Hub fans live events out to SSE subscribers. A subscriber that falls behind
@@ -44,15 +57,27 @@ type Hub struct {
 func NewHub() *Hub { return &Hub{subs: map[chan Event]struct{}{}} }
 
 // Publish sends an event to every subscriber without blocking.
-func (h *Hub) Publish(typ string, data any) {
-	b, err := json.Marshal(data)
+func (h *Hub) Publish(typ string, data any) { h.publish(Event{Type: typ, Data: marshal(data)}) }
+
+// PublishPersonal sends an event about person owner: they, administrators
+// and services receive data, everyone else public.
+func (h *Hub) PublishPersonal(typ string, owner int64, data, public any) {
+	h.publish(Event{Type: typ, Data: marshal(data), Public: marshal(public), Owner: owner})
+}
+
+func marshal(v any) []byte {
+	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(`{}`)
+		return []byte(`{}`)
 	}
+	return b
+}
+
+func (h *Hub) publish(ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++
-	ev := Event{ID: h.seq, Type: typ, Data: b}
+	ev.ID = h.seq
 	for ch := range h.subs {
 		select {
 		case ch <- ev:
@@ -91,8 +116,16 @@ func (h *Hub) Subscribers() int {
 // connection, which has nothing to do with (possibly paused) office time.
 const keepAlive = 15 * time.Second
 
+// streamWriteTimeout is how long one write of an event stream may wait for
+// a client that does not read (wall time, like keepAlive).
+const streamWriteTimeout = 30 * time.Second
+
 // eventStream serves Server-Sent Events. ?types=task,voice limits the stream
-// to event types with those prefixes.
+// to event types with those prefixes. It is open, as the dashboard's
+// anonymous views (the wall kiosk) follow it; an event about one person is
+// sent whole only to that person, administrators and services, which a
+// client that can set headers proves with Authorization or X-Service-Token
+// (a browser's EventSource cannot: it gets the public part).
 func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -116,6 +149,7 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 		}
 		return false
 	}
+	who := principalFrom(r.Context())
 	evs, cancel := a.hub.Subscribe(256)
 	defer cancel()
 	h := w.Header()
@@ -124,6 +158,12 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	// The server's write timeout bounds ordinary responses; a stream lives
+	// on, so each write gets its own deadline instead: a client that stops
+	// reading is dropped, not held.
+	rc := http.NewResponseController(w)
+	renew := func() { _ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)) }
+	renew()
 	fmt.Fprint(w, "retry: 3000\n: connected\n\n")
 	fl.Flush()
 	tick := time.NewTicker(keepAlive)
@@ -133,6 +173,7 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
+			renew()
 			fmt.Fprint(w, ": keep-alive\n\n")
 			fl.Flush()
 		case ev, open := <-evs:
@@ -142,7 +183,8 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request) {
 			if !wanted(ev.Type) {
 				continue
 			}
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, ev.Data)
+			renew()
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, ev.dataFor(who))
 			fl.Flush()
 		}
 	}

@@ -230,8 +230,8 @@ func applyInventory(it *backendapi.InventoryItem, in backendapi.InventoryItemInp
 	if it.ReorderQuantity < 1 || it.ReorderQuantity > 10000 {
 		bad["reorder_quantity"] = "between 1 and 10000"
 	}
-	if it.Price != nil && *it.Price < 0 {
-		bad["price"] = "0 or more"
+	if it.Price != nil && (*it.Price < 0 || *it.Price > backendapi.MaxPrice) {
+		bad["price"] = fmt.Sprintf("between 0 and %d", backendapi.MaxPrice)
 	}
 	return bad
 }

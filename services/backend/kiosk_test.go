@@ -40,7 +40,7 @@ func put(t *testing.T, url, body string, header http.Header, out any) int {
 
 func auditTrail(t *testing.T, e *env, id int64) string {
 	t.Helper()
-	es, err := e.anon.TaskAudit(context.Background(), id)
+	es, err := e.svc.TaskAudit(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

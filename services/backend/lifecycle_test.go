@@ -11,6 +11,7 @@ import (
 
 	"github.com/somsgo/soms/internal/backendapi"
 	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/topic"
 )
 
@@ -117,7 +118,7 @@ func TestCompleteRules(t *testing.T) {
 	_, err = alice.CompleteTask(ctx, task.ID, backendapi.CompleteTask{})
 	assertStatus(t, err, http.StatusBadRequest)
 
-	audit, err := e.anon.TaskAudit(ctx, task.ID)
+	audit, err := e.svc.TaskAudit(ctx, task.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +220,8 @@ func TestDispatchRemindedQueue(t *testing.T) {
 		t.Fatalf("reminded = %+v", got.LastRemindedAt)
 	}
 	var all []backendapi.AuditEntry
-	if err := getJSON(e.srv.URL+"/tasks/audit?limit=2", &all); err != nil || len(all) != 2 || all[0].Action != "reminded" {
-		t.Fatalf("global audit = %+v, %v", all, err)
+	if s := send(t, e, e.svc, http.MethodGet, "/tasks/audit?limit=2", nil, &all); s != 200 || len(all) != 2 || all[0].Action != "reminded" {
+		t.Fatalf("global audit = %+v, %d", all, s)
 	}
 }
 
@@ -315,7 +316,7 @@ func TestExpirySweep(t *testing.T) {
 	if active, _ := e.anon.ActiveTasks(ctx); len(active) != 0 {
 		t.Fatalf("expired task still active: %+v", active)
 	}
-	audit, _ := e.anon.TaskAudit(ctx, task.ID)
+	audit, _ := e.svc.TaskAudit(ctx, task.ID)
 	if len(audit) != 2 || audit[1].Action != "expired" {
 		t.Fatalf("audit = %+v", audit)
 	}
@@ -347,7 +348,7 @@ func TestTaskReportPublished(t *testing.T) {
 	e := newEnvWith(t, envOpts{mqtt: true})
 	ctx := context.Background()
 	z := uniq("zone")
-	watcher := connectBus(t, "watcher")
+	watcher := connectBus(t, mqttacl.UserMonitor, "watcher")
 	got := make(chan bus.Message, 4)
 	if err := watcher.Subscribe(ctx, "office/"+z+"/task_report/#", 1, func(m bus.Message) { got <- m }); err != nil {
 		t.Fatal(err)

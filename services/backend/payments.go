@@ -180,7 +180,8 @@ func (a *API) payOne(ctx context.Context, p payment) bool {
 		}
 		a.metrics.payments.WithLabelValues("paid").Inc()
 		a.log.InfoContext(ctx, "task reward paid", "task", p.TaskID, "user", p.UserID, "amount_milli", p.Amount, "transaction", txID)
-		a.hub.Publish(EventPaymentPaid, map[string]any{"task_id": p.TaskID, "user_id": p.UserID, "amount": p.Amount})
+		a.hub.PublishPersonal(EventPaymentPaid, p.UserID,
+			map[string]any{"task_id": p.TaskID, "user_id": p.UserID, "amount": p.Amount}, map[string]any{"task_id": p.TaskID})
 		return true
 	}
 	permanent := errors.Is(err, ErrPaymentRefused)

@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/somsgo/soms/internal/pg"
+	"github.com/somsgo/soms/internal/secret"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/services/backend/migrations"
 )
 
 // minSecret is the shortest JWT_SECRET accepted (HS256 wants 256 bits).
 const minSecret = 32
+
+// minAdminPassword is the bootstrap administrator's shortest password, as
+// for every account.
+const minAdminPassword = 8
 
 // Run serves the dashboard API until ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
@@ -26,6 +32,21 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.New("JWT_SECRET is not set: set a random secret of at least 32 bytes (or BACKEND_DEV=true for a throwaway one)")
 	case cfg.JWTSecret != "" && len(cfg.JWTSecret) < minSecret:
 		return fmt.Errorf("JWT_SECRET is %d bytes; use at least %d", len(cfg.JWTSecret), minSecret)
+	}
+	if cfg.Common.Production() {
+		var jwtErr, adminErr error
+		if cfg.JWTSecret != "" || !dev {
+			jwtErr = secret.Check("JWT_SECRET", cfg.JWTSecret, minSecret)
+		}
+		if cfg.AdminUser != "" {
+			adminErr = secret.Check("BACKEND_ADMIN_PASSWORD", cfg.AdminPassword, minAdminPassword)
+		}
+		if err := errors.Join(
+			secret.Check("INTERNAL_SERVICE_TOKEN", cfg.ServiceToken, secret.MinLength), jwtErr,
+			secret.CheckURLPassword("DATABASE_URL", cfg.DB.URL, secret.MinLength), adminErr,
+		); err != nil {
+			return fmt.Errorf("refusing to start with weak production secrets (SOMS_CLOCK=wall):\n%w", err)
+		}
 	}
 	kit, err := service.New(ctx, "backend", cfg.Common, service.Options{MQTT: true})
 	if err != nil {
@@ -47,6 +68,9 @@ func Run(ctx context.Context, cfg Config) error {
 	kit.HTTP.AddCheck("database", pg.Ready(pool))
 
 	var payer RewardPayer
+	if u, err := url.Parse(cfg.WalletURL); cfg.WalletURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("WALLET_SERVICE_URL=%q: want an http(s) base URL such as http://wallet:8003", cfg.WalletURL)
+	}
 	if cfg.WalletURL == "" {
 		kit.Log.Warn("WALLET_SERVICE_URL is not set: task rewards are recorded as pending and not paid")
 	} else {
@@ -56,7 +80,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Pool: pool, Clock: kit.Clock, Log: kit.Log, ServiceToken: cfg.ServiceToken, Region: cfg.RegionID,
 		Bus: kit.Bus, Payer: payer, JWTSecret: []byte(cfg.JWTSecret), TokenTTL: cfg.TokenTTL, Metrics: kit.Metrics,
 		MaxDevices: cfg.MaxDevices, DeviceRetention: cfg.DeviceRetention,
-		BrainURL: cfg.BrainURL, ExternalURL: cfg.ExternalURL,
+		BrainURL: cfg.BrainURL, ExternalURL: cfg.ExternalURL, WalletURL: cfg.WalletURL,
 	})
 	if cfg.AdminUser != "" {
 		if err := api.users.ensureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword, kit.Clock.Now()); err != nil {

@@ -43,7 +43,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunServesAndIngests(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := Config{
-		Common: service.Common{MQTT: testenv.Broker(t).Config(mqttacl.UserService), Clock: "wall"},
+		Common: service.Common{MQTT: testenv.Broker(t).Config(mqttacl.UserBackend), Clock: "wall"},
 		DB:     pg.Config{URL: testenv.Postgres(t)},
 		Addr:   addr, ServiceToken: token, RegionID: "local",
 		JWTSecret: strings.Repeat("s", 32), TokenTTL: time.Hour,
@@ -68,7 +68,7 @@ func TestRunServesAndIngests(t *testing.T) {
 		t.Fatalf("bootstrap admin cannot log in: %v", err)
 	}
 	z := uniq("runzone")
-	edge := connectBus(t, "edge")
+	edge := connectBus(t, mqttacl.UserLegacy, "edge")
 	if err := edge.PublishJSON(ctx, topic.Sensor(z, "env_01", "temperature"), 1, false, map[string]float64{"value": 23.5}); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +107,16 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{"no service token", Config{JWTSecret: strings.Repeat("s", 32)}, "INTERNAL_SERVICE_TOKEN"},
 		{"no jwt secret", Config{ServiceToken: "t"}, "JWT_SECRET"},
 		{"short jwt secret", Config{ServiceToken: "t", JWTSecret: "short"}, "at least 32"},
+		// Production (the wall clock) refuses env.example's placeholders and
+		// weak secrets, naming the variable.
+		{"placeholder service token", Config{ServiceToken: "change-me-service-token", JWTSecret: strings.Repeat("s", 32)}, "INTERNAL_SERVICE_TOKEN is still a placeholder"},
+		{"short service token", Config{ServiceToken: "t", JWTSecret: strings.Repeat("s", 32)}, "INTERNAL_SERVICE_TOKEN is 1 bytes"},
+		{"placeholder jwt secret", Config{ServiceToken: token, JWTSecret: "change-me-jwt-secret-at-least-32-bytes-long"}, "JWT_SECRET is still a placeholder"},
+		{"placeholder database password", Config{ServiceToken: token, JWTSecret: strings.Repeat("s", 32),
+			DB: pg.Config{URL: "postgres://soms_backend:changemebackend@postgres:5432/soms"}}, "the password in DATABASE_URL is still a placeholder"},
+		{"default database password", Config{ServiceToken: token, JWTSecret: strings.Repeat("s", 32),
+			DB: pg.Config{URL: "postgres://soms:soms@localhost:5432/soms"}}, "the password in DATABASE_URL is 4 bytes"},
+		{"placeholder admin password", Config{ServiceToken: token, JWTSecret: strings.Repeat("s", 32), AdminUser: "root", AdminPassword: "change-me"}, "BACKEND_ADMIN_PASSWORD is still a placeholder"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

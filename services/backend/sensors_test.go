@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/bus"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/telemetry/telemetrytest"
 	"github.com/somsgo/soms/internal/topic"
@@ -76,13 +78,17 @@ func TestTelemetryOverMQTT(t *testing.T) {
 	}
 	go func() { _ = e.api.IngestLoop(ctx) }()
 	z := uniq("room")
-	edge := connectBus(t, "edge")
-	publish := func(tp string, v any) {
+	// Devices publish as the legacy device class; occupancy comes from
+	// perception, the only account the broker lets write it.
+	edge := connectBus(t, mqttacl.UserLegacy, "edge")
+	perception := connectBus(t, mqttacl.UserPerception, "perception")
+	publishAs := func(c *bus.Client, tp string, v any) {
 		t.Helper()
-		if err := edge.PublishJSON(ctx, tp, 1, false, v); err != nil {
+		if err := c.PublishJSON(ctx, tp, 1, false, v); err != nil {
 			t.Fatal(err)
 		}
 	}
+	publish := func(tp string, v any) { t.Helper(); publishAs(edge, tp, v) }
 	awaitReading := func(channel string) {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
@@ -107,7 +113,7 @@ func TestTelemetryOverMQTT(t *testing.T) {
 	awaitReading("co2")
 	publish(topic.Sensor(z, "env_02", "co2"), map[string]any{"value": 1200})
 	awaitReading("co2")
-	publish(topic.Occupancy(z), map[string]any{"person_count": 2})
+	publishAs(perception, topic.Occupancy(z), map[string]any{"person_count": 2})
 	awaitReading("person_count")
 
 	var latest []Reading
@@ -299,7 +305,7 @@ func TestUnknownTopicsCounted(t *testing.T) {
 	if err := e.api.Subscribe(ctx, e.bus); err != nil {
 		t.Fatal(err)
 	}
-	device := connectBus(t, "esp32")
+	device := connectBus(t, mqttacl.UserSim, "esp32") // sim: the broker refuses unknown office kinds from devices
 	z := uniq("room")
 	for _, tp := range []string{"hydro/" + z + "/status", "hydro/" + z + "/status", "aqua/" + z + "/status", "office/" + z + "/scale/s1/weight"} {
 		if err := device.PublishJSON(ctx, tp, 1, false, map[string]any{"ph": 7.5}); err != nil {

@@ -230,8 +230,8 @@ func applyShopping(it *backendapi.ShoppingItem, in backendapi.ShoppingItemInput)
 	if it.Quantity < 1 || it.Quantity > 1000 {
 		bad["quantity"] = "between 1 and 1000"
 	}
-	if it.Price != nil && *it.Price < 0 {
-		bad["price"] = "0 or more"
+	if it.Price != nil && (*it.Price < 0 || *it.Price > backendapi.MaxPrice) {
+		bad["price"] = fmt.Sprintf("between 0 and %d", backendapi.MaxPrice)
 	}
 	if it.RecurrenceDays != nil && (*it.RecurrenceDays < 1 || *it.RecurrenceDays > 3650) {
 		bad["recurrence_days"] = "between 1 and 3650"

@@ -341,10 +341,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-func derefID(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}

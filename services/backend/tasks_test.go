@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/testenv"
 )
 
@@ -19,7 +20,9 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-const token = "test-token"
+// token is the service token, generated as the harness does: the services
+// run here on the wall clock check it as in production.
+var token = localinfra.Secret()
 
 func zone(s string) *string { return &s }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
+	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/pg"
 	"github.com/somsgo/soms/internal/testenv"
 	"github.com/somsgo/soms/internal/topic"
@@ -109,8 +110,8 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	}
 	if o.mqtt {
 		broker := testenv.Broker(t)
-		brainBus := connect(t, broker.Config("soms"), "brain")
-		r.broker = connect(t, broker.Config("sim"), "devices")
+		brainBus := connect(t, broker.Config(mqttacl.UserBrain), "brain")
+		r.broker = connect(t, broker.Config(mqttacl.UserLegacy), "devices") // answers for any device, as the legacy class may
 		client := mcp.NewClient(brainBus, c)
 		if err := brainBus.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) { _ = client.HandleResponse(m.Topic, m.Payload) }); err != nil {
 			t.Fatal(err)

@@ -96,7 +96,7 @@ func TestBreakerOneProbe(t *testing.T) {
 	if !br.Allow() {
 		t.Fatal("no probe after the open period")
 	}
-	if br.Allow() || br.Allow() {
+	if second, third := br.Allow(), br.Allow(); second || third {
 		t.Fatal("a second call went out while probing")
 	}
 	st := br.Status()

@@ -22,7 +22,7 @@ type Config struct {
 	Addr         string `env:"BRAIN_ADDR" default:":8080" doc:"HTTP listen address (health, world model, devices, decisions)"`
 	DashboardURL string `env:"DASHBOARD_API_URL" default:"http://localhost:8000" doc:"dashboard backend base URL"`
 	VoiceURL     string `env:"VOICE_SERVICE_URL" doc:"voice service base URL; empty disables announcements and speech (speak still succeeds)"`
-	ServiceToken string `env:"INTERNAL_SERVICE_TOKEN" doc:"shared secret sent as X-Service-Token on backend writes"`
+	ServiceToken string `env:"INTERNAL_SERVICE_TOKEN" doc:"shared secret sent as X-Service-Token on backend writes; production (SOMS_CLOCK=wall) refuses a missing, placeholder or short one (at least 16 bytes)"`
 	DatabaseURL  string `env:"DATABASE_URL" doc:"PostgreSQL for the decision log (schema events); empty disables it"`
 	RegionID     string `env:"SOMS_REGION_ID" default:"local" doc:"region id stamped on decision-log rows"`
 	TimeZone     string `env:"SOMS_TZ" default:"Asia/Tokyo" doc:"office time zone (active hours 7–22 for task dispatch)"`

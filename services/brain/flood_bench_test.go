@@ -119,11 +119,11 @@ func runFlood(b *testing.B, broker *localinfra.Broker, legit, flood []burstMsg) 
 	ctx := context.Background()
 	id, legitN, allN, stop := startFloodBrain(b, broker)
 	defer stop()
-	legitPub := connect(b, broker.Config(mqttacl.UserService), "edge-legit")
+	legitPub := connect(b, broker.Config(mqttacl.UserSim), "edge-legit")
 	defer legitPub.Close()
 	floodPubs := make([]*bus.Client, floodPublishers)
 	for i := range floodPubs {
-		floodPubs[i] = connect(b, broker.Config(mqttacl.UserService), "edge-flood"+strconv.Itoa(i))
+		floodPubs[i] = connect(b, broker.Config(mqttacl.UserSim), "edge-flood"+strconv.Itoa(i))
 		defer floodPubs[i].Close()
 	}
 
@@ -201,7 +201,7 @@ func startFloodBrain(b *testing.B, broker *localinfra.Broker) (string, func() ui
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	cfg := broker.Config(mqttacl.UserService)
+	cfg := broker.Config(mqttacl.UserBrain)
 	cfg.ClientID = benchClientID("brain-flood")
 	cl := bus.New(cfg, "brain", log, reg)
 	if err := cl.WaitConnected(ctx); err != nil {

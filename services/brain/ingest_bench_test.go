@@ -187,7 +187,7 @@ func runBurst(b *testing.B, broker *localinfra.Broker, burst []burstMsg, kinds [
 	}
 	pubs := make([]*bus.Client, burstPublishers)
 	for i := range pubs {
-		pubs[i] = connect(b, broker.Config(mqttacl.UserService), "edge"+strconv.Itoa(i))
+		pubs[i] = connect(b, broker.Config(mqttacl.UserSim), "edge"+strconv.Itoa(i))
 	}
 
 	b.StartTimer()
@@ -248,7 +248,7 @@ func runBurst(b *testing.B, broker *localinfra.Broker, burst []burstMsg, kinds [
 // handler that only counts.
 func startBareSubscriber(b *testing.B, broker *localinfra.Broker) (string, func() uint64, func()) {
 	b.Helper()
-	cfg := broker.Config(mqttacl.UserService)
+	cfg := broker.Config(mqttacl.UserBrain)
 	id := benchClientID("bare")
 	c := mqtt.NewClient(mqtt.NewClientOptions().
 		AddBroker("tcp://" + net.JoinHostPort(cfg.Broker, strconv.Itoa(cfg.Port))).
@@ -284,7 +284,7 @@ func startBrainSubscriber(b *testing.B, broker *localinfra.Broker) (string, func
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	cfg := broker.Config(mqttacl.UserService)
+	cfg := broker.Config(mqttacl.UserBrain)
 	cfg.ClientID = benchClientID("brain")
 	cl := bus.New(cfg, "brain", log, reg)
 	if err := cl.WaitConnected(ctx); err != nil {

@@ -3,6 +3,7 @@ package brain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/pg"
+	"github.com/somsgo/soms/internal/secret"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/internal/telemetry"
 	"github.com/somsgo/soms/internal/topic"
@@ -32,6 +34,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if cfg.CycleDeadline <= 0 || cfg.BreakerOpen <= 0 || cfg.BreakerFailures < 1 {
 		return errors.New("BRAIN_CYCLE_DEADLINE and BRAIN_LLM_BREAKER_OPEN must be positive, BRAIN_LLM_BREAKER_FAILURES at least 1")
+	}
+	if cfg.Common.Production() {
+		// The brain writes tasks to the backend with the token and keeps its
+		// decision log in its own schema.
+		if err := errors.Join(
+			secret.Check("INTERNAL_SERVICE_TOKEN", cfg.ServiceToken, secret.MinLength),
+			secret.CheckURLPassword("DATABASE_URL", cfg.DatabaseURL, secret.MinLength),
+		); err != nil {
+			return fmt.Errorf("refusing to start with weak production secrets (SOMS_CLOCK=wall):\n%w", err)
+		}
 	}
 	kit, err := service.New(ctx, "brain", cfg.Common, service.Options{MQTT: true})
 	if err != nil {
@@ -112,7 +124,10 @@ func registerStoreMetrics(reg prometheus.Registerer, s *eventstore.Store) {
 // client, every office message to ingest.
 func (b *brain) subscribe(ctx context.Context, c *bus.Client, devices *mcp.Client) error {
 	if err := c.Subscribe(ctx, topic.MCPResponses, 0, func(m bus.Message) {
-		if err := devices.HandleResponse(m.Topic, m.Payload); err != nil {
+		switch err := devices.HandleResponse(m.Topic, m.Payload); {
+		case errors.Is(err, mcp.ErrWrongDevice):
+			b.drops.DropAs("mcp_wrong_device", m.Topic, err)
+		case err != nil:
 			b.drops.DropAs("bad_mcp_response", m.Topic, err)
 		}
 	}); err != nil {

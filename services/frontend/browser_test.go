@@ -21,6 +21,7 @@ import (
 
 	"github.com/somsgo/soms/internal/browsertest"
 	"github.com/somsgo/soms/internal/config"
+	"github.com/somsgo/soms/internal/wallet"
 	"github.com/somsgo/soms/services/frontend"
 	"github.com/somsgo/soms/sim/harness"
 )
@@ -210,7 +211,7 @@ func startFrontend(t *testing.T, ctx context.Context, stack *harness.Stack, hlsU
 	}
 	cfg.Addr = ln.Addr().String()
 	ln.Close()
-	cfg.BackendURL, cfg.VoiceURL, cfg.WalletURL = stack.URL(harness.Backend), stack.URL(harness.Voice), stack.URL(harness.Wallet)
+	cfg.BackendURL, cfg.VoiceURL = stack.URL(harness.Backend), stack.URL(harness.Voice)
 	cfg.BrainURL, cfg.EdgeURL, cfg.MockLLMURL = stack.URL(harness.Brain), stack.URL(harness.Edge), stack.URL(harness.MockLLM)
 	cfg.CameraURL, cfg.HarnessURL = stack.URL(harness.Camera), stack.URL(harness.PortControl)
 	cfg.HLSURL = hlsURL
@@ -246,7 +247,9 @@ func startFrontend(t *testing.T, ctx context.Context, stack *harness.Stack, hlsU
 
 func walletBalance(t *testing.T, stack *harness.Stack, user int) int64 {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("%s/wallets/%d", stack.URL(harness.Wallet), user))
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/wallets/%d", stack.URL(harness.Wallet), user), nil)
+	req.Header.Set(wallet.ServiceTokenHeader, stack.Token) // the wallet answers services only
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

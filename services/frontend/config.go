@@ -14,7 +14,6 @@ type Config struct {
 
 	BackendURL string `env:"BACKEND_URL" default:"http://127.0.0.1:8000" doc:"dashboard backend, proxied at /api/ (prefix stripped)"`
 	VoiceURL   string `env:"VOICE_URL" default:"http://127.0.0.1:8002" doc:"voice service, proxied at /api/voice/ and /audio/ (paths kept)"`
-	WalletURL  string `env:"WALLET_URL" default:"http://127.0.0.1:8003" doc:"wallet, proxied read-mostly at /api/wallet/ (prefix stripped)"`
 	BrainURL   string `env:"BRAIN_URL" default:"http://127.0.0.1:8080" doc:"brain, proxied at /api/brain/ (prefix stripped); empty: not proxied"`
 
 	EdgeURL    string `env:"EDGE_URL" doc:"simulator: virtual edge control API, proxied at /api/sim/edge/; empty: not proxied (production)"`

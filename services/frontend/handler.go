@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/web"
@@ -47,6 +48,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			httpx.Error(w, http.StatusNotFound, "the "+rt.name+" is not configured on this frontend ("+rt.envVar+")")
 			return
 		}
+		if rt.internal(p) {
+			httpx.Error(w, http.StatusNotFound, internalMessage)
+			return
+		}
+		if isStream(r) {
+			// Event streams and upgraded connections outlive the server's
+			// write timeout, which bounds ordinary answers.
+			rc := http.NewResponseController(w)
+			_ = rc.SetWriteDeadline(time.Time{})
+			_ = rc.SetReadDeadline(time.Time{})
+		}
 		rt.proxy.ServeHTTP(w, r)
 		return
 	}
@@ -58,6 +70,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.serveStatic(w, r)
 	}
+}
+
+// isStream reports a request for a Server-Sent Events stream or a protocol
+// upgrade (WebSocket).
+func isStream(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
 // Info is /frontend.json: which optional parts this server proxies, so the

@@ -44,7 +44,7 @@ func newFrontend(t *testing.T, cfg Config) *httptest.Server {
 
 func TestProxyRoutes(t *testing.T) {
 	cfg := Config{
-		BackendURL: echo(t, "backend").URL, VoiceURL: echo(t, "voice").URL, WalletURL: echo(t, "wallet").URL,
+		BackendURL: echo(t, "backend").URL, VoiceURL: echo(t, "voice").URL,
 		BrainURL: echo(t, "brain").URL, EdgeURL: echo(t, "edge").URL, MockLLMURL: echo(t, "mockllm").URL,
 		CameraURL: echo(t, "camera").URL, HarnessURL: echo(t, "harness").URL, HLSURL: echo(t, "hls").URL,
 	}
@@ -57,8 +57,9 @@ func TestProxyRoutes(t *testing.T) {
 		{"GET", "/api/events/stream", "backend", "/events/stream"},
 		{"POST", "/api/voice/synthesize", "voice", "/api/voice/synthesize"},
 		{"GET", "/audio/0123456789abcdef0123456789abcdef.wav", "voice", "/audio/0123456789abcdef0123456789abcdef.wav"},
-		{"GET", "/api/wallet/wallets/3/history?limit=5", "wallet", "/wallets/3/history?limit=5"},
-		{"GET", "/api/wallet/wallets/leaderboard", "wallet", "/wallets/leaderboard"},
+		// People's wallet reads go to the backend, which checks who they are.
+		{"GET", "/api/wallet/wallets/3/history?limit=5", "backend", "/wallet/wallets/3/history?limit=5"},
+		{"GET", "/api/wallet/wallets/leaderboard", "backend", "/wallet/wallets/leaderboard"},
 		{"GET", "/api/brain/decisions?limit=3", "brain", "/decisions?limit=3"},
 		{"PATCH", "/api/sim/edge/zones/meeting_room", "edge", "/zones/meeting_room"},
 		{"GET", "/api/sim/mockllm/control/requests", "mockllm", "/control/requests"},
@@ -67,7 +68,9 @@ func TestProxyRoutes(t *testing.T) {
 		{"GET", "/api/sim/hls/cam_main/index.m3u8", "hls", "/cam_main/index.m3u8"},
 		// A prefix must end at a path segment.
 		{"GET", "/api/voiceless", "backend", "/voiceless"},
-		{"GET", "/api/wallet", "wallet", "/"},
+		{"GET", "/api/wallet", "backend", "/wallet"},
+		{"GET", "/api/metricsx", "backend", "/metricsx"},
+		{"GET", "/api/brain/metrics/x", "brain", "/metrics/x"},
 	}
 	for _, c := range cases {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
@@ -92,7 +95,7 @@ func TestUnconfiguredAndDownUpstreams(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close() // nothing listens there any more
-	fe := newFrontend(t, Config{BackendURL: downURL, VoiceURL: downURL, WalletURL: downURL})
+	fe := newFrontend(t, Config{BackendURL: downURL, VoiceURL: downURL})
 	cases := []struct {
 		path   string
 		status int
@@ -103,7 +106,7 @@ func TestUnconfiguredAndDownUpstreams(t *testing.T) {
 		{"/api/sim/other", http.StatusNotFound, "simulator"},
 		{"/api/brain/decisions", http.StatusNotFound, "BRAIN_URL"},
 		{"/api/tasks/", http.StatusBadGateway, "backend unreachable"},
-		{"/api/wallet/wallets/1", http.StatusBadGateway, "wallet unreachable"},
+		{"/api/wallet/wallets/1", http.StatusBadGateway, "backend unreachable"},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
@@ -120,6 +123,24 @@ func TestUnconfiguredAndDownUpstreams(t *testing.T) {
 				t.Fatalf("HTTP %d %q, want %d containing %q", resp.StatusCode, body.Error, c.status, c.substr)
 			}
 		})
+	}
+}
+
+// No route forwards to a service's /metrics, however the path is spelled:
+// metrics stay on the internal network.
+func TestMetricsNotProxied(t *testing.T) {
+	fe := newFrontend(t, Config{BackendURL: echo(t, "backend").URL, VoiceURL: echo(t, "voice").URL, BrainURL: echo(t, "brain").URL})
+	for _, p := range []string{"/api/metrics", "/api//metrics", "/api/metrics/", "/api/./metrics", "/api/brain/metrics", "/api/wallet/../metrics"} {
+		resp, err := http.Get(fe.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || body["upstream"] != "" {
+			t.Errorf("GET %s = %d %v, want 404 from the frontend", p, resp.StatusCode, body)
+		}
 	}
 }
 

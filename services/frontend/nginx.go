@@ -58,7 +58,17 @@ map $http_x_request_id $soms_request_id {
 }
 
 server {
+    # HTTP, which compose publishes on the host's loopback only (scripts,
+    # tests, the healthcheck), and HTTPS for the office network with the
+    # operator's certificate or the self-signed one the image's entrypoint
+    # made at first start (docs/deploy.md, "TLS").
     listen 8080;
+    listen 8443 ssl;
+    ssl_certificate /etc/nginx/tls/tls.crt;
+    ssl_certificate_key /etc/nginx/tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:soms_tls:1m;
+    ssl_session_timeout 1h;
     server_name _;
     server_tokens off;
 
@@ -100,7 +110,16 @@ server {
 `, v.Doc, nginxQuote(string(info)))
 	for _, r := range Routes() {
 		loc := r.Prefix + "/"
-		fmt.Fprintf(&b, "\n    # %s → %s\n    location %s {\n", r.Prefix, r.Name, loc)
+		fmt.Fprintf(&b, "\n    # %s → %s\n", r.Prefix, r.Name)
+		if v.proxied(r) && r.Strip != "" {
+			// An exact location wins over every prefix: the services'
+			// metrics stay on the internal network.
+			msg, _ := json.Marshal(map[string]string{"error": internalMessage})
+			for _, p := range InternalPaths {
+				fmt.Fprintf(&b, "    location = %s%s {\n        default_type application/json;\n        return 404 %s;\n    }\n", r.Strip, p, nginxQuote(string(msg)))
+			}
+		}
+		fmt.Fprintf(&b, "    location %s {\n", loc)
 		if !v.proxied(r) {
 			msg, _ := json.Marshal(map[string]string{"error": "the " + r.Name + " is not configured on this frontend"})
 			fmt.Fprintf(&b, "        default_type application/json;\n        return 404 %s;\n    }\n", nginxQuote(string(msg)))

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/somsgo/soms/internal/httpx"
@@ -20,6 +22,24 @@ type route struct {
 	// name and envVar explain an unconfigured route.
 	name, envVar string
 	proxy        http.Handler // nil: not configured
+}
+
+// InternalPaths are the services' paths no route forwards: every SOMS
+// service serves its Prometheus metrics there, which stay on the internal
+// network (the monitoring profile's Prometheus scrapes them there).
+var InternalPaths = []string{"/metrics"}
+
+const internalMessage = "not found: metrics are served on the internal network only"
+
+// internal reports whether path, forwarded by rt, would reach one of an
+// upstream's InternalPaths. Only a route that strips its prefix can reach
+// an upstream's root.
+func (rt *route) internal(p string) bool {
+	if rt.strip == "" {
+		return false
+	}
+	up := path.Clean(ensureSlash(strings.TrimPrefix(p, rt.strip)))
+	return slices.Contains(InternalPaths, up)
 }
 
 // matches reports whether path is prefix itself or below it.
@@ -43,11 +63,13 @@ type Route struct {
 	url func(Config) string
 }
 
-// Routes is the table, most specific prefix first.
+// Routes is the table, most specific prefix first. The wallet has no route
+// of its own: it answers services only, and people read their wallet at
+// /api/wallet/..., which /api forwards to the backend's /wallet/..., where
+// their login is checked (docs/security.md).
 func Routes() []Route {
 	return []Route{
 		{"/api/voice", "", "voice service", "VOICE_URL", "voice-service:8002", false, func(c Config) string { return c.VoiceURL }},
-		{"/api/wallet", "/api/wallet", "wallet", "WALLET_URL", "wallet:8003", false, func(c Config) string { return c.WalletURL }},
 		{"/api/brain", "/api/brain", "brain", "BRAIN_URL", "brain:8080", false, func(c Config) string { return c.BrainURL }},
 		{"/api/sim/edge", "/api/sim/edge", "simulator's edge control API", "EDGE_URL", "virtual-edge:8010", true, func(c Config) string { return c.EdgeURL }},
 		{"/api/sim/mockllm", "/api/sim/mockllm", "simulator's mock LLM", "MOCKLLM_URL", "mock-llm:8001", true, func(c Config) string { return c.MockLLMURL }},

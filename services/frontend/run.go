@@ -20,7 +20,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	kit.HTTP.Router.Handle("/*", h)
-	kit.Log.Info("dashboard", "backend", cfg.BackendURL, "voice", cfg.VoiceURL, "wallet", cfg.WalletURL,
+	kit.Log.Info("dashboard", "backend", cfg.BackendURL, "voice", cfg.VoiceURL,
 		"brain", cfg.BrainURL, "edge", cfg.EdgeURL, "mockllm", cfg.MockLLMURL, "camera", cfg.CameraURL, "hls", cfg.HLSURL, "harness", cfg.HarnessURL)
 	return kit.Run(ctx, cfg.Addr)
 }

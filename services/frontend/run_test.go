@@ -24,7 +24,7 @@ func defaults(t *testing.T) Config {
 
 func TestConfigDefaults(t *testing.T) {
 	cfg := defaults(t)
-	if cfg.Addr != ":8088" || cfg.BackendURL != "http://127.0.0.1:8000" || cfg.WalletURL != "http://127.0.0.1:8003" || cfg.EdgeURL != "" || cfg.ReportsDir != "reports" {
+	if cfg.Addr != ":8088" || cfg.BackendURL != "http://127.0.0.1:8000" || cfg.EdgeURL != "" || cfg.ReportsDir != "reports" {
 		t.Fatalf("defaults %+v", cfg)
 	}
 }

@@ -178,7 +178,7 @@ func startCamera(t *testing.T, ctx context.Context, broker *localinfra.Broker, z
 	rtspPort, camPort := freePort(t), freePort(t)
 	var camCfg camera.Config
 	loadDefaults(t, &camCfg, map[string]string{"LOG_LEVEL": "warn"})
-	camCfg.Common.MQTT = broker.Config(mqttacl.UserSim)
+	camCfg.Common.MQTT = broker.Config(mqttacl.UserFollower)
 	camCfg.Addr = "127.0.0.1:" + strconv.Itoa(camPort)
 	camCfg.RTSPPort = rtspPort
 	camCfg.Cameras = []string{"cam_it@" + zone}
@@ -209,7 +209,7 @@ func startPerception(t *testing.T, ctx context.Context, broker *localinfra.Broke
 	t.Helper()
 	var cfg Config
 	loadDefaults(t, &cfg, map[string]string{"LOG_LEVEL": "debug"})
-	cfg.Common.MQTT = broker.Config(mqttacl.UserService)
+	cfg.Common.MQTT = broker.Config(mqttacl.UserPerception)
 	cfg.Addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
 	cfg.OccupancyInterval = 300 * time.Millisecond
 	cfg.ActivityInterval = 300 * time.Millisecond

@@ -25,7 +25,7 @@ type Config struct {
 	AudioDir      string        `env:"VOICE_AUDIO_DIR" default:"data/voice" doc:"directory of the WAV files (a volume in compose)"`
 	PublicURL     string        `env:"VOICE_PUBLIC_URL" doc:"base URL put before /audio/<file> in answers; empty answers relative URLs like the original"`
 	MaxText       int           `env:"VOICE_MAX_TEXT" default:"500" doc:"longest text (characters) /api/voice/synthesize accepts"`
-	ServiceToken  string        `env:"INTERNAL_SERVICE_TOKEN" doc:"when set, the stock clear endpoints require X-Service-Token"`
+	ServiceToken  string        `env:"INTERNAL_SERVICE_TOKEN" doc:"the stock clear endpoints require it as X-Service-Token; production (SOMS_CLOCK=wall) refuses a missing, placeholder or short one (at least 16 bytes)"`
 
 	RejectionStock  int           `env:"VOICE_REJECTION_STOCK" default:"100" doc:"pre-generated rejection phrases kept (0 disables the refill)"`
 	AcceptanceStock int           `env:"VOICE_ACCEPTANCE_STOCK" default:"50" doc:"pre-generated acceptance phrases kept (0 disables the refill)"`

@@ -5,12 +5,19 @@ import (
 	"fmt"
 
 	"github.com/somsgo/soms/internal/llm"
+	"github.com/somsgo/soms/internal/secret"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/internal/voice"
 )
 
 // Run serves the voice service until ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
+	if cfg.Common.Production() {
+		// Without the token the stock endpoints' writes would be open.
+		if err := secret.Check("INTERNAL_SERVICE_TOKEN", cfg.ServiceToken, secret.MinLength); err != nil {
+			return fmt.Errorf("refusing to start with weak production secrets (SOMS_CLOCK=wall):\n%w", err)
+		}
+	}
 	kit, err := service.New(ctx, "voice", cfg.Common, service.Options{})
 	if err != nil {
 		return err

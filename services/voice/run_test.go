@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/config"
+	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/voice"
 	"github.com/somsgo/soms/sim/voicevox"
 )
@@ -54,6 +55,8 @@ func TestRunWithSimEngine(t *testing.T) {
 		"VOICEVOX_SIM_ADDR": engineAddr, "VOICE_ADDR": voiceAddr, "LOG_LEVEL": "error",
 		"VOICEVOX_URL": "http://" + engineAddr, "LLM_API_URL": llmSrv.URL + "/v1",
 		"VOICE_AUDIO_DIR": t.TempDir(), "VOICE_PUBLIC_URL": "http://" + voiceAddr,
+		// A production run (the wall clock) needs a real secret.
+		"INTERNAL_SERVICE_TOKEN": localinfra.Secret(),
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	var ecfg voicevox.Config

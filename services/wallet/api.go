@@ -17,9 +17,13 @@ import (
 	"github.com/somsgo/soms/services/wallet/openapi"
 )
 
-// API serves the wallet routes. Writes need the X-Service-Token; reads are
-// open, because the wallet port is reachable only on the internal network
-// and the dashboard reads balances through the frontend proxy.
+// API serves the wallet routes. Every route that reveals a balance, a history
+// or a transaction, and every write, needs the X-Service-Token: the wallet
+// answers SOMS services only. People read their own wallet through the
+// backend (GET /wallet/..., the dashboard's /api/wallet/), which checks who
+// they are and forwards with the token. Only the fee preview, which reveals
+// nothing about anyone, is open (and health and metrics, on the internal
+// network).
 type API struct {
 	ledger  *Ledger
 	log     *slog.Logger
@@ -37,23 +41,26 @@ func NewAPI(ledger *Ledger, log *slog.Logger, token string, reg prometheus.Regis
 func (a *API) Routes(r chi.Router) {
 	r.Route("/wallets", func(r chi.Router) {
 		r.With(a.requireService("open")).Post("/", a.openWallet)
-		r.Get("/leaderboard", a.leaderboard)
-		r.Get("/{user_id}", a.getWallet)
-		r.Get("/{user_id}/history", a.history)
+		r.With(a.requireService(kindRead)).Get("/leaderboard", a.leaderboard)
+		r.With(a.requireService(kindRead)).Get("/{user_id}", a.getWallet)
+		r.With(a.requireService(kindRead)).Get("/{user_id}/history", a.history)
 	})
 	r.Route("/transactions", func(r chi.Router) {
 		r.With(a.requireService(api.KindTaskReward)).Post("/task-reward", a.taskReward)
 		r.With(a.requireService(api.KindTransfer)).Post("/p2p-transfer", a.transfer)
 		r.Get("/transfer-fee", a.transferFee)
-		r.Get("/{id}", a.getTransaction)
+		r.With(a.requireService(kindRead)).Get("/{id}", a.getTransaction)
 	})
 	r.Route("/admin", func(r chi.Router) {
-		r.Get("/supply", a.supply)
-		r.Get("/consistency", a.consistency)
+		r.With(a.requireService(kindRead)).Get("/supply", a.supply)
+		r.With(a.requireService(kindRead)).Get("/consistency", a.consistency)
 		r.With(a.requireService(api.KindDemurrage)).Post("/demurrage/trigger", a.triggerDemurrage)
 	})
 	apidoc.MustLoad(openapi.YAML).Routes(r)
 }
+
+// kindRead labels refused reads in soms_wallet_failures_total.
+const kindRead = "read"
 
 func (a *API) requireService(kind string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -61,7 +68,7 @@ func (a *API) requireService(kind string) func(http.Handler) http.Handler {
 			got := r.Header.Get(api.ServiceTokenHeader)
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), a.token) != 1 {
 				a.metrics.failures.WithLabelValues(kind, "unauthorized").Inc()
-				msg := "missing " + api.ServiceTokenHeader + ": wallet writes are for SOMS services only"
+				msg := "missing " + api.ServiceTokenHeader + ": the wallet answers SOMS services only; people read their wallet through the backend (/api/wallet/ on the dashboard)"
 				if got != "" {
 					msg = "wrong " + api.ServiceTokenHeader
 				}

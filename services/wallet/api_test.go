@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/somsgo/soms/internal/httpx"
 	api "github.com/somsgo/soms/internal/wallet"
 )
@@ -104,11 +105,28 @@ func TestWritesNeedServiceToken(t *testing.T) {
 	if c := e.consistent(t); c.Accounts != 2 {
 		t.Fatalf("unauthorised writes created accounts: %+v", c)
 	}
-	// Reads are open.
-	for _, p := range []string{"/wallets/0", "/wallets/leaderboard", "/admin/supply", "/transactions/transfer-fee?amount=10000", "/admin/consistency"} {
-		if status, body := e.do(t, "GET", p, "", ""); status != 200 {
-			t.Errorf("GET %s without token = %d %v", p, status, body)
+	// Reads that reveal a balance, a history, a transaction or the supply
+	// need the token as well; with it they answer. Only the fee preview is
+	// open.
+	for _, p := range []string{"/wallets/0", "/wallets/0/history", "/wallets/leaderboard", "/admin/supply", "/admin/consistency",
+		"/transactions/00000000-0000-0000-0000-000000000000"} {
+		for _, tok := range []string{"", "wrong"} {
+			if status, body := e.do(t, "GET", p, tok, ""); status != http.StatusUnauthorized || body["error"] == nil {
+				t.Errorf("GET %s with token %q = %d %v, want 401", p, tok, status, body)
+			}
 		}
+		if status, body := e.do(t, "GET", p, token, ""); status != 200 && status != 404 {
+			t.Errorf("GET %s with the token = %d %v", p, status, body)
+		}
+	}
+	if _, err := e.anon.Wallet(context.Background(), 0); !httpx.IsStatus(err, 401) {
+		t.Fatalf("anonymous balance read: %v", err)
+	}
+	if status, body := e.do(t, "GET", "/transactions/transfer-fee?amount=10000", "", ""); status != 200 {
+		t.Errorf("fee preview without token = %d %v", status, body)
+	}
+	if got := testutil.ToFloat64(e.api.metrics.failures.WithLabelValues(kindRead, "unauthorized")); got != 13 {
+		t.Errorf("refused reads counted %v, want 13", got)
 	}
 }
 
@@ -369,7 +387,7 @@ func TestWalletsHistoryLeaderboard(t *testing.T) {
 		{"/transactions/nope", 422}, {"/transactions/00000000-0000-0000-0000-000000000000", 404},
 		{"/wallets/-1", 200}, {"/wallets/0", 200},
 	} {
-		if status, body := e.do(t, "GET", tc.path, "", ""); status != tc.status {
+		if status, body := e.do(t, "GET", tc.path, token, ""); status != tc.status {
 			t.Errorf("GET %s = %d %v, want %d", tc.path, status, body, tc.status)
 		}
 	}

@@ -17,7 +17,7 @@ type Config struct {
 	Common       service.Common
 	DB           pg.Config
 	Addr         string `env:"WALLET_ADDR" default:":8003" doc:"HTTP listen address (never published on the host)"`
-	ServiceToken string `env:"INTERNAL_SERVICE_TOKEN" doc:"shared secret every write must carry as X-Service-Token; required"`
+	ServiceToken string `env:"INTERNAL_SERVICE_TOKEN" doc:"shared secret every write and every personal read must carry as X-Service-Token; required; production (SOMS_CLOCK=wall) refuses a placeholder or one under 16 bytes, and checks the password in DATABASE_URL the same way"`
 
 	FeeBPS               int64 `env:"WALLET_TRANSFER_FEE_BPS" default:"500" doc:"transfer fee in basis points of the amount (500 = 5 %), burned; rounded half up"`
 	MinFee               int64 `env:"WALLET_TRANSFER_MIN_FEE" default:"1" doc:"smallest transfer fee, milli-units"`

@@ -167,7 +167,7 @@ func TestConsistencyDetectsDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, body := e.do(t, "GET", "/admin/consistency", "", "")
+	status, body := e.do(t, "GET", "/admin/consistency", token, "")
 	mm, _ := body["mismatches"].([]any)
 	if status != 500 || body["ok"] != false || len(mm) != 1 || body["total"] != 5.0 {
 		t.Fatalf("consistency after drift = %d %v", status, body)

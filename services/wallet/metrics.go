@@ -19,7 +19,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "soms_wallet_duplicates_total", Help: "Writes answered from an earlier transaction with the same idempotency key, by kind."}, []string{"kind"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "soms_wallet_failures_total", Help: "Refused or failed writes, by kind and reason (invalid, unauthorized, not_found, insufficient, conflict, canceled, error)."},
+			Name: "soms_wallet_failures_total", Help: "Refused or failed writes by kind and reason (invalid, unauthorized, not_found, insufficient, conflict, canceled, error), and refused reads (kind read, reason unauthorized)."},
 			[]string{"kind", "reason"}),
 		demurrage: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "soms_wallet_demurrage_runs_total", Help: "Demurrage period runs, by result (charged, duplicate, error)."}, []string{"result"}),

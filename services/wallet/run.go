@@ -3,8 +3,10 @@ package wallet
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/somsgo/soms/internal/pg"
+	"github.com/somsgo/soms/internal/secret"
 	"github.com/somsgo/soms/internal/service"
 	"github.com/somsgo/soms/services/wallet/migrations"
 )
@@ -17,6 +19,14 @@ func Run(ctx context.Context, cfg Config) error {
 	rules := cfg.Rules()
 	if err := rules.Validate(); err != nil {
 		return err
+	}
+	if cfg.Common.Production() {
+		if err := errors.Join(
+			secret.Check("INTERNAL_SERVICE_TOKEN", cfg.ServiceToken, secret.MinLength),
+			secret.CheckURLPassword("DATABASE_URL", cfg.DB.URL, secret.MinLength),
+		); err != nil {
+			return fmt.Errorf("refusing to start with weak production secrets (SOMS_CLOCK=wall):\n%w", err)
+		}
 	}
 	kit, err := service.New(ctx, "wallet", cfg.Common, service.Options{})
 	if err != nil {

@@ -127,3 +127,21 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// A production run (the wall clock) refuses env.example's placeholders and
+// weak secrets, naming the variable; a simulation brings its own.
+func TestRunRefusesWeakSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"INTERNAL_SERVICE_TOKEN": "change-me-service-token"}, "INTERNAL_SERVICE_TOKEN is still a placeholder"},
+		{map[string]string{"INTERNAL_SERVICE_TOKEN": "short"}, "INTERNAL_SERVICE_TOKEN is 5 bytes"},
+		{map[string]string{"INTERNAL_SERVICE_TOKEN": token, "DATABASE_URL": "postgres://soms_wallet:changemewallet@postgres:5432/soms"}, "the password in DATABASE_URL is still a placeholder"},
+	} {
+		err := Run(context.Background(), loadConfig(t, tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run with %v = %v, want %q", tc.env, err, tc.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ package camera
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -24,7 +25,11 @@ type Config struct {
 	Addr        string        `env:"CAMERA_ADDR" default:":8015" doc:"control API listen address"`
 	Mediamtx    string        `env:"CAMERA_MEDIAMTX" doc:"mediamtx binary (default: the one infra/scripts/mediamtx.sh builds under .soms/cache, then mediamtx on PATH)"`
 	RTSPPort    int           `env:"CAMERA_RTSP_PORT" default:"8554" doc:"RTSP port of the mediamtx server this process starts"`
-	RTSPServer  string        `env:"CAMERA_RTSP_SERVER" doc:"publish to this existing RTSP server (rtsp://host:port) instead of starting mediamtx"`
+	RTSPServer  string        `env:"CAMERA_RTSP_SERVER" doc:"publish to this existing RTSP server (rtsp://[user:pass@]host:port) instead of starting mediamtx"`
+	Listen      string        `env:"CAMERA_LISTEN" default:"127.0.0.1" doc:"address the camera's mediamtx listens on (RTSP and HLS): 127.0.0.1, this machine only; compose sets 0.0.0.0 (the container's side; the compose file decides what is published)"`
+	PublishPass string        `env:"CAMERA_PUBLISH_PASS" doc:"password of mediamtx's publisher account (user camera), which only this process uses; empty: a random one per start"`
+	ReadUser    string        `env:"CAMERA_READ_USER" doc:"account readers must log in with (RTSP, HLS: perception puts it in its camera URLs, browsers ask); empty: anyone who reaches the port may watch"`
+	ReadPass    string        `env:"CAMERA_READ_PASS" doc:"password of CAMERA_READ_USER"`
 	Cameras     []string      `env:"CAMERA_CAMERAS" default:"cam_main@main,cam_meeting@meeting_room,cam_kitchen@kitchen" doc:"cameras as id@zone (the RTSP path is the id), comma-separated"`
 	Width       int           `env:"CAMERA_WIDTH" default:"640" doc:"frame width in pixels"`
 	Height      int           `env:"CAMERA_HEIGHT" default:"480" doc:"frame height in pixels"`
@@ -81,6 +86,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("CAMERA_FPS=%g: want 0 < fps <= 60", c.FPS)
 	case c.Quality < 1 || c.Quality > 100:
 		return fmt.Errorf("CAMERA_JPEG_QUALITY=%d: want 1..100", c.Quality)
+	case net.ParseIP(c.Listen) == nil:
+		return fmt.Errorf("CAMERA_LISTEN=%q: want an IP address (127.0.0.1, 0.0.0.0)", c.Listen)
+	case c.ReadUser != "" && c.ReadPass == "" || c.ReadUser == "" && c.ReadPass != "":
+		return fmt.Errorf("CAMERA_READ_USER and CAMERA_READ_PASS go together")
+	case c.ReadUser == PublisherUser:
+		return fmt.Errorf("CAMERA_READ_USER=%s is the publisher's account", PublisherUser)
 	case c.HLS && c.RTSPServer != "":
 		return fmt.Errorf("CAMERA_HLS=true needs the camera's own mediamtx: leave CAMERA_RTSP_SERVER empty")
 	case c.HLS && (c.HLSPort <= 0 || c.HLSPort > 65535 || c.HLSPort == c.RTSPPort):

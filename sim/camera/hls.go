@@ -38,8 +38,9 @@ func hlsURL(port int, path string) string {
 // restarting it with back-off when it dies.
 type transcoder struct {
 	bin     string
-	src     string // rtsp://127.0.0.1:port/{id}
-	dst     string // rtsp://127.0.0.1:port/{id}_h264
+	src     string              // rtsp://camera:…@127.0.0.1:port/{id}
+	dst     string              // rtsp://camera:…@127.0.0.1:port/{id}_h264
+	redact  func(string) string // keeps the password out of logs (nil: none)
 	log     *slog.Logger
 	running atomic.Bool
 	starts  atomic.Uint64
@@ -78,7 +79,7 @@ func (t *transcoder) run(ctx context.Context, sourceUp func() bool) error {
 			bo.Reset()
 		}
 		d := bo.Next()
-		t.log.Warn("ffmpeg transcoder stopped; restarting", "src", t.src, "err", err, "in", d)
+		t.log.Warn("ffmpeg transcoder stopped; restarting", "src", t.clean(t.src), "err", err, "in", d)
 		if bo.Wait(ctx, d) != nil {
 			return nil
 		}
@@ -86,15 +87,22 @@ func (t *transcoder) run(ctx context.Context, sourceUp func() bool) error {
 	return nil
 }
 
+func (t *transcoder) clean(s string) string {
+	if t.redact == nil {
+		return s
+	}
+	return t.redact(s)
+}
+
 func (t *transcoder) once(ctx context.Context) error {
-	p, err := ffmpeg.Start(ctx, ffmpeg.Spec{Bin: t.bin, Args: t.args(), Log: t.log})
+	p, err := ffmpeg.Start(ctx, ffmpeg.Spec{Bin: t.bin, Args: t.args(), Log: t.log, Redact: t.redact})
 	if err != nil {
 		return err
 	}
 	t.starts.Add(1)
 	t.running.Store(true)
 	defer t.running.Store(false)
-	t.log.Info("transcoding to H.264 for HLS", "src", t.src, "dst", t.dst, "pid", p.Pid())
+	t.log.Info("transcoding to H.264 for HLS", "src", t.clean(t.src), "dst", t.clean(t.dst), "pid", p.Pid())
 	if err := p.Wait(); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestHLSConfigValidation(t *testing.T) {
-	base := Config{Width: 640, Height: 480, FPS: 5, Quality: 80, Codec: CodecH264, RTSPPort: 8554, HLS: true, HLSPort: 8888, HLSVariant: "lowLatency"}
+	base := Config{Width: 640, Height: 480, FPS: 5, Quality: 80, Codec: CodecH264, RTSPPort: 8554, HLS: true, HLSPort: 8888, HLSVariant: "lowLatency", Listen: "127.0.0.1"}
 	tests := []struct {
 		name    string
 		edit    func(*Config)
@@ -44,6 +44,9 @@ func TestHLSConfigValidation(t *testing.T) {
 		{"odd size for H.264", func(c *Config) { c.Width = 641 }, "even"},
 		{"MJPEG above the RTP/JPEG limit", func(c *Config) { c.Codec = CodecMJPEG; c.Width = 2560 }, "RTP/JPEG"},
 		{"H.265 above it is fine", func(c *Config) { c.Codec = CodecH265; c.Width, c.Height = 2560, 1440 }, ""},
+		{"listen address", func(c *Config) { c.Listen = "localhost" }, "CAMERA_LISTEN"},
+		{"reader without password", func(c *Config) { c.ReadUser = "viewer" }, "CAMERA_READ_PASS"},
+		{"reader as the publisher", func(c *Config) { c.ReadUser, c.ReadPass = PublisherUser, "x" }, "publisher"},
 	}
 	for _, tt := range tests {
 		c := base
@@ -214,7 +217,7 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 // TestCameraToOccupancy).
 func TestEncoderArgs(t *testing.T) {
 	raw := []string{"-f", "rawvideo", "-pix_fmt", "rgba", "-video_size", "640x480", "-framerate", "5", "-i", "pipe:0"}
-	out := []string{"-an", "-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://127.0.0.1:8554/cam"}
+	out := []string{"-an", "-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://camera:secret@127.0.0.1:8554/cam"}
 	for _, tt := range []struct {
 		codec string
 		want  []string
@@ -224,7 +227,7 @@ func TestEncoderArgs(t *testing.T) {
 			"-x265-params", "log-level=error:pools=1:frame-threads=1"), out...)},
 		{CodecMJPEG, append([]string{"-f", "mjpeg", "-framerate", "5", "-i", "pipe:0", "-c:v", "copy"}, out...)},
 	} {
-		f := &feed{url: "rtsp://127.0.0.1:8554/cam", cfg: Config{Codec: tt.codec, Width: 640, Height: 480, FPS: 5}}
+		f := &feed{url: "rtsp://127.0.0.1:8554/cam", publishURL: "rtsp://camera:secret@127.0.0.1:8554/cam", cfg: Config{Codec: tt.codec, Width: 640, Height: 480, FPS: 5}}
 		want := append(append([]string{}, ffmpeg.LogArgs...), tt.want...)
 		if got := f.encoderArgs(); !slices.Equal(got, want) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.codec, got, want)

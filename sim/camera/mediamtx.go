@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -42,14 +44,17 @@ func FindMediamtx(explicit string) (string, error) {
 }
 
 // mediamtxConfig is a minimal server: RTSP over TCP only (no UDP ports that
-// could collide with other services), every other protocol and API off, any
-// path accepted for publishing and reading. hls adds the HLS server (browsers
-// play H.264 from it; the transcoders publish the *_h264 paths). Muxers run
-// always so a browser's first request finds segments ready.
-func mediamtxConfig(port int, hls *hlsConfig) string {
+// could collide with other services), every other protocol and API off,
+// listening on a.listen only. Only the camera process publishes (user
+// PublisherUser with a.publishPass); reading is open, or needs a.readUser
+// when set. hls adds the HLS server (browsers play H.264 from it; the
+// transcoders publish the *_h264 paths). Muxers run always so a browser's
+// first request finds segments ready.
+func mediamtxConfig(port int, hls *hlsConfig, a mediamtxAuth) string {
 	hlsConf := "hls: no\n"
 	if hls != nil {
-		hlsConf = fmt.Sprintf("hls: yes\nhlsAddress: :%d\nhlsVariant: %s\nhlsAlwaysRemux: yes\nhlsSegmentDuration: 1s\nhlsPartDuration: 200ms\nhlsAllowOrigin: '*'\n", hls.port, hls.variant)
+		hlsConf = fmt.Sprintf("hls: yes\nhlsAddress: %s\nhlsVariant: %s\nhlsAlwaysRemux: yes\nhlsSegmentDuration: 1s\nhlsPartDuration: 200ms\nhlsAllowOrigin: '*'\n",
+			yamlQuote(net.JoinHostPort(a.listen, strconv.Itoa(hls.port))), hls.variant)
 	}
 	return fmt.Sprintf(`# written by the SOMS virtual camera
 logLevel: info
@@ -60,13 +65,72 @@ pprof: no
 playback: no
 rtsp: yes
 rtspTransports: [tcp]
-rtspAddress: :%d
+rtspAddress: %s
 rtmp: no
 %swebrtc: no
 srt: no
-paths:
+%spaths:
   all_others:
-`, port, hlsConf)
+`, yamlQuote(net.JoinHostPort(a.listen, strconv.Itoa(port))), hlsConf, a.yaml())
+}
+
+// PublisherUser is the mediamtx user the camera publishes as.
+const PublisherUser = "camera"
+
+// mediamtxAuth is who may do what on the camera's mediamtx.
+type mediamtxAuth struct {
+	listen             string
+	publishPass        string
+	readUser, readPass string
+}
+
+// yaml is the authInternalUsers section: the publisher (which also reads:
+// the transcoders), and the readers.
+func (a mediamtxAuth) yaml() string {
+	var b strings.Builder
+	b.WriteString("authMethod: internal\nauthInternalUsers:\n")
+	fmt.Fprintf(&b, "- user: %s\n  pass: %s\n  ips: []\n  permissions:\n  - action: publish\n  - action: read\n", PublisherUser, yamlQuote(a.publishPass))
+	if a.readUser == "" {
+		b.WriteString("- user: any\n  ips: []\n  permissions:\n  - action: read\n")
+	} else {
+		fmt.Fprintf(&b, "- user: %s\n  pass: %s\n  ips: []\n  permissions:\n  - action: read\n", yamlQuote(a.readUser), yamlQuote(a.readPass))
+	}
+	return b.String()
+}
+
+// secrets are the passwords to keep out of logs.
+func (a mediamtxAuth) secrets() []string {
+	var out []string
+	for _, s := range []string{a.publishPass, a.readPass} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// yamlQuote is s as a single-quoted YAML scalar.
+func yamlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// withUser puts user and pass into an rtsp:// URL.
+func withUser(raw, user, pass string) string {
+	u, err := url.Parse(raw)
+	if err != nil || user == "" {
+		return raw
+	}
+	u.User = url.UserPassword(user, pass)
+	return u.String()
+}
+
+// redactor replaces the secrets in a line (FFmpeg prints its URLs).
+func redactor(secrets []string) func(string) string {
+	return func(s string) string {
+		for _, x := range secrets {
+			s = strings.ReplaceAll(s, x, "xxxxx")
+			s = strings.ReplaceAll(s, url.QueryEscape(x), "xxxxx")
+		}
+		return s
+	}
 }
 
 // mediamtx supervises the RTSP server child process, restarting it with
@@ -75,6 +139,7 @@ type mediamtx struct {
 	bin  string
 	port int
 	hls  *hlsConfig // nil: RTSP only
+	auth mediamtxAuth
 	dir  string
 	log  *slog.Logger
 	up   atomic.Bool
@@ -83,7 +148,8 @@ type mediamtx struct {
 // run keeps mediamtx running until ctx is done.
 func (m *mediamtx) run(ctx context.Context) error {
 	conf := filepath.Join(m.dir, "mediamtx.yml")
-	if err := os.WriteFile(conf, []byte(mediamtxConfig(m.port, m.hls)), 0o644); err != nil {
+	// It holds the publisher's password: for this process only.
+	if err := os.WriteFile(conf, []byte(mediamtxConfig(m.port, m.hls, m.auth)), 0o600); err != nil {
 		return fmt.Errorf("mediamtx config: %w", err)
 	}
 	wall := clock.Wall{} // process supervision runs on wall time

@@ -2,9 +2,12 @@ package camera
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -48,11 +51,16 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		srv = &mediamtx{bin: bin, port: cfg.RTSPPort, dir: dir}
+		pass := cfg.PublishPass
+		if pass == "" {
+			pass = randomPass()
+		}
+		srv = &mediamtx{bin: bin, port: cfg.RTSPPort, dir: dir,
+			auth: mediamtxAuth{listen: cfg.Listen, publishPass: pass, readUser: cfg.ReadUser, readPass: cfg.ReadPass}}
 		if cfg.HLS {
 			srv.hls = &hlsConfig{port: cfg.HLSPort, variant: cfg.HLSVariant}
 		}
-		base = "rtsp://127.0.0.1:" + strconv.Itoa(cfg.RTSPPort)
+		base = "rtsp://" + net.JoinHostPort(loopbackOf(cfg.Listen), strconv.Itoa(cfg.RTSPPort))
 	} else if u, err := url.Parse(base); err != nil || u.Scheme != "rtsp" || u.Host == "" {
 		return fmt.Errorf("CAMERA_RTSP_SERVER=%q: want rtsp://host:port", cfg.RTSPServer)
 	}
@@ -64,14 +72,30 @@ func Run(ctx context.Context, cfg Config) error {
 	defer kit.Close()
 	s := &server{log: kit.Log, feeds: map[string]*feed{}, lastSeq: map[string]uint64{}}
 	transcoding := false
+	// Publishing (and the transcoders' reading) with the publisher's
+	// account; URLs shown or logged carry no credentials.
+	var redact func(string) string
+	publishURL := func(u string) string { return u }
+	if srv != nil {
+		redact = redactor(srv.auth.secrets())
+		publishURL = func(u string) string { return withUser(u, PublisherUser, srv.auth.publishPass) }
+	} else if u, err := url.Parse(base); err == nil && u.User != nil {
+		user := u.User.Username()
+		pass, _ := u.User.Password()
+		redact = redactor([]string{pass})
+		u.User = nil
+		base = u.String()
+		publishURL = func(raw string) string { return withUser(raw, user, pass) }
+	}
 	for _, c := range cams {
 		f := newFeed(c, base+"/"+c.Path, cfg, ffmpegBin, kit.Clock, kit.Log)
+		f.publishURL, f.redact = publishURL(f.url), redact
 		switch {
 		case cfg.HLS && cfg.Codec == CodecH264:
 			f.hls = hlsURL(cfg.HLSPort, c.Path) // browsers play the camera's own stream
 		case cfg.HLS:
 			f.hls = hlsURL(cfg.HLSPort, c.Path+hlsSuffix)
-			f.transcoder = &transcoder{bin: ffmpegBin, src: f.url, dst: f.url + hlsSuffix, log: f.log}
+			f.transcoder = &transcoder{bin: ffmpegBin, src: f.publishURL, dst: publishURL(f.url + hlsSuffix), redact: redact, log: f.log}
 			transcoding = true
 		}
 		s.feeds[c.ID] = f
@@ -113,6 +137,22 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return g.Wait()
 	})
+}
+
+// loopbackOf is the address this process reaches a server listening on
+// listen at.
+func loopbackOf(listen string) string {
+	if ip := net.ParseIP(listen); ip == nil || ip.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return listen
+}
+
+// randomPass is a fresh password for the publisher account.
+func randomPass() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 type server struct {

@@ -32,7 +32,9 @@ const (
 // (an FFmpeg child fed with the rendered frames).
 type feed struct {
 	Camera
-	url        string
+	url        string // what readers use (no credentials: shown and logged)
+	publishURL string // url with the publisher's account (FFmpeg's only)
+	redact     func(string) string
 	cfg        Config
 	ffmpeg     string
 	clock      clock.Clock // scene time: walking in and out follows the simulated clock
@@ -52,7 +54,7 @@ type feed struct {
 }
 
 func newFeed(c Camera, url string, cfg Config, ffmpegBin string, clk clock.Clock, log *slog.Logger) *feed {
-	f := &feed{Camera: c, url: url, cfg: cfg, ffmpeg: ffmpegBin, clock: clk, log: log.With("camera", c.ID), stage: newStage(cfg.Seed, cfg.Transition)}
+	f := &feed{Camera: c, url: url, publishURL: url, cfg: cfg, ffmpeg: ffmpegBin, clock: clk, log: log.With("camera", c.ID), stage: newStage(cfg.Seed, cfg.Transition)}
 	f.started = clk.Now()
 	f.stage.set(scene.Zone{Zone: c.Zone, People: []scene.Person{}}, f.started)
 	return f
@@ -166,7 +168,7 @@ func (f *feed) encoderArgs() []string {
 		args = append(args, raw...)
 		args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-g", gop, "-threads", "1")
 	}
-	return append(args, "-an", "-f", "rtsp", "-rtsp_transport", "tcp", f.url)
+	return append(args, "-an", "-f", "rtsp", "-rtsp_transport", "tcp", f.publishURL)
 }
 
 // publish streams until an error. Video runs in real time whatever the
@@ -174,7 +176,7 @@ func (f *feed) encoderArgs() []string {
 func (f *feed) publish(ctx context.Context) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p, err := ffmpeg.Start(pctx, ffmpeg.Spec{Bin: f.ffmpeg, Args: f.encoderArgs(), Log: f.log, Stdin: true,
+	p, err := ffmpeg.Start(pctx, ffmpeg.Spec{Bin: f.ffmpeg, Args: f.encoderArgs(), Log: f.log, Redact: f.redact, Stdin: true,
 		OnLine: func(l ffmpeg.Line) bool {
 			// FFmpeg describes its output once the RTSP server accepted the
 			// stream (ANNOUNCE, SETUP, RECORD): from then on it publishes.

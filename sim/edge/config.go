@@ -24,6 +24,8 @@ type Config struct {
 	HeartbeatInterval time.Duration `env:"EDGE_HEARTBEAT_INTERVAL" default:"60s" doc:"simulated time between device heartbeats"`
 	SwarmTick         time.Duration `env:"EDGE_SWARM_TICK" default:"2s" doc:"simulated time between SensorSwarm radio ticks (leaves report on their own intervals)"`
 	MCPLatency        time.Duration `env:"EDGE_MCP_LATENCY" default:"500ms" doc:"simulated device latency before answering a tool call"`
+	Devices           string        `env:"MQTT_DEVICES" doc:"device accounts as id:password or, for a swarm hub, id:password:leaf+leaf..., separated by commas (the broker's list, docs/mqtt-acl.md): each virtual device listed connects as itself"`
+	LegacyPass        string        `env:"EDGE_LEGACY_MQTT_PASS" doc:"password of the legacy device account soms (the original firmware's) for the virtual devices not in MQTT_DEVICES; empty: every device must be listed"`
 	SceneUser         string        `env:"EDGE_SCENE_MQTT_USER" doc:"MQTT user for publishing scenes on soms/sim/scene/+ (default: the main connection, which must then be user sim)"`
 	ScenePass         string        `env:"EDGE_SCENE_MQTT_PASS" doc:"password of EDGE_SCENE_MQTT_USER"`
 }

@@ -59,7 +59,7 @@ func TestHVACPullsTemperature(t *testing.T) {
 func newTestOffice(t *testing.T) *office {
 	t.Helper()
 	cfg := Config{Seed: 1, PhysicsStep: 10 * time.Second, ReportInterval: 30 * time.Second, HeartbeatInterval: time.Minute}
-	o, err := newOffice(cfg, DefaultLayout(), clock.NewManual(time.Unix(0, 0)), nil, logging.Discard())
+	o, err := newOffice(cfg, DefaultLayout(), clock.NewManual(time.Unix(0, 0)), logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +109,28 @@ func TestActuatorTools(t *testing.T) {
 	}
 	if r := call("window_01", "self_destruct", nil); r.Error == "" || r.ID != "id-1" {
 		t.Fatalf("unknown tool: %+v", r)
+	}
+	// Each device checks its tool schema, whoever asks: what the brain's
+	// sanitizer would never send is refused here too, and changes nothing.
+	for _, c := range []struct {
+		agent, tool string
+		args        map[string]any
+		want        string
+	}{
+		{"hvac_01", "set_temperature", map[string]any{"temperature": -40.0}, "-40 is out of range 16..30"},
+		{"hvac_01", "set_temperature", map[string]any{"temperature": 24.0, "override": true}, "unknown argument override"},
+		{"hvac_01", "set_temperature", nil, "missing argument temperature"},
+		{"window_01", "open", map[string]any{"force": true}, "unknown argument force"},
+		{"swarm_hub_01", "leaf_command", map[string]any{"leaf_id": 1.0, "command": "format"}, `"format" is not one of`},
+		{"swarm_hub_01", "leaf_command", map[string]any{"leaf_id": 1.0, "command": "set_pwm", "args": map[string]any{"duty": -1.0}}, "out of range"},
+		{"shelf_01", "calibrate", map[string]any{"known_weight_g": 0.0}, "out of range"},
+	} {
+		if r := call(c.agent, c.tool, c.args); !strings.Contains(string(r.Error), c.want) {
+			t.Errorf("%s %s %v: %+v, want an error with %q", c.agent, c.tool, c.args, r, c.want)
+		}
+	}
+	if *o.zones["main"].HVACSetpoint != 24 {
+		t.Fatalf("a refused call changed the set-point to %v", *o.zones["main"].HVACSetpoint)
 	}
 	if r := call("env_02", "get_status", nil); r.Error != "" || !bytes.Contains(r.Result, []byte("co2")) {
 		t.Fatalf("get_status: %+v", r)
@@ -162,7 +184,7 @@ func TestLoadLayout(t *testing.T) {
 			t.Fatal("meeting layout has an empty meeting room")
 		}
 	}
-	if _, err := newOffice(Config{}, Layout{Zones: []Zone{{ID: "a"}}, Devices: []DeviceSpec{{ID: "d", Zone: "b"}}}, clock.NewManual(time.Unix(0, 0)), nil, logging.Discard()); err == nil {
+	if _, err := newOffice(Config{}, Layout{Zones: []Zone{{ID: "a"}}, Devices: []DeviceSpec{{ID: "d", Zone: "b"}}}, clock.NewManual(time.Unix(0, 0)), logging.Discard()); err == nil {
 		t.Fatal("device in an unknown zone accepted")
 	}
 }

@@ -14,9 +14,10 @@ import (
 
 // handleMCP answers tool calls addressed to the office's devices (and to a
 // hub's leaves, mcp/{hub}.{leaf}/..., which the hub answers for them) after
-// the configured device latency (simulated time). Requests for agents this
-// edge does not host are left alone: another edge may own them. An offline
-// device never answers.
+// the configured device latency (simulated time). Each device's connection
+// subscribes to its own request topics only (RequestTopics). Requests for
+// agents this edge does not host are left alone. An offline device never
+// answers.
 func (o *office) handleMCP(ctx context.Context) bus.Handler {
 	return func(m bus.Message) {
 		t, ok := topic.ParseMCP(m.Topic)
@@ -40,7 +41,11 @@ func (o *office) handleMCP(ctx context.Context) bus.Handler {
 				return
 			}
 			resp := o.callAgent(t.Agent, dev, req)
-			if err := o.bus.PublishJSON(ctx, topic.MCPResponse(t.Agent, req.ID), 1, false, resp); err != nil {
+			l := o.link(dev.ID) // the device answers as itself, on its own reply topic
+			if l == nil {
+				return
+			}
+			if err := l.PublishJSON(ctx, topic.MCPResponse(t.Agent, req.ID), 1, false, resp); err != nil {
 				o.log.Warn("MCP response not sent", "agent", t.Agent, "id", req.ID, "err", err)
 			}
 		}()
@@ -66,6 +71,10 @@ func (o *office) agentLocked(agent string) (DeviceSpec, bool) {
 // callAgent executes a tool for agent (a device or a leaf behind dev).
 func (o *office) callAgent(agent string, dev DeviceSpec, req mcp.Request) mcp.Response {
 	if agent != dev.ID {
+		if err := leafTools.Check(req.Params.Name, req.Params.Arguments); err != nil {
+			o.log.Info("tool call refused", "agent", agent, "tool", req.Params.Name, "err", err)
+			return mcp.Failure(req.ID, err.Error())
+		}
 		_, leafName, _ := strings.Cut(agent, ".")
 		o.mu.Lock()
 		res := o.leafToolLocked(o.hubs[dev.ID], leafName, req.Params.Name, req.Params.Arguments)
@@ -93,8 +102,12 @@ func result(id string, v any) mcp.Response {
 	return resp
 }
 
-// call executes one tool on a device.
+// call checks a tool call against the device's schema, then executes it.
 func (o *office) call(dev DeviceSpec, req mcp.Request) mcp.Response {
+	if err := toolsets[dev.Kind].Check(req.Params.Name, req.Params.Arguments); err != nil {
+		o.log.Info("tool call refused", "agent", dev.ID, "tool", req.Params.Name, "err", err)
+		return mcp.Failure(req.ID, err.Error())
+	}
 	res, err := o.execute(dev, req.Params.Name, req.Params.Arguments)
 	if err != nil {
 		o.log.Info("tool call failed", "agent", dev.ID, "tool", req.Params.Name, "err", err)
@@ -149,6 +162,9 @@ func (o *office) execute(dev DeviceSpec, tool string, args map[string]any) (any,
 		}
 		cmd, _ := args["command"].(string)
 		extra, _ := args["args"].(map[string]any)
+		if err := checkLeafCommand(cmd, extra); err != nil {
+			return nil, fmt.Errorf("leaf_command %w", err)
+		}
 		return o.leafCommandLocked(o.hubs[dev.ID], ref, cmd, extra), nil
 	case dev.Kind == KindSwarmHub && tool == "get_swarm_status":
 		changed = false

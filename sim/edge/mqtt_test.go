@@ -11,6 +11,7 @@ import (
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
+	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/logging"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/mqttacl"
@@ -34,26 +35,38 @@ func connect(t *testing.T, cfg bus.Config, name string) *bus.Client {
 }
 
 // TestEdgeOverRealMosquitto runs the office against the real broker with the
-// project's ACL: scenes are published retained as user sim, the swarm hub
-// forwards leaf readings with dotted ids, and a command for the sleeping door
-// leaf comes back queued.
+// project's ACL, each device on its own account: scenes are published
+// retained as user sim, the swarm hub forwards leaf readings with dotted ids,
+// a command for the sleeping door leaf comes back queued, and the air
+// conditioner refuses a set-point outside its schema with an error reply.
 func TestEdgeOverRealMosquitto(t *testing.T) {
 	b := testenv.Broker(t)
-	main := connect(t, b.Config(mqttacl.UserService), "edge-test")
-	simUser := connect(t, b.Config(mqttacl.UserSim), "edge-test-scene")
-	watcher := connect(t, b.Config(mqttacl.UserMonitor), "edge-test-watch")
-	brain := connect(t, b.Config(mqttacl.UserService), "edge-test-brain")
-
-	cfg := Config{Seed: 1, PhysicsStep: time.Second, ReportInterval: time.Second, HeartbeatInterval: time.Second, SwarmTick: 100 * time.Millisecond, MCPLatency: 10 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	layout := DefaultLayout()
 	layout.Zones[1].ID, layout.Devices[1].Zone, layout.Devices[4].Zone, layout.Devices[6].Zone = "mqtt_test_room", "mqtt_test_room", "mqtt_test_room", "mqtt_test_room"
-	o, err := newOffice(cfg, layout, clock.Wall{}, main, logging.Discard())
+	accounts := Accounts(layout)
+	for i := range accounts {
+		accounts[i].Password = localinfra.Secret()
+	}
+	if err := b.AddDevices(ctx, accounts...); err != nil {
+		t.Fatal(err)
+	}
+	simUser := connect(t, b.Config(mqttacl.UserSim), "edge-test-scene")
+	watcher := connect(t, b.Config(mqttacl.UserMonitor), "edge-test-watch")
+	brain := connect(t, b.Config(mqttacl.UserBrain), "edge-test-brain")
+
+	cfg := Config{Seed: 1, PhysicsStep: time.Second, ReportInterval: time.Second, HeartbeatInterval: time.Second, SwarmTick: 100 * time.Millisecond, MCPLatency: 10 * time.Millisecond}
+	o, err := newOffice(cfg, layout, clock.Wall{}, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.scenes = simUser
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	devices, err := connectDevices(b.Config(""), mqttacl.FormatDevices(accounts), "", layout, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devices.close()
+	o.link, o.scenes = devices.link, simUser
 
 	got := make(chan bus.Message, 1024)
 	for _, f := range []string{scene.Topic("mqtt_test_room"), "office/main/sensor/+/+", "mcp/+/response/#"} {
@@ -61,8 +74,16 @@ func TestEdgeOverRealMosquitto(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := main.Subscribe(ctx, topic.MCPRequests, 1, o.handleMCP(ctx)); err != nil {
+	if err := o.subscribeRequests(ctx, devices); err != nil {
 		t.Fatal(err)
+	}
+	for id, c := range devices {
+		wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+		err := c.WaitConnected(wctx)
+		wcancel()
+		if err != nil {
+			t.Fatalf("device %s: %v", id, err)
+		}
 	}
 	go func() { _ = o.run(ctx) }()
 
@@ -70,10 +91,14 @@ func TestEdgeOverRealMosquitto(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := json.Marshal(mcp.NewRequest("req-1", "set_interval", map[string]any{"seconds": 30}))
+	cold, _ := json.Marshal(mcp.NewRequest("req-cold", "set_temperature", map[string]any{"temperature": -40}))
+	if err := brain.Publish(ctx, topic.MCPRequest("hvac_01"), 1, false, cold); err != nil {
+		t.Fatal(err)
+	}
 	sentCommand := false
-	var sawScene, sawLeaf, sawQueued bool
+	var sawScene, sawLeaf, sawQueued, sawRefusal bool
 	deadline := time.After(20 * time.Second)
-	for !(sawScene && sawLeaf && sawQueued) {
+	for !(sawScene && sawLeaf && sawQueued && sawRefusal) {
 		select {
 		case m := <-got:
 			switch {
@@ -99,10 +124,22 @@ func TestEdgeOverRealMosquitto(t *testing.T) {
 					t.Fatalf("sleeping leaf answered %s", m.Payload)
 				}
 				sawQueued = true
+			case m.Topic == topic.MCPResponse("hvac_01", "req-cold"):
+				var resp mcp.Response
+				if err := json.Unmarshal(m.Payload, &resp); err != nil || !strings.Contains(string(resp.Error), "-40 is out of range 16..30") {
+					t.Fatalf("set_temperature -40 answered %s", m.Payload)
+				}
+				sawRefusal = true
 			}
 		case <-deadline:
-			t.Fatalf("scene %v, leaf report %v, queued reply %v", sawScene, sawLeaf, sawQueued)
+			t.Fatalf("scene %v, leaf report %v, queued reply %v, refusal %v", sawScene, sawLeaf, sawQueued, sawRefusal)
 		}
+	}
+	o.mu.Lock()
+	setpoint := o.zones["main"].HVACSetpoint
+	o.mu.Unlock()
+	if setpoint != nil {
+		t.Fatalf("a refused set-point was applied: %v", *setpoint)
 	}
 	if o.zones["mqtt_test_room"].People != 1 {
 		t.Fatalf("occupancy did not follow the scene: %d", o.zones["mqtt_test_room"].People)

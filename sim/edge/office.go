@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/scene"
@@ -29,7 +28,10 @@ type publisher interface {
 type office struct {
 	cfg   Config
 	clock clock.Clock
-	bus   publisher
+	// link is a device's own MQTT connection (nil: nothing is published;
+	// tests read the messages instead). Each device speaks as itself, as a
+	// real one does: the broker lets it publish only its own topics.
+	link func(device string) publisher
 	// scenes publishes the retained scene topics (needs the MQTT user sim).
 	scenes publisher
 	log    *slog.Logger
@@ -65,12 +67,9 @@ type office struct {
 	looping atomic.Bool   // run is taking the queue
 }
 
-func newOffice(cfg Config, layout Layout, c clock.Clock, b *bus.Client, log *slog.Logger) (*office, error) {
+func newOffice(cfg Config, layout Layout, c clock.Clock, log *slog.Logger) (*office, error) {
 	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024), hold: clock.NewHold(c)}
 	o.hold.Release()
-	if b != nil {
-		o.bus, o.scenes = b, b
-	}
 	if err := o.load(layout); err != nil {
 		return nil, err
 	}
@@ -325,30 +324,54 @@ func (o *office) applyRampsLocked(now time.Time) {
 	o.ramps = kept
 }
 
-// message is one MQTT publication.
+// message is one MQTT publication by a device.
 type message struct {
+	device  string
 	topic   string
 	payload any
 }
 
-func (o *office) publish(ctx context.Context, msgs []message) { o.publishConfirmed(ctx, msgs, false) }
-
-// publishConfirmed publishes msgs; confirmed, it returns once the broker has
-// them all (the last goes at QoS 1, and the broker keeps a connection's
-// messages in order).
-func (o *office) publishConfirmed(ctx context.Context, msgs []message, confirmed bool) {
-	if o.bus == nil {
+// publish sends each message through its device's own connection and
+// returns once the broker has them all: on each connection the last goes at
+// QoS 1 (the broker keeps a connection's messages in order). The edge
+// acknowledges clock steps on another connection (its own), so only a
+// confirmed hand-off makes sure a step's readings reach their subscribers
+// before the step's acknowledgement lets the clock go on. The connections
+// are confirmed in parallel.
+func (o *office) publish(ctx context.Context, msgs []message) {
+	if o.link == nil || len(msgs) == 0 {
 		return
 	}
-	for i, m := range msgs {
-		qos := byte(0)
-		if confirmed && i == len(msgs)-1 {
-			qos = 1
+	byLink := map[publisher][]message{}
+	var order []publisher
+	for _, m := range msgs {
+		l := o.link(m.device)
+		if l == nil {
+			o.log.Warn("no MQTT connection for device", "device", m.device, "topic", m.topic)
+			continue
 		}
-		if err := o.bus.PublishJSON(ctx, m.topic, qos, false, m.payload); err != nil {
-			o.log.Warn("publish failed", "topic", m.topic, "err", err)
+		if _, ok := byLink[l]; !ok {
+			order = append(order, l)
 		}
+		byLink[l] = append(byLink[l], m)
 	}
+	var wg sync.WaitGroup
+	for _, l := range order {
+		wg.Add(1)
+		go func(l publisher, msgs []message) {
+			defer wg.Done()
+			for i, m := range msgs {
+				qos := byte(0)
+				if i == len(msgs)-1 {
+					qos = 1
+				}
+				if err := l.PublishJSON(ctx, m.topic, qos, false, m.payload); err != nil {
+					o.log.Warn("publish failed", "device", m.device, "topic", m.topic, "err", err)
+				}
+			}
+		}(l, byLink[l])
+	}
+	wg.Wait()
 }
 
 // publishReadings publishes every sensor channel of every device (or only those
@@ -356,7 +379,7 @@ func (o *office) publishConfirmed(ctx context.Context, msgs []message, confirmed
 // was asked for by a control request, which is answered once the broker has
 // it (afterQueued): before the clock's next step can reach anyone.
 func (o *office) publishReadings(ctx context.Context, zone string) {
-	o.publishConfirmed(ctx, o.readings(zone), zone != "")
+	o.publish(ctx, o.readings(zone))
 }
 
 // envChannels are an environment node's channels by default.
@@ -422,7 +445,7 @@ func (o *office) readings(zone string) []message {
 				}
 			}
 			if d.Bulk && len(bulk) > 0 {
-				out = append(out, message{topic.Sensor(d.Zone, d.ID, "status"), bulk})
+				out = append(out, message{d.ID, topic.Sensor(d.Zone, d.ID, "status"), bulk})
 			}
 		case KindPresence:
 			if f.dropped(o.rngFor(d.ID)) {
@@ -434,19 +457,19 @@ func (o *office) readings(zone string) []message {
 			}
 			out = append(out, value(d, "presence", present))
 		case KindLight:
-			out = append(out, message{"office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": powerState(z.LightsOn)}})
+			out = append(out, message{d.ID, "office/" + d.Zone + "/light/" + d.ID, map[string]any{"power_state": powerState(z.LightsOn)}})
 		case KindHVAC:
 			st := map[string]any{"power_state": powerState(z.HVACSetpoint != nil)}
 			if z.HVACSetpoint != nil {
 				st["mode"], st["target_temp"] = "auto", *z.HVACSetpoint
 			}
-			out = append(out, message{"office/" + d.Zone + "/hvac/" + d.ID, st})
+			out = append(out, message{d.ID, "office/" + d.Zone + "/hvac/" + d.ID, st})
 		case KindShelf:
 			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rngFor(d.ID))...)
 		case KindHydro:
-			out = append(out, message{d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
+			out = append(out, message{d.ID, d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
 		case KindAqua:
-			out = append(out, message{d.Prefix + "/status", map[string]any{"temp": 25.0, "lights": "on"}})
+			out = append(out, message{d.ID, d.Prefix + "/status", map[string]any{"temp": 25.0, "lights": "on"}})
 		}
 	}
 	return out
@@ -471,10 +494,10 @@ func (o *office) publishHeartbeats(ctx context.Context) {
 			continue
 		}
 		if h, ok := o.hubs[d.ID]; ok {
-			msgs = append(msgs, message{topic.Heartbeat(d.Zone, d.ID), h.heartbeat(now, o.faults)})
+			msgs = append(msgs, message{d.ID, topic.Heartbeat(d.Zone, d.ID), h.heartbeat(now, o.faults)})
 			continue
 		}
-		msgs = append(msgs, message{topic.Heartbeat(d.Zone, d.ID), map[string]any{
+		msgs = append(msgs, message{d.ID, topic.Heartbeat(d.Zone, d.ID), map[string]any{
 			"status": "online", "uptime_sec": uptime, "device_id": d.ID, "device_type": string(d.Kind),
 			"power_mode": PowerAlwaysOn, "capabilities": capabilities(d.Kind),
 		}})
@@ -528,7 +551,7 @@ func capabilities(k DeviceKind) []string {
 }
 
 func value(d DeviceSpec, channel string, v any) message {
-	return message{topic.Sensor(d.Zone, d.ID, channel), map[string]any{"value": v}}
+	return message{d.ID, topic.Sensor(d.Zone, d.ID, channel), map[string]any{"value": v}}
 }
 
 // powerState is a device's power_state word.

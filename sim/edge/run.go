@@ -10,7 +10,6 @@ import (
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/service"
-	"github.com/somsgo/soms/internal/topic"
 )
 
 // Run simulates the office's edge devices until ctx is cancelled.
@@ -24,12 +23,21 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer kit.Close()
-	o, err := newOffice(cfg, layout, kit.Clock, kit.Bus, kit.Log)
+	o, err := newOffice(cfg, layout, kit.Clock, kit.Log)
 	if err != nil {
 		return err
 	}
+	devices, err := connectDevices(cfg.Common.MQTT, cfg.Devices, cfg.LegacyPass, layout, kit.Log)
+	if err != nil {
+		return err
+	}
+	defer devices.close()
+	o.link = devices.link
+	kit.HTTP.AddCheck("devices", devices.ready)
+	// Scenes live under soms/sim/, which only the simulator's account writes;
+	// the edge's own connection (kit.Bus) follows the clock.
+	o.scenes = kit.Bus
 	if cfg.SceneUser != "" {
-		// Scenes live under soms/sim/, which only the simulator's user writes.
 		mc := cfg.Common.MQTT
 		mc.User, mc.Pass, mc.ClientID = cfg.SceneUser, cfg.ScenePass, ""
 		sb := bus.New(mc, "edge-scene", kit.Log, nil)
@@ -50,8 +58,13 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	o.routes(kit.HTTP.Router)
 	return kit.Run(ctx, cfg.Addr, func(ctx context.Context) error {
-		if err := kit.Bus.Subscribe(ctx, topic.MCPRequests, 1, o.handleMCP(ctx)); err != nil {
+		if err := o.subscribeRequests(ctx, devices); err != nil {
 			return err
+		}
+		for _, c := range devices {
+			if err := c.WaitConnected(ctx); err != nil {
+				return nil // cancelled before the broker answered
+			}
 		}
 		return o.run(ctx)
 	})

@@ -246,7 +246,7 @@ func (o *office) leafReportLocked(h *hub, l *leaf, now time.Time) []message {
 			continue
 		}
 		l.lastData[ch] = v
-		out = append(out, message{topic.Sensor(h.spec.Zone, h.childID(l), ch), map[string]any{"value": v}})
+		out = append(out, message{h.spec.ID, topic.Sensor(h.spec.Zone, h.childID(l), ch), map[string]any{"value": v}})
 	}
 	return out
 }

@@ -29,25 +29,15 @@ type recorder struct {
 func (r *recorder) PublishJSON(_ context.Context, t string, _ byte, _ bool, v any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, message{t, v})
+	r.msgs = append(r.msgs, message{topic: t, payload: v})
 	return nil
-}
-
-func (r *recorder) topics() map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]any{}
-	for _, m := range r.msgs {
-		out[m.topic] = m.payload
-	}
-	return out
 }
 
 func newManualOffice(t *testing.T, layout Layout) (*office, *clock.Sim) {
 	t.Helper()
 	c := clock.NewManual(time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("JST", 9*3600)))
 	cfg := Config{Seed: 1, PhysicsStep: 10 * time.Second, ReportInterval: 30 * time.Second, HeartbeatInterval: time.Minute, SwarmTick: 2 * time.Second}
-	o, err := newOffice(cfg, layout, c, nil, logging.Discard())
+	o, err := newOffice(cfg, layout, c, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

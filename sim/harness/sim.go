@@ -29,8 +29,9 @@ type Config struct {
 	// Broker credentials, so real devices can join (docs/simulator.md,
 	// "Hardware in the loop").
 	MQTTListen      string `env:"SOMS_SIM_MQTT_LISTEN" default:"127.0.0.1" doc:"broker listen address: 127.0.0.1 (this machine) or 0.0.0.0 (every interface, for real devices on the network)"`
-	MQTTPass        string `env:"SOMS_SIM_MQTT_PASS" default:"soms_dev_mqtt" doc:"password of the broker account soms (services and devices); the default is the original SOMS firmware's, so a device flashed with it joins"`
-	MQTTSimPass     string `env:"SOMS_SIM_MQTT_SIM_PASS" doc:"password of the broker account sim (simulator control, may publish anything); empty: random per run"`
+	MQTTPass        string `env:"SOMS_SIM_MQTT_PASS" default:"soms_dev_mqtt" doc:"password of the legacy device account soms (the original firmware's fixed credential, confined to device topics); the default is the original SOMS firmware's, so a device flashed with it joins"`
+	MQTTDevices     string `env:"SOMS_SIM_MQTT_DEVICES" doc:"device accounts for real devices with their own credentials, as id:password or id:password:leaf+leaf (swarm hubs), comma-separated (docs/mqtt-acl.md); the virtual devices get theirs with random passwords"`
+	MQTTSimPass     string `env:"SOMS_SIM_MQTT_SIM_PASS" doc:"password of the broker account sim (simulator control: the only writer of the simulated clock and scenes, may inject office messages; never device commands); empty: random per run"`
 	MQTTMonitorPass string `env:"SOMS_SIM_MQTT_MONITOR_PASS" doc:"password of the read-only broker account monitor; empty: random per run"`
 }
 
@@ -58,14 +59,18 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	devices, err := mqttacl.ParseDevices(cfg.MQTTDevices)
+	if err != nil {
+		return fmt.Errorf("SOMS_SIM_MQTT_DEVICES: %w", err)
+	}
 	began := time.Now()
 	fmt.Fprintln(out, "soms sim: starting Mosquitto, PostgreSQL and the services ...")
 	s, err := Start(ctx, Options{
 		Dir: cfg.DataDir, Speed: cfg.Speed, Start: start, Layout: cfg.Layout, Seed: cfg.Seed,
 		FixedPorts: cfg.FixedPorts, LogLevel: cfg.Log.Level, Output: out, Cameras: cfg.Cameras, CameraHLS: cfg.Cameras && cfg.CameraHLS,
-		MQTTListen: cfg.MQTTListen,
+		MQTTListen: cfg.MQTTListen, MQTTDevices: devices,
 		MQTTPasswords: map[string]string{
-			mqttacl.UserService: cfg.MQTTPass, mqttacl.UserSim: cfg.MQTTSimPass, mqttacl.UserMonitor: cfg.MQTTMonitorPass,
+			mqttacl.UserLegacy: cfg.MQTTPass, mqttacl.UserSim: cfg.MQTTSimPass, mqttacl.UserMonitor: cfg.MQTTMonitorPass,
 		},
 	})
 	if err != nil {
@@ -81,7 +86,7 @@ func RunSim(ctx context.Context, cfg Config, out io.Writer) error {
 SOMS virtual office is up (started in %.1fs)
   web dashboard   %s/
   dashboard API   %s/tasks/  (OpenAPI %s/docs)
-  wallet          %s/wallets/leaderboard
+  wallet          %s/docs  (services only; people read theirs at /api/wallet/ on the dashboard)
   brain           %s/world/zones
   mock LLM        %s/control/requests
   voice           %s/api/voice/  (engine %s/speakers)
@@ -125,8 +130,10 @@ Simulated time starts %s at %gx. Press Ctrl-C to stop.
 	}
 }
 
-// mqttLines prints the broker and its accounts, so that a real device (the
-// original firmware: user soms, password soms_dev_mqtt) can be pointed at it.
+// mqttLines prints the broker and the accounts a person or a real device
+// uses: the legacy device account (the original firmware: user soms,
+// password soms_dev_mqtt), the devices' own, sim and monitor. The services
+// and virtual devices have accounts of their own with random passwords.
 func mqttLines(s *Stack, cfg Config) string {
 	port := s.Ports[PortMQTT]
 	where := "this machine only (SOMS_SIM_MQTT_LISTEN=0.0.0.0 admits devices on the network)"
@@ -134,11 +141,14 @@ func mqttLines(s *Stack, cfg Config) string {
 		where = fmt.Sprintf("every interface: devices connect to this machine's address, port %d", port)
 	}
 	out := fmt.Sprintf("  MQTT            mqtt://127.0.0.1:%d  (%s)\n", port, where)
-	devices := "SOMS_SIM_MQTT_PASS"
-	if s.broker.Password(mqttacl.UserService) == mqttacl.LegacyPassword {
-		devices = "the original firmware's; SOMS_SIM_MQTT_PASS"
+	legacy := "SOMS_SIM_MQTT_PASS"
+	if s.broker.Password(mqttacl.UserLegacy) == mqttacl.LegacyPassword {
+		legacy = "the original firmware's; SOMS_SIM_MQTT_PASS"
 	}
-	out += fmt.Sprintf("                  devices and services: user %s, password %s  (%s)\n", mqttacl.UserService, s.broker.Password(mqttacl.UserService), devices)
+	out += fmt.Sprintf("                  original-firmware devices: user %s, password %s  (%s)\n", mqttacl.UserLegacy, s.broker.Password(mqttacl.UserLegacy), legacy)
+	if cfg.MQTTDevices != "" {
+		out += "                  devices with their own accounts: SOMS_SIM_MQTT_DEVICES (user = device id)\n"
+	}
 	out += fmt.Sprintf("                  simulator: user %s, password %s; read-only: user %s, password %s\n",
 		mqttacl.UserSim, s.broker.Password(mqttacl.UserSim), mqttacl.UserMonitor, s.broker.Password(mqttacl.UserMonitor))
 	if cfg.MQTTListen == localinfra.ListenAll && cfg.Speed != 1 {

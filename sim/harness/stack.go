@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/mqttacl"
+	"github.com/somsgo/soms/sim/edge"
 	"github.com/somsgo/soms/sim/stepper"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,11 +101,16 @@ type Options struct {
 	// MQTTListen is the broker's address: loopback (default) or every
 	// interface, for real devices (localinfra.ListenAll).
 	MQTTListen string
-	// MQTTPasswords fixes broker passwords per user; others are random.
+	// MQTTPasswords fixes broker passwords per fixed account
+	// (mqttacl.Accounts); others are random.
 	MQTTPasswords map[string]string
 	// Step is the simulated time per step of the closed-loop clock (default
 	// 1s; sim/stepper).
 	Step time.Duration
+	// MQTTDevices are device accounts for real devices joining the
+	// simulated office (hardware in the loop). The virtual devices get
+	// theirs from the layout, with random passwords.
+	MQTTDevices []mqttacl.Device
 }
 
 // service describes how to run one `soms <name>` process.
@@ -133,6 +140,10 @@ var services = []service{
 			"EDGE_LAYOUT=" + s.opts.Layout, "SOMS_SIM_SEED=" + strconv.FormatUint(s.opts.Seed, 10),
 			// Scenes (soms/sim/scene/+) are simulator topics: only the sim account may write them.
 			"EDGE_SCENE_MQTT_USER=" + mqttacl.UserSim, "EDGE_SCENE_MQTT_PASS=" + s.broker.Password(mqttacl.UserSim),
+			// Each virtual device connects as itself; the original's demo
+			// nodes (hydro, aqua) as the legacy device class.
+			"MQTT_DEVICES=" + mqttacl.FormatDevices(s.virtualDevices),
+			"EDGE_LEGACY_MQTT_PASS=" + s.broker.Password(mqttacl.UserLegacy),
 		}
 	}, false, false},
 	{Camera, "CAMERA_ADDR", func(s *Stack) []string {
@@ -169,7 +180,7 @@ var services = []service{
 	}, false, true},
 	{Frontend, "FRONTEND_ADDR", func(s *Stack) []string {
 		env := []string{
-			"BACKEND_URL=" + s.URL(Backend), "VOICE_URL=" + s.URL(Voice), "WALLET_URL=" + s.URL(Wallet),
+			"BACKEND_URL=" + s.URL(Backend), "VOICE_URL=" + s.URL(Voice),
 			"BRAIN_URL=" + s.URL(Brain), "EDGE_URL=" + s.URL(Edge), "MOCKLLM_URL=" + s.URL(MockLLM),
 			"HARNESS_URL=" + s.URL(PortControl), "FRONTEND_REPORTS_DIR=" + s.reportsDir,
 		}
@@ -206,6 +217,8 @@ type Stack struct {
 	out        *childproc.Lines
 	log        *slog.Logger
 	bus        *bus.Client
+	// virtualDevices are the virtual edge's device accounts.
+	virtualDevices []mqttacl.Device
 
 	mu          sync.Mutex
 	broker      *localinfra.Broker
@@ -292,7 +305,16 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Ports, err = allocatePorts(opts.FixedPorts); err != nil {
 		return nil, err
 	}
-	brokerOpts := localinfra.BrokerOptions{Listen: opts.MQTTListen, Passwords: opts.MQTTPasswords}
+	layout, err := edge.LoadLayout(opts.Layout)
+	if err != nil {
+		return nil, err
+	}
+	s.virtualDevices = edge.Accounts(layout)
+	for i := range s.virtualDevices {
+		s.virtualDevices[i].Password = localinfra.Secret()
+	}
+	brokerOpts := localinfra.BrokerOptions{Listen: opts.MQTTListen, Passwords: opts.MQTTPasswords,
+		Devices: append(slices.Clone(s.virtualDevices), opts.MQTTDevices...)}
 	if s.broker, err = localinfra.StartBrokerOpts(ctx, filepath.Join(s.Dir, "mosquitto"), s.Ports[PortMQTT], brokerOpts, s.out); err != nil {
 		return nil, err
 	}
@@ -401,7 +423,7 @@ func (s *Stack) startGroup(ctx context.Context, group []service) error {
 		env := append(childproc.BaseEnv(),
 			svc.addrVar+"=127.0.0.1:"+strconv.Itoa(s.Ports[svc.name]),
 			"MQTT_BROKER=127.0.0.1", "MQTT_PORT="+strconv.Itoa(s.Ports[PortMQTT]),
-			"MQTT_USER="+mqttacl.UserService, "MQTT_PASS="+s.broker.Password(mqttacl.UserService),
+			"MQTT_USER="+mqttAccount(svc.name), "MQTT_PASS="+s.broker.Password(mqttAccount(svc.name)),
 			"SOMS_CLOCK=sim", "LOG_LEVEL="+s.opts.LogLevel, "LOG_FORMAT=text",
 		)
 		if svc.env != nil {
@@ -423,6 +445,21 @@ func (s *Stack) startGroup(ctx context.Context, group []service) error {
 		}
 	}
 	return nil
+}
+
+// mqttAccount is the broker account a service connects as: its own for the
+// brain, backend and perception; the others only follow the simulated clock
+// (the virtual edge's devices and scenes have accounts of their own).
+func mqttAccount(service string) string {
+	switch service {
+	case Brain:
+		return mqttacl.UserBrain
+	case Backend:
+		return mqttacl.UserBackend
+	case Perception:
+		return mqttacl.UserPerception
+	}
+	return mqttacl.UserFollower
 }
 
 // waitReady polls a service's /readyz until it answers 200.
@@ -541,7 +578,9 @@ func (s *Stack) DatabaseURL() string {
 	return s.Postgres().URL("soms")
 }
 
-// MQTT is a broker configuration for user (soms, sim or monitor).
+// MQTT is a broker configuration for an account: a fixed one
+// (mqttacl.Accounts) or a device's (a virtual device's id, or one in
+// Options.MQTTDevices).
 func (s *Stack) MQTT(user string) bus.Config {
 	return s.Broker().Config(user)
 }

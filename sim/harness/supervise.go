@@ -29,7 +29,7 @@ var restartPolicy = backoff.Policy{Min: 500 * time.Millisecond, Max: 30 * time.S
 
 const restartReset = time.Minute
 
-var errUnknownProcess = errors.New("no such process in this stack:")
+var errUnknownProcess = errors.New("no such process in this stack")
 
 // managed is one service process the harness supervises.
 type managed struct {
@@ -193,7 +193,7 @@ func (s *Stack) bring(ctx context.Context, name, what string) error {
 		m := s.procs[name]
 		s.mu.Unlock()
 		if m == nil {
-			return fmt.Errorf("%w %q (services: %s; infrastructure: %s, %s)", errUnknownProcess, name, strings.Join(s.names(), ", "), Mosquitto, Postgres)
+			return fmt.Errorf("%w: %q (services: %s; infrastructure: %s, %s)", errUnknownProcess, name, strings.Join(s.names(), ", "), Mosquitto, Postgres)
 		}
 		switch what {
 		case "killed":

@@ -73,21 +73,12 @@ func (a attr) encode() msg {
 }
 
 func ai(name string, v int64) attr     { return attr{name: name, kind: attrInt, i: v} }
-func af(name string, v float32) attr   { return attr{name: name, kind: attrFloat, f: v} }
 func ais(name string, v ...int64) attr { return attr{name: name, kind: attrInts, ints: v} }
 func at(name string, t *tensor) attr   { return attr{name: name, kind: attrTensor, t: t} }
 func nodeAttrs(a ...attr) []attr       { return a }
 func shape(dims ...int64) []int64      { return dims }
 func floats(v ...float32) []float32    { return v }
 func int64s(v ...int64) []int64        { return v }
-func ones(n int) []float32             { return fill(n, 1) }
-func fill(n int, v float32) []float32 {
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
 
 // tensor is an initializer or constant: float32 or int64 data in raw_data.
 type tensor struct {

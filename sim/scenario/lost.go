@@ -55,7 +55,7 @@ func (o *observer) watchLedger(user int64) {
 }
 
 func (o *observer) walletClient() *wallet.Client {
-	return wallet.NewClient(o.walletURL, "", &http.Client{Timeout: 5 * time.Second})
+	return wallet.NewClient(o.walletURL, o.walletToken, &http.Client{Timeout: 5 * time.Second})
 }
 
 // pollLedger records the wallet entries of the watched users.

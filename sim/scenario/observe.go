@@ -18,6 +18,7 @@ import (
 	"github.com/somsgo/soms/internal/jsonnum"
 	"github.com/somsgo/soms/internal/mcp"
 	"github.com/somsgo/soms/internal/topic"
+	"github.com/somsgo/soms/internal/wallet"
 	"github.com/somsgo/soms/sim/mockllm"
 	"github.com/somsgo/soms/sim/scene"
 )
@@ -55,9 +56,11 @@ type observer struct {
 	brain     string
 	mock      string
 	walletURL string
-	walletIDs []int64
-	worldZone []string
-	api       httpx.Client
+	// walletToken is the stack's service token, which wallet reads need.
+	walletToken string
+	walletIDs   []int64
+	worldZone   []string
+	api         httpx.Client
 
 	mu       sync.Mutex
 	entries  []Entry
@@ -354,7 +357,8 @@ func (o *observer) pollWallet(ctx context.Context) {
 		var w struct {
 			Balance float64 `json:"balance"`
 		}
-		err := o.getJSON(ctx, o.walletURL+"/wallets/"+strconv.FormatInt(id, 10), &w)
+		err := o.api.Call(ctx, httpx.Request{Method: http.MethodGet, Path: o.walletURL + "/wallets/" + strconv.FormatInt(id, 10),
+			Header: http.Header{wallet.ServiceTokenHeader: {o.walletToken}}}, &w)
 		now := o.clock.Now()
 		o.mu.Lock()
 		if err != nil {

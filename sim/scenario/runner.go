@@ -212,6 +212,7 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 	if r.obs.walletURL == "" {
 		r.obs.walletURL = s.URL(harness.Wallet)
 	}
+	r.obs.walletToken = s.Token // the wallet answers services only
 	for _, e := range sc.Expect {
 		if e.World != nil && !slices.Contains(r.obs.worldZone, e.World.Zone) {
 			r.obs.worldZone = append(r.obs.worldZone, e.World.Zone)

@@ -34,7 +34,7 @@ type follower struct {
 func startFollower(t *testing.T, ctx context.Context, name string, block bool) *follower {
 	t.Helper()
 	b := testenv.Broker(t)
-	kit, err := service.New(ctx, name, service.Common{MQTT: b.Config(mqttacl.UserService), Clock: "sim", Log: logging.Config{Level: "error"}},
+	kit, err := service.New(ctx, name, service.Common{MQTT: b.Config(mqttacl.UserFollower), Clock: "sim", Log: logging.Config{Level: "error"}},
 		service.Options{LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestAProcessThatLeavesOrFallsSilentIsNotWaitedFor(t *testing.T) {
 	kctx, stop := context.WithCancel(ctx)
 	startFollower(t, kctx, "leaving", false)
 	// A process that acknowledges the first step, then dies without a word.
-	silent := bus.New(testenv.Broker(t).Config(mqttacl.UserService), "silent", slog.New(slog.DiscardHandler), nil)
+	silent := bus.New(testenv.Broker(t).Config(mqttacl.UserFollower), "silent", slog.New(slog.DiscardHandler), nil)
 	defer silent.Close()
 	if err := silent.WaitConnected(ctx); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,7 @@
 // The signed-in person's wallet (balance and history) and the leaderboard,
-// read through /api/wallet/. Amounts are milli-units; shown as credits.
+// read through /api/wallet/ (the backend checks the login: a person reads
+// their own wallet, and the leaderboard is for people signed in). Amounts are
+// milli-units; shown as credits.
 
 import { api, session, APIError } from './api.js';
 import { h, replace, credits, changed } from './dom.js';
@@ -14,7 +16,7 @@ export function setNames(users) {
 
 export async function loadWallet() {
   const me = session.user;
-  const board = api('/api/wallet/wallets/leaderboard?limit=10').catch(() => []);
+  const board = me ? api('/api/wallet/wallets/leaderboard?limit=10').catch(() => []) : Promise.resolve([]);
   if (me) {
     try {
       state.wallet = await api(`/api/wallet/wallets/${me.id}`);
@@ -55,7 +57,7 @@ export function renderWallet() {
             h('td', { class: `num ${e.amount < 0 ? 'neg' : 'pos'}`, text: (e.amount > 0 ? '+' : '') + credits(e.amount) })))))
         : h('p', { class: 'empty', text: t('noHistory') }))
     : null;
-  const board = h('div', {},
+  const board = me && h('div', {},
     h('h3', { text: t('leaderboard') }),
     h('ol', { class: 'leaderboard', id: 'leaderboard' }, state.board.map((r) => {
       const mine = me && r.user_id === me.id;

@@ -11,10 +11,13 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/somsgo/soms/internal/healthprobe"
+	"github.com/somsgo/soms/internal/tlscert"
 	"github.com/somsgo/soms/services/backend"
 	"github.com/somsgo/soms/services/brain"
 	"github.com/somsgo/soms/services/frontend"
@@ -63,6 +66,13 @@ func production() []Command {
 		service("voice", "voice: announcement texts (LLM) and speech (VOICEVOX), audio files", voicesvc.Run),
 		service("perception", "camera streams → YOLO11 on ONNX Runtime → occupancy/activity/fall on MQTT", runPerception),
 		{
+			Name: "tls-cert", Summary: "tls-cert DIR HOST[,HOST...]: a private CA and server certificate in DIR unless one is there (the compose broker's TLS listener)",
+			NewConfig: func() any { return new(struct{}) },
+			Run: func(_ context.Context, _ any, args []string, stdout io.Writer) error {
+				return tlsCert(args, stdout)
+			},
+		},
+		{
 			Name: "healthcheck", Summary: "probe http(s)://…/readyz or tcp://host:port; exit 0 when healthy (container healthchecks)",
 			NewConfig: func() any { return new(healthprobe.Config) },
 			Run: func(ctx context.Context, cfg any, args []string, stdout io.Writer) error {
@@ -70,6 +80,23 @@ func production() []Command {
 			},
 		},
 	}
+}
+
+// tlsCert runs `soms tls-cert DIR HOSTS`.
+func tlsCert(args []string, stdout io.Writer) error {
+	if len(args) != 2 || len(tlscert.Hosts(args[1])) == 0 {
+		return errors.New("usage: soms tls-cert DIR HOST[,HOST...]")
+	}
+	made, err := tlscert.Ensure(args[0], tlscert.Hosts(args[1]), time.Now())
+	if err != nil {
+		return err
+	}
+	if made {
+		fmt.Fprintf(stdout, "tls-cert: made a CA (%s: give it to clients) and a certificate for %s in %s\n", tlscert.CAFile, args[1], args[0])
+	} else {
+		fmt.Fprintf(stdout, "tls-cert: %s already holds %s and %s; kept\n", args[0], tlscert.CertFile, tlscert.KeyFile)
+	}
+	return nil
 }
 
 // Lookup finds a subcommand by name.
