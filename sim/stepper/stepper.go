@@ -143,7 +143,8 @@ type ProcessStats struct {
 }
 
 // New returns a stepper publishing through b; mirror (may be nil) is set to
-// every step, for the harness's own view of the time.
+// every step and every change of speed, for the harness's own view of the
+// time.
 func New(b publisher, mirror *clock.Sim, opts Options) *Stepper {
 	opts.defaults()
 	return &Stepper{
@@ -168,9 +169,10 @@ func (s *Stepper) Start(ctx context.Context, start time.Time, speed float64) err
 	s.cur = clock.State{SimTime: start, WallTime: now, Speed: wireSpeed(speed), Step: 1}
 	s.anchorSim, s.anchorWall = start, now
 	s.wall, s.resent = now, now
+	s.mirrorLocked()
 	st := s.cur
 	s.mu.Unlock()
-	if err := s.publish(ctx, st, true); err != nil {
+	if err := s.publish(ctx, st); err != nil {
 		return err
 	}
 	go func() {
@@ -218,11 +220,32 @@ func (s *Stepper) SetSpeed(speed float64) error {
 		return fmt.Errorf("stepper: speed %v", speed)
 	}
 	s.mu.Lock()
-	s.speed, s.until = speed, time.Time{}
+	s.setSpeedLocked(speed)
+	s.until = time.Time{}
 	s.anchorSim, s.anchorWall = s.cur.SimTime, time.Now()
 	s.mu.Unlock()
 	s.poke()
 	return nil
+}
+
+// setSpeedLocked changes the speed and shows it at once in the current step
+// and the mirror: a caller that reads the clock's state back (to move the
+// time and keep the speed, as the harness's SetClock is used) must get the
+// speed it set, not the one the last step was published with — that would
+// set the clock back to it.
+func (s *Stepper) setSpeedLocked(speed float64) {
+	s.speed = speed
+	s.cur.Speed = wireSpeed(speed)
+	s.mirrorLocked()
+}
+
+// mirrorLocked sets the mirror to the current step. It is set under the lock
+// (not with the publication that follows) so that a step and a change of
+// speed reach it in the order they were made.
+func (s *Stepper) mirrorLocked() {
+	if s.mirror != nil {
+		s.mirror.Set(s.cur)
+	}
 }
 
 // Jump makes the next step simulated time t (forwards or backwards; what
@@ -287,7 +310,7 @@ func (s *Stepper) Republish(ctx context.Context) error {
 	st := s.cur
 	s.resent = time.Now()
 	s.mu.Unlock()
-	return s.publish(ctx, st, false)
+	return s.publish(ctx, st)
 }
 
 // RunUntil advances the clock to t and waits until every process has handled
@@ -298,7 +321,7 @@ func (s *Stepper) RunUntil(ctx context.Context, t time.Time) error {
 	s.mu.Lock()
 	s.until = t
 	if s.speed == 0 {
-		s.speed = Max
+		s.setSpeedLocked(Max)
 	}
 	s.anchorSim, s.anchorWall = s.cur.SimTime, time.Now()
 	s.mu.Unlock()
@@ -474,13 +497,13 @@ func (s *Stepper) run(ctx context.Context) error {
 		next, wait, resend := s.decideLocked(time.Now())
 		s.mu.Unlock()
 		if resend != nil {
-			if err := s.publish(ctx, *resend, false); err != nil && ctx.Err() == nil {
+			if err := s.publish(ctx, *resend); err != nil && ctx.Err() == nil {
 				s.opts.Log.Warn("clock step not republished", "step", resend.Step, "err", err)
 			}
 			continue
 		}
 		if next != nil {
-			if err := s.publish(ctx, *next, true); err != nil {
+			if err := s.publish(ctx, *next); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -582,6 +605,7 @@ func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Dura
 		}
 	}
 	s.cur = clock.State{SimTime: t, WallTime: now, Speed: wireSpeed(s.speed), Step: s.cur.Step + 1}
+	s.mirrorLocked()
 	s.wall, s.resent = now, now
 	s.steps++
 	s.notifyLocked()
@@ -589,11 +613,8 @@ func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Dura
 	return &st, 0, nil
 }
 
-// publish sends a step (retained) and sets the mirror.
-func (s *Stepper) publish(ctx context.Context, st clock.State, mirror bool) error {
-	if mirror && s.mirror != nil {
-		s.mirror.Set(st)
-	}
+// publish sends a step (retained).
+func (s *Stepper) publish(ctx context.Context, st clock.State) error {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := s.bus.PublishJSON(pctx, topic.SimClock, 0, true, st); err != nil {

@@ -186,3 +186,48 @@ func TestAProcessThatLeavesOrFallsSilentIsNotWaitedFor(t *testing.T) {
 		t.Fatalf("the silent process was not counted lost:\n%s", stepper.Describe(st))
 	}
 }
+
+// The harness moves the time by reading the clock's state back from its
+// mirror and changing the time (features: "it is 23:30 in the office"), then
+// sets the state's speed again. A speed just set must be in the mirror at
+// once, not only with the next step: the night feature read the speed of the
+// step before ("paused"), jumped, and paused the clock it had just started.
+func TestTheMirrorShowsASpeedChangeAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := bus.New(testenv.Broker(t).Config(mqttacl.UserSim), "stepper-mirror-test", slog.New(slog.DiscardHandler), nil)
+	t.Cleanup(b.Close)
+	if err := b.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mirror := clock.NewSim()
+	s := stepper.New(b, mirror, stepper.Options{})
+	if err := s.Start(ctx, t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	// A slow ceiling: the next step is two wall seconds away, so only the
+	// speed change itself can put the new speed into the mirror in time.
+	if err := s.SetSpeed(0.5); err != nil {
+		t.Fatal(err)
+	}
+	st := mirror.State()
+	if st.Speed != 0.5 {
+		t.Fatalf("mirror speed %v right after SetSpeed(0.5), want 0.5", st.Speed)
+	}
+	st.SimTime = t0.Add(14 * time.Hour)
+	if err := s.Jump(ctx, st.SimTime); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSpeed(st.Speed); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Speed(); got != 0.5 {
+		t.Fatalf("speed %v after moving the time with the mirror's state, want 0.5", got)
+	}
+	if got := mirror.State(); got.Speed != 0.5 || !got.SimTime.Equal(t0.Add(14*time.Hour)) {
+		t.Fatalf("mirror %+v after the jump", got)
+	}
+	if err := s.RunUntil(ctx, t0.Add(14*time.Hour+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
