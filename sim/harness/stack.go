@@ -220,17 +220,20 @@ type Stack struct {
 	// virtualDevices are the virtual edge's device accounts.
 	virtualDevices []mqttacl.Device
 
-	mu          sync.Mutex
-	broker      *localinfra.Broker
-	postgres    *localinfra.Postgres
-	procs       map[string]*managed
-	held        map[string]bool // infrastructure stopped on purpose
-	stopping    bool
-	incidents   []Incident
-	failed      chan error
-	stopControl context.CancelFunc
-	controlDone chan struct{}
-	stopClock   context.CancelFunc
+	mu       sync.Mutex
+	broker   *localinfra.Broker
+	postgres *localinfra.Postgres
+	procs    map[string]*managed
+	held     map[string]bool // infrastructure stopped on purpose
+	// downOnPurpose is the broker's or database's instance last brought
+	// down on request (its death is no crash).
+	downOnPurpose map[string]any
+	stopping      bool
+	incidents     []Incident
+	failed        chan error
+	stopControl   context.CancelFunc
+	controlDone   chan struct{}
+	stopClock     context.CancelFunc
 	// supervising ends when the stack stops.
 	supervising     context.Context
 	stopSupervising context.CancelFunc
@@ -261,7 +264,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s := &Stack{
 		opts: opts, out: childproc.NewLines(out), Token: localinfra.Secret(),
-		procs: map[string]*managed{}, held: map[string]bool{}, failed: make(chan error, 16),
+		procs: map[string]*managed{}, held: map[string]bool{}, downOnPurpose: map[string]any{}, failed: make(chan error, 16),
 	}
 	s.log = slog.New(slog.NewTextHandler(lineWriter{s.out, "harness"}, &slog.HandlerOptions{ReplaceAttr: dropTime}))
 	s.supervising, s.stopSupervising = context.WithCancel(context.Background())

@@ -235,6 +235,11 @@ func (s *Stack) bringInfra(ctx context.Context, name, what string) error {
 	s.mu.Lock()
 	s.held[name] = what != "started"
 	b, pg := s.broker, s.postgres
+	if what != "started" {
+		// This instance goes down on purpose, whenever its supervisor gets
+		// to look: a restart may already have cleared held by then.
+		s.downOnPurpose[name] = s.infraLocked(name)
+	}
 	s.mu.Unlock()
 	switch what {
 	case "killed":
@@ -299,21 +304,30 @@ func (s *Stack) superviseInfra() {
 
 func (s *Stack) superviseBroker(b *localinfra.Broker) {
 	<-b.Done()
-	s.restartInfra(Mosquitto)
+	s.restartInfra(Mosquitto, b)
 }
 
 func (s *Stack) supervisePostgres(pg *localinfra.Postgres) {
 	<-pg.Done()
-	s.restartInfra(Postgres)
+	s.restartInfra(Postgres, pg)
 }
 
-// restartInfra brings back the broker or the database after it died on its
-// own, with back-off.
-func (s *Stack) restartInfra(name string) {
+// infraLocked is the running instance of the broker or the database.
+func (s *Stack) infraLocked(name string) any {
+	if name == Mosquitto {
+		return s.broker
+	}
+	return s.postgres
+}
+
+// restartInfra brings back the broker or the database after instance died
+// on its own, with back-off. An instance brought down on purpose (Kill,
+// Stop, Restart) or already replaced is left alone.
+func (s *Stack) restartInfra(name string, instance any) {
 	bo := backoff.New(clock.Wall{}, restartPolicy)
 	for attempt := 0; ; attempt++ {
 		s.mu.Lock()
-		gone := s.stopping || s.held[name]
+		gone := s.stopping || s.held[name] || s.downOnPurpose[name] == instance || s.infraLocked(name) != instance
 		s.mu.Unlock()
 		if gone {
 			return
