@@ -36,21 +36,12 @@ const (
 func (b *brain) loop(ctx context.Context) error {
 	lastSeq := b.world.Seq()
 	interval, spacing := b.cadence()
-	// A work timer: on a stepped clock the cycle it starts holds the clock
-	// (the mock LLM answers within the hold's lease; a real one's wait
-	// outlives it and the clock goes on).
-	periodic := clock.NewWorkTimer(b.clock, interval)
+	periodic := b.clock.NewTimer(interval)
 	defer periodic.Stop()
 	for {
 		// Events that came during the last cycle trigger the next one at
 		// once (the wait on the LLM reads the change signal itself).
 		triggered := b.world.Seq() != lastSeq
-		ticked := false
-		if !triggered {
-			b.idle.Store(true)
-			// An event that came before idle was set did not hold the clock.
-			triggered = b.world.Seq() != lastSeq
-		}
 		if !triggered {
 			select {
 			case <-ctx.Done():
@@ -58,28 +49,13 @@ func (b *brain) loop(ctx context.Context) error {
 			case <-b.world.Changed():
 				triggered = b.world.Seq() != lastSeq
 				if !triggered {
-					b.unseen.Release()
 					continue
 				}
 			case <-periodic.C():
-				ticked = true
 			}
 		}
-		b.idle.Store(false)
-		if !triggered {
-			b.unseen.Release() // a tick, not an event, woke the loop
-		}
-		work := clock.NewHold(b.clock)
-		wctx := clock.WithHold(ctx, work)
 		if triggered {
-			// From the event's time, not from when this loop got to it.
-			b.evMu.Lock()
-			at := b.eventAt
-			b.evMu.Unlock()
-			wait := at.Add(b.cfg.BatchDelay).Sub(b.clock.Now())
-			b.unseen.Release()
-			if err := clock.Sleep(wctx, b.clock, max(wait, 0)); err != nil {
-				work.Release()
+			if err := clock.Sleep(ctx, b.clock, b.cfg.BatchDelay); err != nil {
 				return nil
 			}
 		}
@@ -88,17 +64,14 @@ func (b *brain) loop(ctx context.Context) error {
 		b.mu.Unlock()
 		if !last.IsZero() {
 			if wait := spacing - b.clock.Now().Sub(last); wait > 0 {
-				if err := clock.Sleep(wctx, b.clock, wait); err != nil {
-					work.Release()
+				if err := clock.Sleep(ctx, b.clock, wait); err != nil {
 					return nil
 				}
 			}
 		}
 		lastSeq = b.world.Seq()
-		b.unseen.Release()
-		if err := b.cycle(wctx); err != nil {
+		if err := b.cycle(ctx); err != nil {
 			if ctx.Err() != nil {
-				work.Release()
 				return nil
 			}
 			b.log.Warn("cycle failed", "err", err)
@@ -109,10 +82,6 @@ func (b *brain) loop(ctx context.Context) error {
 		}
 		interval, spacing = b.cadence()
 		periodic.Reset(interval)
-		if ticked {
-			periodic.Done()
-		}
-		work.Release()
 	}
 }
 

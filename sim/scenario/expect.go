@@ -29,8 +29,6 @@ type Observations struct {
 	WorldErr string
 	// Events are the brain's world-model events.
 	Events []ObservedEvent
-	// Lost is what was acknowledged and what of it was missing at the end.
-	Lost Lost
 }
 
 // ObservedEvent is a world-model event.
@@ -123,8 +121,6 @@ func Evaluate(s *Scenario, o *Observations) []Result {
 			evalWorld(&r, e, o, from, to)
 		case e.Event != nil:
 			evalEvent(&r, e, o, from, to)
-		case e.Lost != nil:
-			evalLost(&r, e, o)
 		}
 		out = append(out, r)
 	}
