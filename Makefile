@@ -5,7 +5,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 BIN := bin/soms
 
-.PHONY: all deps deps-compose build sim test test-native test-compose images lint bench bench-compose docs clean
+.PHONY: all deps deps-compose build sim test test-native test-load test-compose images lint bench bench-compose docs clean
 
 all: build
 
@@ -39,6 +39,11 @@ test-native: deps ## unit and integration tests under the race detector, then th
 	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e '/features$$' -e '/services/frontend$$')
 	cd infra && $(GO) test -race -count=1 -timeout 15m ./compose/ ./stack/
 	$(GO) test -count=1 -timeout 20m -p 1 $(HEAVY)
+
+test-load: deps ## the acceptance features while another suite loads both cores: the closed-loop clock keeps results the same (not in `make test`)
+	@setsid sh -c 'while :; do $(GO) test -count=1 -p 2 ./services/wallet/... ./services/backend/... >/dev/null 2>&1; done' & load=$$!; \
+	trap 'kill -- -$$load 2>/dev/null' EXIT; \
+	$(GO) test -count=1 -timeout 30m -p 1 ./features
 
 images: deps-compose ## build every image locally, no registry needed (infra/scripts/images.sh)
 	@./infra/scripts/images.sh

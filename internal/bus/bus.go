@@ -100,6 +100,8 @@ type Client struct {
 
 	mu   sync.Mutex
 	subs []subscription // in subscription order; replaced, never changed in place
+	// onConn are called after every (re)connection.
+	onConn []func()
 	// routes is subs for the delivery goroutine, read without the lock.
 	routes atomic.Pointer[[]subscription]
 
@@ -254,6 +256,21 @@ func (b *Client) onConnect(mqtt.Client) {
 	}
 	b.log.Info("connected", "subscriptions", len(subs))
 	b.onceUp.Do(func() { close(b.connected) })
+	b.mu.Lock()
+	hooks := b.onConn
+	b.mu.Unlock()
+	for _, f := range hooks {
+		go f() // paho waits for this callback; the hook may publish
+	}
+}
+
+// OnConnect calls f after every (re)connection, once the subscriptions are
+// restored: the moment to publish again the retained state a restarted broker
+// may have lost.
+func (b *Client) OnConnect(f func()) {
+	b.mu.Lock()
+	b.onConn = append(b.onConn, f)
+	b.mu.Unlock()
 }
 
 // WaitConnected blocks until the first connection succeeds or ctx is done.

@@ -38,9 +38,23 @@ type Ticker interface {
 }
 
 // Sleep waits for d of clock time or until ctx is done, whichever comes first.
+// A hold carried by ctx (WithHold) is released while it sleeps and taken again
+// before the wake-up's own hold ends, so the work goes on without a gap.
 func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
+	}
+	if h := holdFrom(ctx); h != nil {
+		t := NewWorkTimer(c, d)
+		defer t.Stop() // after Resume: ends the wake-up's hold
+		h.Release()
+		defer h.Resume()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C():
+			return nil
+		}
 	}
 	t := c.NewTimer(d)
 	defer t.Stop()

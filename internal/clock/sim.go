@@ -10,18 +10,32 @@ import (
 	"time"
 )
 
-// State anchors simulated time: at wall instant WallTime the simulated time was
-// SimTime, and it advances Speed simulated seconds per wall second. Speed 0 is
-// paused. It is what the harness publishes on the retained clock topic.
+// State is what the harness publishes on the retained clock topic. It has two
+// forms.
+//
+// Free-running (Step 0): at wall instant WallTime the simulated time was
+// SimTime, and it advances Speed simulated seconds per wall second; Speed 0 is
+// paused. Every process extrapolates on its own, whatever it manages.
+//
+// Stepped (Step > 0, the closed loop): simulated time stands at SimTime until
+// the next step. Each process reports on the progress topic once it has
+// handled the step (Sim.Settle), and the harness publishes the next step only
+// when every process has, so the clock never runs ahead of the slowest one.
+// Speed is then the ceiling the harness paces the steps at (0: none, as fast
+// as the processes allow); WallTime is when the step was published.
 type State struct {
 	SimTime  time.Time `json:"sim_time"`
 	WallTime time.Time `json:"wall_time"`
 	Speed    float64   `json:"speed"`
+	Step     uint64    `json:"step,omitempty"`
 }
+
+// Stepped reports whether the state is a step of the closed-loop clock.
+func (s State) Stepped() bool { return s.Step > 0 }
 
 // At returns the simulated time at wall instant wall.
 func (s State) At(wall time.Time) time.Time {
-	if s.Speed == 0 {
+	if s.Speed == 0 || s.Stepped() {
 		return s.SimTime
 	}
 	return s.SimTime.Add(time.Duration(float64(wall.Sub(s.WallTime)) * s.Speed))
@@ -34,7 +48,7 @@ func (s State) Validate() error {
 		return errors.New("clock state: sim_time is missing")
 	case s.Speed < 0:
 		return fmt.Errorf("clock state: speed %v is negative", s.Speed)
-	case s.Speed > 0 && s.WallTime.IsZero():
+	case s.Speed > 0 && !s.Stepped() && s.WallTime.IsZero():
 		return errors.New("clock state: wall_time is missing")
 	}
 	return nil
@@ -51,8 +65,13 @@ func ParseState(b []byte) (State, error) {
 
 // Sim is a simulated clock driven by State updates. Timers fire when simulated
 // time reaches their deadline, whether it gets there by running at speed or by
-// a jump (Set, Advance). Timers due at a jump fire before the jump returns, which
-// keeps tests that drive a manual clock deterministic.
+// a jump (Set, Advance, or the next step of a stepped clock). Timers due at a
+// jump fire before the jump returns, which keeps tests that drive a manual
+// clock deterministic. A tick carries the simulated instant it was due.
+//
+// On a stepped clock the Sim also knows whether its process has handled the
+// current step (Settle): every tick delivered has been received, and no Hold
+// — work in progress, such as a WorkTimer's firing being handled — is held.
 type Sim struct {
 	wall func() time.Time
 
@@ -65,6 +84,25 @@ type Sim struct {
 	isSync  bool
 	// scheduled is closed and replaced whenever a timer is scheduled.
 	scheduled chan struct{}
+
+	// holds are the process's work in progress, with when each was taken.
+	holds map[*Hold]holdState
+	// owed are ticks delivered by a step and perhaps not received yet.
+	owed []owedTick
+	// released is closed and replaced whenever a hold is released.
+	released chan struct{}
+	// expired counts holds and ticks that outlived Settle's lease.
+	expired uint64
+}
+
+type holdState struct {
+	since   time.Time // wall
+	expired bool
+}
+
+type owedTick struct {
+	t  *simTimer
+	at time.Time // wall
 }
 
 // NewSim returns a clock that is paused at the current wall time until the first
@@ -77,6 +115,8 @@ func NewSim() *Sim {
 		synced: make(chan struct{}),
 
 		scheduled: make(chan struct{}),
+		holds:     map[*Hold]holdState{},
+		released:  make(chan struct{}),
 	}
 }
 
@@ -114,7 +154,9 @@ func (s *Sim) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.wall()
-	return State{SimTime: s.st.At(w), WallTime: w, Speed: s.st.Speed}
+	st := s.st
+	st.SimTime, st.WallTime = s.st.At(w), w
+	return st
 }
 
 // Set replaces the clock's anchor and fires every timer that became due.
@@ -189,24 +231,40 @@ func (s *Sim) scheduleLocked(t *simTimer, d time.Duration) {
 	s.kickLocked()
 }
 
-// fireDueLocked delivers every timer whose deadline has passed. Like time.Timer,
-// a value is dropped if the previous one has not been received.
+// fireDueLocked delivers every timer whose deadline has passed, in deadline
+// order. Like time.Timer, a value is dropped if the previous one has not been
+// received; a ticker keeps its phase, skipping the ticks a jump passed over.
 func (s *Sim) fireDueLocked() {
 	now := s.nowLocked()
 	for len(s.timers) > 0 && !s.timers[0].deadline.After(now) {
 		t := heap.Pop(&s.timers).(*simTimer)
-		select {
-		case t.c <- now:
-		default:
-		}
+		due := t.deadline
 		if t.period > 0 {
-			next := t.deadline.Add(t.period)
-			if !next.After(now) {
-				next = now.Add(t.period)
-			}
-			t.deadline = next
+			due = due.Add(now.Sub(due) / t.period * t.period)
+			t.deadline = due.Add(t.period)
 			heap.Push(&s.timers, t)
 		}
+		s.deliverLocked(t, due)
+	}
+}
+
+// deliverLocked hands tick v to t's channel. A work timer's tick is held until
+// its owner is done with it; on a stepped clock any other tick is owed until
+// received.
+func (s *Sim) deliverLocked(t *simTimer, v time.Time) {
+	select {
+	case t.c <- v:
+	default:
+		return
+	}
+	switch {
+	case t.work != nil:
+		if t.owing == 0 {
+			s.holdLocked(t.work)
+		}
+		t.owing++
+	case s.st.Stepped():
+		s.owed = append(s.owed, owedTick{t, time.Now()})
 	}
 }
 
@@ -227,7 +285,8 @@ func (s *Sim) kickLocked() {
 	}
 }
 
-// run waits in wall time for the earliest deadline at the current speed.
+// run waits in wall time for the earliest deadline at the current speed. A
+// stepped clock does not run on its own: the next step moves it.
 func (s *Sim) run() {
 	for {
 		s.mu.Lock()
@@ -239,7 +298,7 @@ func (s *Sim) run() {
 		}
 		var wait <-chan time.Time
 		var wt *time.Timer
-		if s.st.Speed > 0 {
+		if s.st.Speed > 0 && !s.st.Stepped() {
 			d := time.Duration(float64(s.timers[0].deadline.Sub(s.nowLocked())) / s.st.Speed)
 			if d < time.Microsecond {
 				d = time.Microsecond
@@ -264,6 +323,9 @@ type simTimer struct {
 	deadline time.Time
 	period   time.Duration
 	index    int
+	// work, for a WorkTimer, is held while owing ticks are being handled.
+	work  *Hold
+	owing int
 }
 
 func (t *simTimer) C() <-chan time.Time { return t.c }
@@ -276,6 +338,7 @@ func (t *simTimer) Stop() bool {
 		heap.Remove(&t.s.timers, t.index)
 	}
 	t.drain()
+	t.doneLocked(t.owing)
 	return pending
 }
 
@@ -286,17 +349,21 @@ func (t *simTimer) Reset(d time.Duration) bool {
 	if pending {
 		heap.Remove(&t.s.timers, t.index)
 	}
-	t.drain()
+	if t.drain() {
+		t.doneLocked(1) // a discarded tick is no work
+	}
 	t.s.scheduleLocked(t, d)
 	return pending
 }
 
 // drain discards an undelivered tick so Stop/Reset never leave a stale value,
-// matching time.Timer since Go 1.23.
-func (t *simTimer) drain() {
+// matching time.Timer since Go 1.23. It reports whether there was one.
+func (t *simTimer) drain() bool {
 	select {
 	case <-t.c:
+		return true
 	default:
+		return false
 	}
 }
 
@@ -322,4 +389,17 @@ func (h *timerHeap) Pop() any {
 	t.index = -1
 	*h = old[:n-1]
 	return t
+}
+
+// Progress is a process's acknowledgement of a clock step, published on
+// topic.SimProgress(Process): it has handled every step up to Step (simulated
+// time SimTime). Gone says the process is leaving and is no longer waited for.
+type Progress struct {
+	Process  string    `json:"process"`
+	Instance string    `json:"instance"`
+	Step     uint64    `json:"step"`
+	SimTime  time.Time `json:"sim_time"`
+	// Expired counts the process's holds that outlived their lease so far.
+	Expired uint64 `json:"expired,omitempty"`
+	Gone    bool   `json:"gone,omitempty"`
 }

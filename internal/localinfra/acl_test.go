@@ -105,6 +105,18 @@ var pubCases = []pubCase{
 	{mqttacl.UserPerception, "soms/sim/clock", false},
 	{mqttacl.UserFollower, "soms/sim/clock", false},
 	{mqttacl.UserBridge, "soms/sim/clock", false},
+	// Acknowledging the closed-loop clock's steps: every process that follows
+	// it, a service with its own account under its own name only.
+	{mqttacl.UserBrain, "soms/sim/progress/brain", true},
+	{mqttacl.UserBackend, "soms/sim/progress/backend", true},
+	{mqttacl.UserPerception, "soms/sim/progress/perception", true},
+	{mqttacl.UserFollower, "soms/sim/progress/wallet", true},
+	{mqttacl.UserFollower, "soms/sim/progress/edge", true},
+	{mqttacl.UserBrain, "soms/sim/progress/backend", false},
+	{mqttacl.UserFollower, "soms/sim/scene/main", false},
+	{"env_01", "soms/sim/progress/env_01", false},
+	{mqttacl.UserLegacy, "soms/sim/progress/edge", false},
+	{mqttacl.UserBridge, "soms/sim/progress/edge", false},
 }
 
 var subCases = []subCase{

@@ -136,19 +136,28 @@ func startBroker(ctx context.Context, dir string, port int, o BrokerOptions, pas
 		return nil, err
 	}
 	conf := filepath.Join(dir, "mosquitto.conf")
+	// Retained messages (the clock, the scenes) survive a restart of the
+	// broker: it saves them on shutdown and every 10 s.
+	data := filepath.Join(dir, "data")
+	if err := brokerDataDir(data); err != nil {
+		return nil, err
+	}
 	body := fmt.Sprintf(`# written by the SOMS harness
 per_listener_settings false
 allow_anonymous false
 password_file %s
 acl_file %s
-persistence false
+persistence true
+persistence_location %s/
+autosave_interval 10
 max_packet_size %d
+set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning
 log_type notice
 listener %d %s
-`, filepath.Join(dir, "passwd"), filepath.Join(dir, "aclfile"), MaxPacketSize, port, o.Listen)
+`, filepath.Join(dir, "passwd"), filepath.Join(dir, "aclfile"), data, MaxPacketSize, port, o.Listen)
 	if o.TLS != nil {
 		key, err := brokerReadable(o.TLS.KeyFile, filepath.Join(dir, "server.key"))
 		if err != nil {
@@ -178,6 +187,24 @@ listener %d %s
 		}
 	}
 	return b, nil
+}
+
+// brokerDataDir makes Mosquitto's persistence directory, owned by the user
+// it drops to when started as root.
+func brokerDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("mosquitto")
+	if err != nil {
+		return nil // no such user: Mosquitto keeps running as root
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
 }
 
 // brokerReadable copies a private key to dst, owned by the mosquitto user
@@ -291,6 +318,12 @@ func (b *Broker) Devices() []mqttacl.Device {
 
 // Logs returns the broker's last n log lines.
 func (b *Broker) Logs(n int) []string { return b.proc.Logs(n) }
+
+// Done is closed when the broker has exited.
+func (b *Broker) Done() <-chan struct{} { return b.proc.Done() }
+
+// Kill kills the broker at once (SIGKILL), as a crash would.
+func (b *Broker) Kill() error { return b.proc.Stop(syscall.SIGKILL, 5*time.Second) }
 
 // Stop terminates the broker.
 func (b *Broker) Stop() error {

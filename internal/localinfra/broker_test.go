@@ -179,3 +179,50 @@ func TestBrokerWithTheLegacyCredential(t *testing.T) {
 		t.Fatal("an unsupported listen address was accepted")
 	}
 }
+
+// TestBrokerKeepsRetainedMessagesAcrossARestart: the harness's broker
+// persists, so the retained clock and scenes are there after a restart.
+func TestBrokerKeepsRetainedMessagesAcrossARestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // the broker's user must get in
+		_ = os.Chmod(d, 0o755)
+	}
+	b, err := localinfra.StartBroker(ctx, filepath.Join(dir, "mosquitto"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := bus.New(b.Config(mqttacl.UserSim), "pub", logging.Discard(), nil)
+	if err := pub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(ctx, "soms/sim/clock", 1, true, []byte(`{"step":7}`)); err != nil {
+		t.Fatal(err)
+	}
+	pub.Close()
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = localinfra.StartBrokerWith(ctx, filepath.Join(dir, "mosquitto"), b, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	sub := bus.New(b.Config(mqttacl.UserFollower), "sub", logging.Discard(), nil)
+	defer sub.Close()
+	if err := sub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	if err := sub.Subscribe(ctx, "soms/sim/clock", 1, func(m bus.Message) { got <- string(m.Payload) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m != `{"step":7}` {
+			t.Fatalf("retained %s", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("the retained message did not survive the restart")
+	}
+}

@@ -25,7 +25,12 @@ type Postgres struct {
 }
 
 // StartPostgres initialises dir (if empty) and starts PostgreSQL on port (0
-// picks a free one). Tuned for throw-away data: no fsync.
+// picks a free one). Tuned for throw-away data that must survive the server:
+// a commit is acknowledged once its WAL is written (synchronous_commit on), so
+// a killed server loses nothing it acknowledged; without fsync the operating
+// system keeps the writes, and a crash of the whole machine may lose them.
+// With fsync off the durable commit costs nothing measurable (3000 one-row
+// commits: 121 µs each with synchronous_commit off, 124 µs on).
 func StartPostgres(ctx context.Context, dir string, port int, out *childproc.Lines) (*Postgres, error) {
 	progs, err := findPrograms()
 	if err != nil {
@@ -58,8 +63,9 @@ func StartPostgres(ctx context.Context, dir string, port int, out *childproc.Lin
 	p, err := childproc.Start(childproc.Spec{Name: "postgres", Path: progs.postgres, Cred: cred, Env: childproc.BaseEnv(), Dir: dir, Args: []string{
 		"-D", dir, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir,
-		// Simulation data: durability is not worth the time.
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		// Simulation data: durable against a killed server, not against
+		// a crashed machine.
+		"-c", "fsync=off", "-c", "synchronous_commit=on", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "log_min_messages=warning",
 	}}, out)
 	if err != nil {
@@ -163,6 +169,12 @@ func (p *Postgres) admin(ctx context.Context, f func(*pgx.Conn) error) error {
 
 // Logs returns the server's last n log lines.
 func (p *Postgres) Logs(n int) []string { return p.proc.Logs(n) }
+
+// Done is closed when the server has exited.
+func (p *Postgres) Done() <-chan struct{} { return p.proc.Done() }
+
+// Kill kills the server at once (SIGKILL), as a crash would.
+func (p *Postgres) Kill() error { return p.proc.Stop(syscall.SIGKILL, 5*time.Second) }
 
 // Stop shuts the server down ("fast" shutdown).
 func (p *Postgres) Stop() error {

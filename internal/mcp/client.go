@@ -100,6 +100,9 @@ func (c *Client) Call(ctx context.Context, agent, tool string, args map[string]a
 	}
 	timer := c.clock.NewTimer(timeout)
 	defer timer.Stop()
+	// A device answers in simulated time: a caller's hold on the clock must
+	// not stop it from getting there.
+	defer clock.Waiting(ctx)()
 	select {
 	case <-ctx.Done():
 		return Outcome{}, ctx.Err()

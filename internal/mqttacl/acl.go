@@ -133,6 +133,10 @@ func join(parts ...[]Rule) []Rule {
 // Accounts are the fixed accounts, in file order.
 func Accounts() []Account {
 	clock := Rule{Read, topic.SimClock}
+	// A process following the simulated clock acknowledges each step on
+	// soms/sim/progress/{process} (sim/stepper): a service with its own
+	// account under its own name only.
+	ack := func(process string) Rule { return Rule{Write, topic.SimProgress(process)} }
 	legacy := []Rule{{Read, "mcp/+/request/#"}, {Write, "mcp/+/response/#"}}
 	for _, d := range deviceTopics {
 		if d.access == Write && strings.HasPrefix(d.topic, "office/") {
@@ -145,28 +149,29 @@ func Accounts() []Account {
 			Doc: `brain: reads the office and the devices' MCP replies, and is the only account
 that sends MCP tool calls (the sanitizer's limits apply to every command a
 device gets).`,
-			Rules: join([]Rule{{Read, topic.OfficeAll}, {Read, topic.MCPResponses}, {Write, "mcp/+/request/#"}}, originalRoots(Read), []Rule{clock}),
+			Rules: join([]Rule{{Read, topic.OfficeAll}, {Read, topic.MCPResponses}, {Write, "mcp/+/request/#"}}, originalRoots(Read), []Rule{clock, ack(UserBrain)}),
 		},
 		{
 			Name: UserBackend, PassVar: "MQTT_BACKEND_PASS",
 			Doc: `backend: reads the office; writes task reports and shopping-list events.`,
 			Rules: join([]Rule{{Read, topic.OfficeAll}, {Write, topic.TaskReport("+", "+")}, {Write, "office/shopping/+"}},
-				originalRoots(Read), []Rule{clock}),
+				originalRoots(Read), []Rule{clock, ack(UserBackend)}),
 		},
 		{
 			Name: UserPerception, PassVar: "MQTT_PERCEPTION_PASS",
 			Doc: `perception: writes what the cameras see (occupancy, activity, positions, falls).`,
 			Rules: []Rule{
 				{Write, topic.Occupancy("+")}, {Write, topic.Activity("+")}, {Write, topic.Spatial("+", "+")},
-				{Write, "office/+/" + string(topic.KindSafety) + "/+"}, clock,
+				{Write, "office/+/" + string(topic.KindSafety) + "/+"}, clock, ack(UserPerception),
 			},
 		},
 		{
 			Name: UserFollower, PassVar: "MQTT_FOLLOWER_PASS",
 			Doc: `follower: services that only follow the simulation (wallet, voice, the mock
 LLM, the voice engine, the virtual camera, the virtual edge's own connection):
-read the simulated clock and scenes, nothing else.`,
-			Rules: []Rule{{Read, "soms/sim/#"}},
+read the simulated clock and scenes, and acknowledge the clock's steps
+(soms/sim/progress/{process}, any process: they share the account).`,
+			Rules: []Rule{{Read, "soms/sim/#"}, {Write, topic.SimProgressAll}},
 		},
 		{
 			Name: UserSim, PassVar: "MQTT_SIM_PASS",

@@ -9,11 +9,14 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -55,6 +58,9 @@ type Kit struct {
 	Clock   clock.Clock
 
 	sim *clock.Sim
+	// stepped signals the progress reporter that a clock step arrived.
+	stepped  chan struct{}
+	instance string
 }
 
 // New builds the kit for service name. The MQTT client connects in the
@@ -68,7 +74,7 @@ func New(ctx context.Context, name string, c Common, o Options) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Kit{Name: name, Log: log, Metrics: prometheus.NewRegistry()}
+	k := &Kit{Name: name, Log: log, Metrics: prometheus.NewRegistry(), stepped: make(chan struct{}, 1), instance: instanceID()}
 	k.HTTP = httpx.New(name, log, k.Metrics)
 
 	switch c.Clock {
@@ -93,6 +99,10 @@ func New(ctx context.Context, name string, c Common, o Options) (*Kit, error) {
 		if err := k.Bus.Subscribe(ctx, topic.SimClock, 1, k.followClock); err != nil {
 			return nil, err
 		}
+		k.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "soms_clock_holds_expired_total",
+			Help: "Holds and ticks of the stepped simulated clock that outlived their lease (work that took longer than the lease, or a wait outside the simulation): each let the clock go on without this process.",
+		}, func() float64 { return float64(k.sim.Expired()) }))
 		k.HTTP.AddCheck("clock", func(context.Context) error {
 			select {
 			case <-k.sim.Synced():
@@ -111,8 +121,44 @@ func (k *Kit) followClock(m bus.Message) {
 		k.Log.Warn("ignoring bad clock message", "err", err)
 		return
 	}
+	if st.Stepped() && st.Step < k.sim.State().Step {
+		// A restarted broker's saved copy of an older step: the harness
+		// publishes the current one again.
+		k.Log.Debug("ignoring an older clock step", "step", st.Step)
+		return
+	}
 	k.sim.Set(st)
+	if st.Stepped() {
+		select {
+		case k.stepped <- struct{}{}:
+		default:
+		}
+		return
+	}
 	k.Log.Debug("clock updated", "sim_time", st.SimTime, "speed", st.Speed)
+}
+
+// reportProgress acknowledges the steps of a stepped clock: once the process
+// has handled a step (its ticks received, its holds released), it says so on
+// topic.SimProgress, and the harness may take the next step. Every step
+// received is acknowledged, a repeated one too (the harness repeats a step
+// whose acknowledgements a broker restart lost).
+func (k *Kit) reportProgress(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-k.stepped:
+		}
+		st, err := k.sim.Settle(ctx, clock.HoldLease)
+		if err != nil {
+			return
+		}
+		p := clock.Progress{Process: k.Name, Instance: k.instance, Step: st.Step, SimTime: st.SimTime, Expired: k.sim.Expired()}
+		if err := k.Bus.PublishJSON(ctx, topic.SimProgress(k.Name), 0, false, p); err != nil && ctx.Err() == nil {
+			k.Log.Debug("clock step not acknowledged", "step", st.Step, "err", err)
+		}
+	}
 }
 
 // Run serves HTTP on addr and runs loops until ctx is done or one fails. Loops
@@ -128,6 +174,7 @@ func (k *Kit) Run(ctx context.Context, addr string, loops ...func(context.Contex
 			}
 		}
 		if k.sim != nil {
+			go k.reportProgress(ctx)
 			select {
 			case <-k.sim.Synced():
 			case <-ctx.Done():
@@ -147,9 +194,23 @@ func (k *Kit) Run(ctx context.Context, addr string, loops ...func(context.Contex
 	return err
 }
 
-// Close releases the MQTT connection.
+// Close releases the MQTT connection. A process that followed a stepped
+// clock first says it is leaving, so the harness stops waiting for it.
 func (k *Kit) Close() {
-	if k.Bus != nil {
-		k.Bus.Close()
+	if k.Bus == nil {
+		return
 	}
+	if k.sim != nil && k.sim.State().Stepped() && k.Bus.Connected() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		p := clock.Progress{Process: k.Name, Instance: k.instance, Gone: true}
+		_ = k.Bus.PublishJSON(ctx, topic.SimProgress(k.Name), 0, false, p)
+		cancel()
+	}
+	k.Bus.Close()
+}
+
+func instanceID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -21,7 +21,14 @@ const (
 	MCPRequests = "mcp/+/request/#"
 	// SimClock is the retained simulated-clock anchor published by the harness.
 	SimClock = "soms/sim/clock"
+	// SimProgressAll matches every process's acknowledgements of clock steps
+	// (SimProgress).
+	SimProgressAll = "soms/sim/progress/+"
 )
+
+// SimProgress is where process reports how far in simulated time it has
+// handled the stepped clock.
+func SimProgress(process string) string { return "soms/sim/progress/" + process }
 
 // Kind is the third segment of an office topic: what published it.
 type Kind string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,8 +58,18 @@ type deviceCaller interface {
 
 // brain runs cognitive cycles against the world model.
 type brain struct {
-	cfg      Config
-	clock    clock.Clock
+	cfg   Config
+	clock clock.Clock
+	// unseen holds a stepped simulated clock from a world-model event that
+	// finds the decision loop idle until the loop has woken for it (nil on
+	// the wall clock); eventAt is the latest event's time. The loop's
+	// response to an event thus starts at the same simulated instant in every
+	// run. A busy loop (in a cycle, or waiting on the clock) takes the event
+	// when it comes round: holding then would stop the clock it waits on.
+	unseen   *clock.Hold
+	idle     atomic.Bool
+	evMu     sync.Mutex
+	eventAt  time.Time
 	loc      *time.Location
 	log      *slog.Logger
 	world    *worldmodel.Model
@@ -133,7 +144,17 @@ func newBrain(cfg Config, c clock.Clock, log *slog.Logger, p parts) *brain {
 	// Drop logs are rate-limited in wall time: people read them.
 	b.drops = telemetry.NewDrops(b.metrics.dropped, log, clock.Wall{})
 	b.san.SetItems(b.world.HasItem)
+	b.unseen = clock.NewHold(c)
+	b.unseen.Release()
 	b.world.OnEvent(func(e worldmodel.Event) {
+		b.evMu.Lock()
+		if e.At.After(b.eventAt) {
+			b.eventAt = e.At
+		}
+		b.evMu.Unlock()
+		if b.idle.Load() {
+			b.unseen.Resume()
+		}
 		b.store.Record(eventstore.Raw{At: e.At, Zone: e.Zone, Type: "world_model_" + e.Type, Data: e.Data})
 	})
 	return b

@@ -36,12 +36,21 @@ const (
 func (b *brain) loop(ctx context.Context) error {
 	lastSeq := b.world.Seq()
 	interval, spacing := b.cadence()
-	periodic := b.clock.NewTimer(interval)
+	// A work timer: on a stepped clock the cycle it starts holds the clock
+	// (the mock LLM answers within the hold's lease; a real one's wait
+	// outlives it and the clock goes on).
+	periodic := clock.NewWorkTimer(b.clock, interval)
 	defer periodic.Stop()
 	for {
 		// Events that came during the last cycle trigger the next one at
 		// once (the wait on the LLM reads the change signal itself).
 		triggered := b.world.Seq() != lastSeq
+		ticked := false
+		if !triggered {
+			b.idle.Store(true)
+			// An event that came before idle was set did not hold the clock.
+			triggered = b.world.Seq() != lastSeq
+		}
 		if !triggered {
 			select {
 			case <-ctx.Done():
@@ -49,13 +58,28 @@ func (b *brain) loop(ctx context.Context) error {
 			case <-b.world.Changed():
 				triggered = b.world.Seq() != lastSeq
 				if !triggered {
+					b.unseen.Release()
 					continue
 				}
 			case <-periodic.C():
+				ticked = true
 			}
 		}
+		b.idle.Store(false)
+		if !triggered {
+			b.unseen.Release() // a tick, not an event, woke the loop
+		}
+		work := clock.NewHold(b.clock)
+		wctx := clock.WithHold(ctx, work)
 		if triggered {
-			if err := clock.Sleep(ctx, b.clock, b.cfg.BatchDelay); err != nil {
+			// From the event's time, not from when this loop got to it.
+			b.evMu.Lock()
+			at := b.eventAt
+			b.evMu.Unlock()
+			wait := at.Add(b.cfg.BatchDelay).Sub(b.clock.Now())
+			b.unseen.Release()
+			if err := clock.Sleep(wctx, b.clock, max(wait, 0)); err != nil {
+				work.Release()
 				return nil
 			}
 		}
@@ -64,14 +88,17 @@ func (b *brain) loop(ctx context.Context) error {
 		b.mu.Unlock()
 		if !last.IsZero() {
 			if wait := spacing - b.clock.Now().Sub(last); wait > 0 {
-				if err := clock.Sleep(ctx, b.clock, wait); err != nil {
+				if err := clock.Sleep(wctx, b.clock, wait); err != nil {
+					work.Release()
 					return nil
 				}
 			}
 		}
 		lastSeq = b.world.Seq()
-		if err := b.cycle(ctx); err != nil {
+		b.unseen.Release()
+		if err := b.cycle(wctx); err != nil {
 			if ctx.Err() != nil {
+				work.Release()
 				return nil
 			}
 			b.log.Warn("cycle failed", "err", err)
@@ -82,6 +109,10 @@ func (b *brain) loop(ctx context.Context) error {
 		}
 		interval, spacing = b.cadence()
 		periodic.Reset(interval)
+		if ticked {
+			periodic.Done()
+		}
+		work.Release()
 	}
 }
 

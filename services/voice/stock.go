@@ -151,10 +151,17 @@ func Refill(ctx context.Context, c clock.Clock, interval time.Duration, idle fun
 		interval = 30 * time.Second
 	}
 	// Let the service settle (and its first real requests pass) before work.
-	if err := clock.Sleep(ctx, c, gap); err != nil {
-		return nil
-	}
+	// A work timer: on a stepped simulated clock each round holds the clock
+	// (within the hold's lease), so refills happen at the same simulated
+	// instants in every run.
+	w := clock.NewWorkTimer(c, gap)
+	defer w.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.C():
+		}
 		wait := interval
 		if idle() {
 			for _, s := range stocks {
@@ -171,8 +178,7 @@ func Refill(ctx context.Context, c clock.Clock, interval time.Duration, idle fun
 				wait = gap
 			}
 		}
-		if err := clock.Sleep(ctx, c, wait); err != nil {
-			return nil
-		}
+		w.Reset(wait)
+		w.Done()
 	}
 }

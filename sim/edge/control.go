@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -16,7 +17,24 @@ var errNotFound = errors.New("not found")
 
 // routes is the edge's control API, used by scenarios and acceptance steps to
 // set the scene. Outcomes are observed through product interfaces, not here.
-func (o *office) routes(r chi.Router) {
+func (o *office) routes(root chi.Router) {
+	root.Group(func(r chi.Router) { o.controlRoutes(r.With(o.afterQueued)) })
+}
+
+// afterQueued answers a control request only once the scenes and reports it
+// queued are published: a scenario step made between two clock steps thus
+// has its messages out at that simulated instant, in every run. (The answer
+// completes when the handler returns, so waiting here delays it.)
+func (o *office) afterQueued(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		o.waitQueued(ctx)
+	})
+}
+
+func (o *office) controlRoutes(r chi.Router) {
 	r.Get("/zones", o.listZones)
 	r.Get("/zones/{id}", o.getZone)
 	r.Patch("/zones/{id}", o.patchZone)

@@ -3,12 +3,14 @@ package edge
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/somsgo/soms/internal/clock"
@@ -48,16 +50,26 @@ type office struct {
 	outside  Outside
 	hubs     map[string]*hub
 	shelves  map[string]*shelf
-	rng      *rand.Rand // sensor noise and physics
-	peopleRn *rand.Rand // generated people (independent of report timing)
+	rng      *rand.Rand            // layout-wide draws (tests)
+	rngs     map[string]*rand.Rand // per device and zone: see rngFor
+	peopleRn *rand.Rand            // generated people (independent of report timing)
 	booted   time.Time
 
 	reportNow chan string     // zone whose devices should report at once
 	sceneOut  chan scene.Zone // scenes to publish, in order
+
+	// While scenes or report requests wait for the run loop the clock is
+	// held, so they go out at the simulated instant they were made.
+	pendMu  sync.Mutex
+	pending int
+	hold    *clock.Hold
+	drained chan struct{} // closed when pending drops to 0
+	looping atomic.Bool   // run is taking the queue
 }
 
 func newOffice(cfg Config, layout Layout, c clock.Clock, log *slog.Logger) (*office, error) {
-	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024)}
+	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024), hold: clock.NewHold(c)}
+	o.hold.Release()
 	if err := o.load(layout); err != nil {
 		return nil, err
 	}
@@ -115,6 +127,7 @@ func (o *office) load(layout Layout) error {
 	o.hubs, o.shelves, o.outside = hubs, shelves, outside
 	o.faults, o.ramps, o.doorOpen = map[string]*Fault{}, nil, map[string]time.Time{}
 	o.rng = rand.New(rand.NewPCG(o.cfg.Seed, 0x50f5))
+	o.rngs = map[string]*rand.Rand{}
 	o.peopleRn = rand.New(rand.NewPCG(o.cfg.Seed, 0x9e0))
 	o.booted = o.clock.Now()
 	o.scene, o.nextID = map[string]*scene.Zone{}, map[string]int{}
@@ -130,39 +143,161 @@ func (o *office) load(layout Layout) error {
 }
 
 // run drives physics, telemetry, the swarm and heartbeats until ctx is done.
+// One work timer paces them all: at each instant, after the scenes and
+// report requests made before it, they run in a fixed order — physics,
+// reports, the swarm, heartbeats — and the clock waits until their messages
+// are out. The same seed and clock give the same readings at the same
+// simulated instants (separate tickers would fire in a random order, and let
+// the clock go on before their messages were published).
 func (o *office) run(ctx context.Context) error {
-	physics := o.clock.NewTicker(o.cfg.PhysicsStep)
-	defer physics.Stop()
-	report := o.clock.NewTicker(o.cfg.ReportInterval)
-	defer report.Stop()
-	heartbeat := o.clock.NewTicker(o.cfg.HeartbeatInterval)
-	defer heartbeat.Stop()
-	swarm := o.clock.NewTicker(o.cfg.SwarmTick)
-	defer swarm.Stop()
-
+	jobs := []*job{
+		{every: o.cfg.PhysicsStep, catchUp: maxPhysicsCatchUp, do: func() { o.step(o.cfg.PhysicsStep) }},
+		{every: o.cfg.ReportInterval, do: func() { o.publishReadings(ctx, "") }},
+		{every: o.cfg.SwarmTick, do: func() { o.publish(ctx, o.tickSwarm()) }},
+		{every: o.cfg.HeartbeatInterval, do: func() { o.publishHeartbeats(ctx) }},
+	}
+	jobs = slices.DeleteFunc(jobs, func(j *job) bool { return j.every <= 0 })
+	start := o.clock.Now()
+	for _, j := range jobs {
+		j.next = start.Add(j.every)
+	}
+	o.looping.Store(true)
+	defer o.looping.Store(false)
 	o.publishAllScenes()
-	o.drainScenes(ctx)
+	o.drainRequests(ctx)
 	o.publishHeartbeats(ctx)
 	o.publishReadings(ctx, "")
 	o.publish(ctx, o.tickSwarm())
+	w := clock.NewWorkTimer(o.clock, nextDue(jobs).Sub(start))
+	defer w.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-physics.C():
-			o.step(o.cfg.PhysicsStep)
-		case <-report.C():
-			o.publishReadings(ctx, "")
+		case <-w.C():
+			o.drainRequests(ctx)
+			now := o.clock.Now()
+			for _, j := range jobs {
+				j.run(now)
+			}
+			w.Reset(max(nextDue(jobs).Sub(now), time.Nanosecond))
+			w.Done()
 		case zone := <-o.reportNow:
 			o.publishReadings(ctx, zone)
-		case <-heartbeat.C():
-			o.publishHeartbeats(ctx)
-		case <-swarm.C():
-			o.publish(ctx, o.tickSwarm())
+			o.queued(-1)
 		case sc := <-o.sceneOut:
 			o.publishScene(ctx, sc)
+			o.queued(-1)
 		}
 	}
+}
+
+// maxPhysicsCatchUp bounds the physics steps run at once after a jump of the
+// clock; beyond, the office takes up from the new time.
+const maxPhysicsCatchUp = 360
+
+// job is periodic work of the run loop.
+type job struct {
+	every time.Duration
+	next  time.Time
+	// catchUp is how many missed runs are made up after a long step (0:
+	// none, run once).
+	catchUp int
+	do      func()
+}
+
+// run does the job if due at now.
+func (j *job) run(now time.Time) {
+	for n := 0; !j.next.After(now); n++ {
+		if n > j.catchUp {
+			j.next = now.Add(j.every - now.Sub(j.next)%j.every) // keep the phase
+			return
+		}
+		j.do()
+		j.next = j.next.Add(j.every)
+	}
+	if j.next.Sub(now) > j.every { // the clock went back
+		j.next = now.Add(j.every)
+	}
+}
+
+func nextDue(jobs []*job) time.Time {
+	t := jobs[0].next
+	for _, j := range jobs[1:] {
+		if j.next.Before(t) {
+			t = j.next
+		}
+	}
+	return t
+}
+
+// drainRequests publishes the queued scenes, then the requested reports.
+func (o *office) drainRequests(ctx context.Context) {
+	o.drainScenes(ctx)
+	for {
+		select {
+		case zone := <-o.reportNow:
+			o.publishReadings(ctx, zone)
+			o.queued(-1)
+		default:
+			return
+		}
+	}
+}
+
+// queued counts the scenes and report requests waiting for the run loop
+// (n < 0: handled) and holds the clock while any wait.
+func (o *office) queued(n int) {
+	o.pendMu.Lock()
+	defer o.pendMu.Unlock()
+	was := o.pending
+	o.pending = max(0, o.pending+n)
+	switch {
+	case was == 0 && o.pending > 0:
+		o.hold.Resume()
+	case was > 0 && o.pending == 0:
+		o.hold.Release()
+		if o.drained != nil {
+			close(o.drained)
+			o.drained = nil
+		}
+	}
+}
+
+// waitQueued returns once nothing is queued for the run loop (or ctx ends).
+func (o *office) waitQueued(ctx context.Context) {
+	if !o.looping.Load() {
+		return // nothing takes the queue (tests that drive the office directly)
+	}
+	o.pendMu.Lock()
+	if o.pending == 0 {
+		o.pendMu.Unlock()
+		return
+	}
+	if o.drained == nil {
+		o.drained = make(chan struct{})
+	}
+	ch := o.drained
+	o.pendMu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}
+
+// rngFor is the random stream of one device or zone (key), seeded from the
+// run's seed and the key: what one device draws does not depend on what the
+// others drew before it, so the order two things happen in at one simulated
+// instant does not change the run. Callers hold mu.
+func (o *office) rngFor(key string) *rand.Rand {
+	r, ok := o.rngs[key]
+	if !ok {
+		h := fnv.New64a()
+		h.Write([]byte(key))
+		r = rand.New(rand.NewPCG(o.cfg.Seed, h.Sum64()))
+		o.rngs[key] = r
+	}
+	return r
 }
 
 func (o *office) step(dt time.Duration) {
@@ -171,11 +306,11 @@ func (o *office) step(dt time.Duration) {
 	now := o.clock.Now()
 	w := o.outside.at(now)
 	for _, id := range o.order {
-		o.zones[id].step(dt, w, o.rng)
+		o.zones[id].step(dt, w, o.rngFor("zone:"+id))
 	}
 	o.applyRampsLocked(now)
 	for _, id := range slices.Sorted(maps.Keys(o.shelves)) { // sorted: the same seed, the same run
-		o.shelves[id].step(dt, o.zones[o.devices[id].Zone].People, o.rng)
+		o.shelves[id].step(dt, o.zones[o.devices[id].Zone].People, o.rngFor("physics:"+id))
 	}
 }
 
@@ -196,25 +331,53 @@ type message struct {
 	payload any
 }
 
-// publish sends each message through its device's connection.
+// publish sends each message through its device's own connection and
+// returns once the broker has them all: on each connection the last goes at
+// QoS 1 (the broker keeps a connection's messages in order). The edge
+// acknowledges clock steps on another connection (its own), so only a
+// confirmed hand-off makes sure a step's readings reach their subscribers
+// before the step's acknowledgement lets the clock go on. The connections
+// are confirmed in parallel.
 func (o *office) publish(ctx context.Context, msgs []message) {
-	if o.link == nil {
+	if o.link == nil || len(msgs) == 0 {
 		return
 	}
+	byLink := map[publisher][]message{}
+	var order []publisher
 	for _, m := range msgs {
 		l := o.link(m.device)
 		if l == nil {
 			o.log.Warn("no MQTT connection for device", "device", m.device, "topic", m.topic)
 			continue
 		}
-		if err := l.PublishJSON(ctx, m.topic, 0, false, m.payload); err != nil {
-			o.log.Warn("publish failed", "device", m.device, "topic", m.topic, "err", err)
+		if _, ok := byLink[l]; !ok {
+			order = append(order, l)
 		}
+		byLink[l] = append(byLink[l], m)
 	}
+	var wg sync.WaitGroup
+	for _, l := range order {
+		wg.Add(1)
+		go func(l publisher, msgs []message) {
+			defer wg.Done()
+			for i, m := range msgs {
+				qos := byte(0)
+				if i == len(msgs)-1 {
+					qos = 1
+				}
+				if err := l.PublishJSON(ctx, m.topic, qos, false, m.payload); err != nil {
+					o.log.Warn("publish failed", "device", m.device, "topic", m.topic, "err", err)
+				}
+			}
+		}(l, byLink[l])
+	}
+	wg.Wait()
 }
 
 // publishReadings publishes every sensor channel of every device (or only those
-// in zone, when given) in the original format {"value": v}.
+// in zone, when given) in the original format {"value": v}. A zone's report
+// was asked for by a control request, which is answered once the broker has
+// it (afterQueued): before the clock's next step can reach anyone.
 func (o *office) publishReadings(ctx context.Context, zone string) {
 	o.publish(ctx, o.readings(zone))
 }
@@ -271,8 +434,8 @@ func (o *office) readings(zone string) []message {
 			}
 			bulk := map[string]any{}
 			for _, ch := range chans {
-				v := roundChannel(ch, f.measure(ch, z.truth(ch), now, o.rng))
-				if f.dropped(o.rng) {
+				v := roundChannel(ch, f.measure(ch, z.truth(ch), now, o.rngFor(d.ID)))
+				if f.dropped(o.rngFor(d.ID)) {
 					continue
 				}
 				if d.Bulk {
@@ -285,7 +448,7 @@ func (o *office) readings(zone string) []message {
 				out = append(out, message{d.ID, topic.Sensor(d.Zone, d.ID, "status"), bulk})
 			}
 		case KindPresence:
-			if f.dropped(o.rng) {
+			if f.dropped(o.rngFor(d.ID)) {
 				continue
 			}
 			present := z.People > 0
@@ -302,7 +465,7 @@ func (o *office) readings(zone string) []message {
 			}
 			out = append(out, message{d.ID, "office/" + d.Zone + "/hvac/" + d.ID, st})
 		case KindShelf:
-			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rng)...)
+			out = append(out, o.shelves[d.ID].readings(d, f, now, o.rngFor(d.ID))...)
 		case KindHydro:
 			out = append(out, message{d.ID, d.Prefix + "/status", map[string]any{"ph": round(7.5+0.001*now.Sub(o.booted).Seconds()/2, 3), "ec": 1.2}})
 		case KindAqua:
@@ -355,9 +518,11 @@ func (o *office) sortedDevices() []string {
 // requestReport asks the run loop to publish zone's readings now, as sensors do
 // on a significant change.
 func (o *office) requestReport(zone string) {
+	o.queued(1) // before the loop can take it
 	select {
 	case o.reportNow <- zone:
 	default:
+		o.queued(-1)
 	}
 }
 

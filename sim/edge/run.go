@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/service"
@@ -43,6 +44,18 @@ func Run(ctx context.Context, cfg Config) error {
 		defer sb.Close()
 		o.scenes = sb
 	}
+	// After a reconnection (the broker restarted) the scenes are published
+	// again; the first connection's come from run.
+	sceneBus := kit.Bus
+	var connected atomic.Bool
+	if sb, ok := o.scenes.(*bus.Client); ok {
+		sceneBus = sb
+	}
+	sceneBus.OnConnect(func() {
+		if connected.Swap(true) {
+			o.republishScenes()
+		}
+	})
 	o.routes(kit.HTTP.Router)
 	return kit.Run(ctx, cfg.Addr, func(ctx context.Context) error {
 		if err := o.subscribeRequests(ctx, devices); err != nil {

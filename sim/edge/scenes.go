@@ -60,9 +60,11 @@ func (o *office) sceneChangedLocked(zone string) {
 	sc.Seq = o.sceneSeq
 	cp := *sc
 	cp.People = slices.Clone(sc.People)
+	o.queued(1) // before the loop can take it
 	select {
 	case o.sceneOut <- cp:
 	default:
+		o.queued(-1)
 		o.log.Warn("scene queue full; dropping an update", "zone", zone)
 	}
 	o.requestReport(zone)
@@ -76,12 +78,31 @@ func (o *office) publishAllScenes() {
 	}
 }
 
+// republishScenes queues every zone's scene again as it is (same sequence
+// number): a broker that crashed may have lost the retained copies.
+func (o *office) republishScenes() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, id := range o.order {
+		cp := *o.scene[id]
+		cp.People = slices.Clone(cp.People)
+		o.queued(1)
+		select {
+		case o.sceneOut <- cp:
+		default:
+			o.queued(-1)
+			o.log.Warn("scene queue full; not republishing", "zone", id)
+		}
+	}
+}
+
 // drainScenes publishes every queued scene.
 func (o *office) drainScenes(ctx context.Context) {
 	for {
 		select {
 		case sc := <-o.sceneOut:
 			o.publishScene(ctx, sc)
+			o.queued(-1)
 		default:
 			return
 		}

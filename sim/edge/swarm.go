@@ -159,7 +159,7 @@ func (o *office) tickSwarm() []message {
 				continue
 			}
 			l.lastSeen = now
-			l.battery = max(batteryEmptyMV, l.battery-o.rng.Float64()*0.05)
+			l.battery = max(batteryEmptyMV, l.battery-o.rngFor("battery:"+h.childID(l)).Float64()*0.05)
 			o.deliverLocked(h, l, now)
 			if due && !now.Before(l.sleepUntil) {
 				out = append(out, o.leafReportLocked(h, l, now)...)
@@ -219,29 +219,30 @@ func (o *office) leafReportLocked(h *hub, l *leaf, now time.Time) []message {
 	l.lastReport = now
 	z := o.zones[h.spec.Zone]
 	f := o.faults[h.childID(l)]
+	rng := o.rngFor(h.childID(l))
 	data := map[string]float64{}
 	switch l.spec.Kind {
 	case LeafEnv:
-		data["temperature"] = round(f.measure("temperature", z.Temperature, now, o.rng), 2)
-		data["humidity"] = round(clamp(f.measure("humidity", z.Humidity, now, o.rng), 0, 100), 1)
+		data["temperature"] = round(f.measure("temperature", z.Temperature, now, rng), 2)
+		data["humidity"] = round(clamp(f.measure("humidity", z.Humidity, now, rng), 0, 100), 1)
 	case LeafPIR:
 		motion := 0.0
-		if o.rng.Float64() < o.motionLocked(h.spec.Zone) {
+		if rng.Float64() < o.motionLocked(h.spec.Zone) {
 			motion = 1
 		}
-		data["motion"] = f.measure("motion", motion, now, o.rng)
-		data["illuminance"] = round(max(0, f.measure("illuminance", z.Illuminance, now, o.rng)), 0)
+		data["motion"] = f.measure("motion", motion, now, rng)
+		data["illuminance"] = round(max(0, f.measure("illuminance", z.Illuminance, now, rng)), 0)
 	case LeafDoor:
 		door := 0.0
 		if now.Before(o.doorOpen[h.spec.Zone]) {
 			door = 1
 		}
-		data["door"] = f.measure("door", door, now, o.rng)
+		data["door"] = f.measure("door", door, now, rng)
 	}
 	var out []message
 	for _, ch := range l.caps() {
 		v, ok := data[ch]
-		if !ok || f.dropped(o.rng) {
+		if !ok || f.dropped(rng) {
 			continue
 		}
 		l.lastData[ch] = v

@@ -107,8 +107,8 @@ Simulated time starts %s at %gx. Press Ctrl-C to stop.
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-s.Failed():
-			return err
+		case <-s.Failed():
+			// Logged and restarted by the supervisor: the office goes on.
 		case <-tick.C:
 			tasks, err := client.ListTasks(ctx, backendapi.TaskFilter{Limit: 50})
 			if err != nil {

@@ -30,8 +30,8 @@ import (
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/localinfra"
 	"github.com/somsgo/soms/internal/mqttacl"
-	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/edge"
+	"github.com/somsgo/soms/sim/stepper"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -104,6 +104,9 @@ type Options struct {
 	// MQTTPasswords fixes broker passwords per fixed account
 	// (mqttacl.Accounts); others are random.
 	MQTTPasswords map[string]string
+	// Step is the simulated time per step of the closed-loop clock (default
+	// 1s; sim/stepper).
+	Step time.Duration
 	// MQTTDevices are device accounts for real devices joining the
 	// simulated office (hardware in the loop). The virtual devices get
 	// theirs from the layout, with random passwords.
@@ -197,8 +200,11 @@ type Stack struct {
 	Ports map[string]int
 	// Token is the internal service token the services share.
 	Token string
-	// Clock is the simulated clock every process follows.
+	// Clock mirrors the simulated clock every process follows (set at every
+	// step).
 	Clock *clock.Sim
+	// Stepper drives the clock in closed loop.
+	Stepper *stepper.Stepper
 
 	opts   Options
 	tmpDir bool
@@ -209,17 +215,28 @@ type Stack struct {
 	// reports/), served by the dashboard.
 	reportsDir string
 	out        *childproc.Lines
+	log        *slog.Logger
 	bus        *bus.Client
 	// virtualDevices are the virtual edge's device accounts.
 	virtualDevices []mqttacl.Device
 
-	broker      *localinfra.Broker
-	postgres    *localinfra.Postgres
-	mu          sync.Mutex
-	procs       map[string]*childproc.Proc
-	failed      chan error
-	stopControl context.CancelFunc
-	controlDone chan struct{}
+	mu       sync.Mutex
+	broker   *localinfra.Broker
+	postgres *localinfra.Postgres
+	procs    map[string]*managed
+	held     map[string]bool // infrastructure stopped on purpose
+	// downOnPurpose is the broker's or database's instance last brought
+	// down on request (its death is no crash).
+	downOnPurpose map[string]any
+	stopping      bool
+	incidents     []Incident
+	failed        chan error
+	stopControl   context.CancelFunc
+	controlDone   chan struct{}
+	stopClock     context.CancelFunc
+	// supervising ends when the stack stops.
+	supervising     context.Context
+	stopSupervising context.CancelFunc
 }
 
 // Start brings the stack up and returns once every service reports ready.
@@ -247,8 +264,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s := &Stack{
 		opts: opts, out: childproc.NewLines(out), Token: localinfra.Secret(),
-		procs: map[string]*childproc.Proc{}, failed: make(chan error, 16),
+		procs: map[string]*managed{}, held: map[string]bool{}, downOnPurpose: map[string]any{}, failed: make(chan error, 16),
 	}
+	s.log = slog.New(slog.NewTextHandler(lineWriter{s.out, "harness"}, &slog.HandlerOptions{ReplaceAttr: dropTime}))
+	s.supervising, s.stopSupervising = context.WithCancel(context.Background())
 	if s.reportsDir, err = filepath.Abs("reports"); err != nil {
 		return nil, err
 	}
@@ -316,15 +335,30 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.Clock = clock.NewSim()
-	if err := s.SetClock(ctx, clock.State{SimTime: opts.Start, WallTime: time.Now(), Speed: opts.Speed}); err != nil {
+	s.Stepper = stepper.New(s.bus, s.Clock, stepper.Options{Step: opts.Step, Log: s.log})
+	clockCtx, stopClock := context.WithCancel(context.Background())
+	s.stopClock = stopClock
+	// Paused while the services start: the clock waits for each anyway.
+	if err := s.Stepper.Start(clockCtx, opts.Start, 0); err != nil {
 		return nil, err
 	}
+	// A restarted broker may have lost the retained step (it saves them
+	// every 10 s): publish it again whenever the harness reconnects.
+	s.bus.OnConnect(func() {
+		if err := s.Stepper.Republish(clockCtx); err != nil {
+			s.log.Warn("clock step not republished after reconnecting", "err", err)
+		}
+	})
 	if err := s.startControl(); err != nil {
 		return nil, err
 	}
 	if err := s.startServices(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.Stepper.SetSpeed(opts.Speed); err != nil {
+		return nil, err
+	}
+	s.superviseInfra()
 	return s, nil
 }
 
@@ -345,19 +379,19 @@ func allocatePorts(fixed bool) (map[string]int, error) {
 	return ports, nil
 }
 
-// SetClock moves the shared simulated clock and publishes it (retained) to
-// every process.
+// SetClock sets the shared simulated clock: a SimTime other than the
+// current step's is a jump (made before SetClock returns), Speed the pace
+// from now on (0 pauses; stepper.Max runs as fast as the services allow).
 func (s *Stack) SetClock(ctx context.Context, st clock.State) error {
 	if err := st.Validate(); err != nil {
 		return err
 	}
-	s.Clock.Set(st)
-	pubCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := s.bus.PublishJSON(pubCtx, topic.SimClock, 1, true, st); err != nil {
-		return fmt.Errorf("publishing the simulated clock: %w", err)
+	if !st.SimTime.Equal(s.Stepper.State().SimTime) {
+		if err := s.Stepper.Jump(ctx, st.SimTime); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.Stepper.SetSpeed(st.Speed)
 }
 
 // active are the services this stack runs.
@@ -399,14 +433,14 @@ func (s *Stack) startGroup(ctx context.Context, group []service) error {
 			env = append(env, svc.env(s)...)
 		}
 		env = append(env, s.opts.Env[svc.name]...)
-		p, err := childproc.Start(childproc.Spec{Name: svc.name, Path: s.opts.Binary, Args: []string{svc.name}, Env: env, Dir: s.Dir}, s.out)
-		if err != nil {
+		m := &managed{svc: svc, env: env}
+		s.mu.Lock()
+		s.procs[svc.name] = m
+		s.mu.Unlock()
+		s.Stepper.Expect(svc.name)
+		if err := s.launch(m); err != nil {
 			return err
 		}
-		s.mu.Lock()
-		s.procs[svc.name] = p
-		s.mu.Unlock()
-		go s.watch(p)
 	}
 	for _, svc := range group {
 		if err := s.waitReady(ctx, svc.name); err != nil {
@@ -431,23 +465,12 @@ func mqttAccount(service string) string {
 	return mqttacl.UserFollower
 }
 
-// watch reports a service that exits without being asked to.
-func (s *Stack) watch(p *childproc.Proc) {
-	<-p.Done()
-	if p.Unexpected() {
-		_, err := p.Exited()
-		select {
-		case s.failed <- fmt.Errorf("%s exited unexpectedly (%v); last output:\n%s", p.Name, err, strings.Join(p.Logs(30), "\n")):
-		default:
-		}
-	}
-}
-
 // waitReady polls a service's /readyz until it answers 200.
 func (s *Stack) waitReady(ctx context.Context, name string) error {
-	s.mu.Lock()
-	p := s.procs[name]
-	s.mu.Unlock()
+	p := s.proc(name)
+	if p == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
 	url := s.URL(name) + "/readyz"
 	deadline := time.Now().Add(60 * time.Second)
 	client := httpx.Client{HTTP: &http.Client{Timeout: 2 * time.Second}}
@@ -471,62 +494,81 @@ func (s *Stack) waitReady(ctx context.Context, name string) error {
 }
 
 // RestartServices gives the next scenario a fresh office: services are
-// stopped, the database recreated, the clock re-anchored at start and the
-// services started again. Broker and database server keep running.
+// stopped, the database recreated, the clock moved to start and the services
+// started again (the clock waits for them), then it runs at start's speed.
+// Broker and database server keep running.
 func (s *Stack) RestartServices(ctx context.Context, start clock.State) error {
+	if err := s.Stepper.SetSpeed(0); err != nil {
+		return err
+	}
 	if err := s.stopServices(); err != nil {
 		return err
 	}
-	if err := s.postgres.CreateDatabase(ctx, "soms", true); err != nil {
+	if err := s.Postgres().CreateDatabase(ctx, "soms", true); err != nil {
 		return err
 	}
-	if err := s.SetClock(ctx, start); err != nil {
+	if err := s.Stepper.Jump(ctx, start.SimTime); err != nil {
 		return err
 	}
-	return s.startServices(ctx)
+	if err := s.startServices(ctx); err != nil {
+		return err
+	}
+	return s.Stepper.SetSpeed(start.Speed)
 }
 
 func (s *Stack) stopServices() error {
 	s.mu.Lock()
 	procs := s.procs
-	s.procs = map[string]*childproc.Proc{}
+	s.procs = map[string]*managed{}
 	s.mu.Unlock()
 	var errs []error
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for _, p := range procs {
+	for name, m := range procs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.Stop(syscall.SIGTERM, 10*time.Second); err != nil {
+			if err := s.halt(m, syscall.SIGTERM); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
 			}
+			s.Stepper.Forget(name)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// Stop shuts everything down: services first, then the database and broker.
+// Stop shuts everything down: services first, then the clock, the database
+// and the broker.
 func (s *Stack) Stop() error {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	if s.stopSupervising != nil {
+		s.stopSupervising()
+	}
 	errs := []error{s.stopServices()}
 	if s.stopControl != nil {
 		s.stopControl()
 		<-s.controlDone
 	}
+	if s.stopClock != nil {
+		s.stopClock()
+	}
 	if s.bus != nil {
 		s.bus.Close()
 	}
-	errs = append(errs, s.postgres.Stop(), s.broker.Stop())
+	errs = append(errs, s.Postgres().Stop(), s.Broker().Stop())
 	if s.tmpDir {
 		errs = append(errs, os.RemoveAll(s.Dir))
 	}
 	return errors.Join(errs...)
 }
 
-// Failed delivers an error when a service dies without being stopped.
+// Failed delivers an error when a service, the broker or the database dies
+// without being stopped (the harness restarts it too).
 func (s *Stack) Failed() <-chan error { return s.failed }
 
 // URL is the base URL of a service or of the harness control API.
@@ -536,28 +578,40 @@ func (s *Stack) URL(name string) string {
 
 // DatabaseURL is the services' connection URL.
 func (s *Stack) DatabaseURL() string {
-	return s.postgres.URL("soms")
+	return s.Postgres().URL("soms")
 }
 
 // MQTT is a broker configuration for an account: a fixed one
 // (mqttacl.Accounts) or a device's (a virtual device's id, or one in
 // Options.MQTTDevices).
 func (s *Stack) MQTT(user string) bus.Config {
-	return s.broker.Config(user)
+	return s.Broker().Config(user)
+}
+
+// Broker is the running Mosquitto (replaced when it is restarted).
+func (s *Stack) Broker() *localinfra.Broker {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broker
+}
+
+// Postgres is the running PostgreSQL (replaced when it is restarted).
+func (s *Stack) Postgres() *localinfra.Postgres {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.postgres
 }
 
 // Logs returns the last n output lines of a process (a service, mosquitto or
 // postgres).
 func (s *Stack) Logs(name string, n int) []string {
 	switch name {
-	case "mosquitto":
-		return s.broker.Logs(n)
-	case "postgres":
-		return s.postgres.Logs(n)
+	case Mosquitto:
+		return s.Broker().Logs(n)
+	case Postgres:
+		return s.Postgres().Logs(n)
 	}
-	s.mu.Lock()
-	p := s.procs[name]
-	s.mu.Unlock()
+	p := s.proc(name)
 	if p == nil {
 		return nil
 	}

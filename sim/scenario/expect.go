@@ -29,6 +29,8 @@ type Observations struct {
 	WorldErr string
 	// Events are the brain's world-model events.
 	Events []ObservedEvent
+	// Lost is what was acknowledged and what of it was missing at the end.
+	Lost Lost
 }
 
 // ObservedEvent is a world-model event.
@@ -121,6 +123,8 @@ func Evaluate(s *Scenario, o *Observations) []Result {
 			evalWorld(&r, e, o, from, to)
 		case e.Event != nil:
 			evalEvent(&r, e, o, from, to)
+		case e.Lost != nil:
+			evalLost(&r, e, o)
 		}
 		out = append(out, r)
 	}

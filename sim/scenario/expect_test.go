@@ -133,3 +133,25 @@ func TestReportsRender(t *testing.T) {
 		}
 	}
 }
+
+func TestNothingLost(t *testing.T) {
+	e := Expectation{Kind: ExpectNothingLost, Lost: &NothingLost{}}
+	for _, c := range []struct {
+		lost Lost
+		pass bool
+		msg  string
+	}{
+		{Lost{Tasks: 2, Completed: 1, Ledger: 1}, true, "all still there"},
+		{Lost{Tasks: 2, Completed: 1, Ledger: 1, Missing: []string{"task #2's completion is gone"}}, false, "completion is gone"},
+		{Lost{Tasks: 2, Err: "reading task #1: connection refused"}, false, "could not be read"},
+		{Lost{}, false, "want at least 1 tasks"},
+	} {
+		o := observed()
+		o.Lost = c.lost
+		var r Result
+		evalLost(&r, e, o)
+		if r.Passed != c.pass || !strings.Contains(r.Message, c.msg) {
+			t.Errorf("%+v: passed %v %q; want %v, %q", c.lost, r.Passed, r.Message, c.pass, c.msg)
+		}
+	}
+}

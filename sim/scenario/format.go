@@ -62,6 +62,8 @@ type Step struct {
 	LLMRules *LLM
 	Clock    *ClockStep
 	Publish  *PublishStep
+	Process  *ProcessStep
+	Complete *CompleteTaskStep
 }
 
 // Step kinds, the keys of a timeline entry.
@@ -77,7 +79,35 @@ const (
 	StepLLMRules = "llm_rules"
 	StepClock    = "clock"
 	StepPublish  = "publish"
+	StepProcess  = "process"
+	StepComplete = "complete_task"
 )
+
+// ProcessStep is a fault for QA: it kills (as a crash), starts again or
+// restarts a service, the broker (mosquitto) or the database (postgres). A
+// killed process stays down until a start step; one that dies on its own is
+// restarted by the harness.
+type ProcessStep struct {
+	Name   string `yaml:"name"`
+	Action string `yaml:"action"`
+}
+
+// Process step actions.
+const (
+	ProcessKill    = "kill"
+	ProcessStart   = "start"
+	ProcessRestart = "restart"
+)
+
+// CompleteTaskStep has a person (given an account on first use) accept and
+// complete the oldest open task matching title and zone, as on the
+// dashboard: the completion and its reward are writes the system
+// acknowledges, which nothing_lost checks survive later faults.
+type CompleteTaskStep struct {
+	Person string `yaml:"person"`
+	Title  string `yaml:"title"`
+	Zone   string `yaml:"zone"`
+}
 
 // PeopleStep sets a zone's head count (generated people come and go).
 type PeopleStep struct {
@@ -193,6 +223,7 @@ type Expectation struct {
 	Wallet  *WalletCheck
 	World   *WorldCheck
 	Event   *EventMatch
+	Lost    *NothingLost
 }
 
 // Expectation kinds, the keys of an expect entry.
@@ -206,6 +237,7 @@ const (
 	ExpectWalletBalance   = "wallet_balance"
 	ExpectWorld           = "world"
 	ExpectBrainEvent      = "brain_event"
+	ExpectNothingLost     = "nothing_lost"
 )
 
 // Window is the simulated-time window shared by every expectation.
@@ -282,4 +314,15 @@ type EventMatch struct {
 	Window `yaml:",inline"`
 	Zone   string `yaml:"zone"`
 	Type   string `yaml:"type"`
+}
+
+// NothingLost requires that what the system acknowledged during the run is
+// all still there at the end, whatever faults came in between: every task
+// the backend listed, every completion it accepted (complete_task steps) and
+// every wallet ledger entry it showed for the scenario's people. AtLeast is
+// how many tasks must have been acknowledged for the check to mean anything
+// (default 1).
+type NothingLost struct {
+	Window  `yaml:",inline"`
+	AtLeast int `yaml:"at_least"`
 }

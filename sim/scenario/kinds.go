@@ -55,6 +55,8 @@ var stepKinds = kinds[Step, any]{
 	{StepLLMRules, func(st *Step) any { return alloc(&st.LLMRules) }, checkLLMRules},
 	{StepClock, func(st *Step) any { return alloc(&st.Clock) }, checkClock},
 	{StepPublish, func(st *Step) any { return alloc(&st.Publish) }, checkPublish},
+	{StepProcess, func(st *Step) any { return alloc(&st.Process) }, checkProcess},
+	{StepComplete, func(st *Step) any { return alloc(&st.Complete) }, checkComplete},
 }
 
 var expectKinds = kinds[Expectation, windowed]{
@@ -67,4 +69,5 @@ var expectKinds = kinds[Expectation, windowed]{
 	{ExpectWalletBalance, func(e *Expectation) windowed { return alloc(&e.Wallet) }, checkWallet},
 	{ExpectWorld, func(e *Expectation) windowed { return alloc(&e.World) }, checkWorld},
 	{ExpectBrainEvent, func(e *Expectation) windowed { return alloc(&e.Event) }, checkEvent},
+	{ExpectNothingLost, func(e *Expectation) windowed { return alloc(&e.Lost) }, nil},
 }

@@ -45,7 +45,12 @@ var plotted = map[string]bool{"co2": true, "temperature": true, "humidity": true
 
 // observer watches the product interfaces during a run.
 type observer struct {
-	clock     clock.Clock
+	clock clock.Clock
+	// onBus is the clock as the observer's own MQTT connection carries it:
+	// a message is stamped with the step it came in, the step its
+	// publisher was handling (the broker keeps one connection's messages in
+	// order, and the next step follows every process's acknowledgement).
+	onBus     *clock.Sim
 	start     time.Time
 	backend   string
 	brain     string
@@ -72,13 +77,15 @@ type observer struct {
 	walletE  string
 	world    map[string][]WorldSample
 	worldE   string
+	ack      ack
 }
 
 func newObserver(c clock.Clock, start time.Time) *observer {
 	return &observer{
-		clock: c, start: start, api: httpx.Client{HTTP: &http.Client{Timeout: 5 * time.Second}, MaxAnswer: 32 << 20},
+		clock: c, onBus: clock.NewSim(), start: start, api: httpx.Client{HTTP: &http.Client{Timeout: 5 * time.Second}, MaxAnswer: 32 << 20},
 		series: map[string]map[string]map[string][]Point{}, tasks: map[int64]ObservedTask{},
 		voice: map[string]ObservedVoice{}, events: map[uint64]bool{}, wallet: map[int64][]Sample{}, world: map[string][]WorldSample{},
+		ack: ack{completed: map[int64]bool{}, ledger: map[int64]map[int64]bool{}},
 	}
 }
 
@@ -92,9 +99,26 @@ func (o *observer) add(e Entry) {
 	o.mu.Unlock()
 }
 
+// onClock follows the clock's steps on the observer's connection.
+func (o *observer) onClock(m bus.Message) {
+	st, err := clock.ParseState(m.Payload)
+	if err != nil || st.Step < o.onBus.State().Step {
+		return
+	}
+	o.onBus.Set(st)
+}
+
+// busNow is the simulated time of a message that just came in.
+func (o *observer) busNow() time.Time {
+	if st := o.onBus.State(); st.Stepped() {
+		return st.SimTime
+	}
+	return o.clock.Now()
+}
+
 // onMessage records telemetry, device commands and scene changes.
 func (o *observer) onMessage(m bus.Message) {
-	now := o.clock.Now()
+	now := o.busNow()
 	if t, ok := topic.ParseMCP(m.Topic); ok {
 		if t.Dir != "request" {
 			return
@@ -179,6 +203,7 @@ func (o *observer) poll(ctx context.Context, every time.Duration) {
 			o.pollLLM(ctx)
 			o.pollEvents(ctx)
 			o.pollWallet(ctx)
+			o.pollLedger(ctx)
 		}
 		slow++
 		select {
@@ -350,7 +375,7 @@ func (o *observer) observations(end time.Time) *Observations {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	obs := &Observations{Start: o.start, End: end, VoiceErr: o.voiceErr, WalletErr: o.walletE, WorldErr: o.worldE,
-		Commands: slices.Clone(o.commands), LLM: slices.Clone(o.llm), Wallet: o.wallet, World: o.world, Events: slices.Clone(o.evList)}
+		Commands: slices.Clone(o.commands), LLM: slices.Clone(o.llm), Wallet: o.wallet, World: o.world, Events: slices.Clone(o.evList), Lost: o.ack.lost}
 	for _, t := range o.tasks {
 		obs.Tasks = append(obs.Tasks, t)
 	}

@@ -10,16 +10,18 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/somsgo/soms/internal/bus"
-	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/internal/mqttacl"
 	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
 	"github.com/somsgo/soms/sim/scene"
+	"github.com/somsgo/soms/sim/stepper"
 )
 
 // Options configure one scenario run.
@@ -73,8 +75,15 @@ type Report struct {
 	SimDuration time.Duration `json:"sim_duration_ns"`
 	StartupWall time.Duration `json:"startup_wall_ns"`
 	RunWall     time.Duration `json:"run_wall_ns"`
-	// SimPerWall is simulated seconds per wall second achieved while running.
+	// SimPerWall is simulated seconds per wall second achieved while running:
+	// the clock is closed-loop, so this is what every process kept up with.
 	SimPerWall float64 `json:"sim_per_wall"`
+	// Lag is how each process following the clock kept up while running,
+	// slowest first.
+	Lag []stepper.ProcessStats `json:"lag"`
+	// Crashes are processes that died without a process step asking for it
+	// (the harness restarted them); any fails the run.
+	Crashes []string `json:"crashes,omitempty"`
 	// Files written, by kind (json, junit, html).
 	Files map[string]string `json:"files,omitempty"`
 }
@@ -86,6 +95,9 @@ func (r *Report) Failed() []string {
 		if s.Error != "" {
 			out = append(out, fmt.Sprintf("%s:%d: step %s at %s: %s", r.File, s.Line, s.Kind, s.Offset, s.Error))
 		}
+	}
+	for _, c := range r.Crashes {
+		out = append(out, fmt.Sprintf("%s: %s", r.File, c))
 	}
 	for _, x := range r.Results {
 		if !x.Passed {
@@ -105,7 +117,34 @@ type run struct {
 	api   httpx.Client
 	speed float64
 	steps []StepResult
+	// faults carries out process steps.
+	faults Faults
+	// people are the accounts complete_task steps made, by name.
+	people map[string]*person
+	// crashes are the deaths the harness saw and the scenario did not ask for.
+	crashMu sync.Mutex
+	crashes []string
 }
+
+// Faults are what process steps do to the system under test: kill (as a
+// crash; it stays down), start again, restart. Names are the harness's
+// (harness.Services, harness.Mosquitto, harness.Postgres). The native
+// harness provides them; infra/stack.Stack implements them for compose
+// containers.
+type Faults interface {
+	Kill(ctx context.Context, name string) error
+	Start(ctx context.Context, name string) error
+	Restart(ctx context.Context, name string) error
+}
+
+// nativeFaults are the native harness's.
+type nativeFaults struct{ s *harness.Stack }
+
+func (f nativeFaults) Kill(_ context.Context, name string) error { return f.s.Kill(name) }
+func (f nativeFaults) Start(ctx context.Context, name string) error {
+	return f.s.StartProcess(ctx, name)
+}
+func (f nativeFaults) Restart(ctx context.Context, name string) error { return f.s.Restart(ctx, name) }
 
 // Run starts a native stack, plays the scenario against it and evaluates
 // the expectations. The error is for runs that could not be carried out
@@ -135,7 +174,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{}, fmt.Errorf("scenario %s: starting the stack: %w", sc.Name, err)
 	}
 	defer stack.Stop()
-	r := &run{sc: sc, opts: opts, stack: stack, speed: speed, api: httpx.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxAnswer: 64 << 20}}
+	r := &run{sc: sc, opts: opts, stack: stack, speed: speed, api: httpx.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, MaxAnswer: 64 << 20},
+		faults: nativeFaults{stack}, people: map[string]*person{}}
 	rep, err := r.play(ctx, began)
 	// A run cut short (stalled clock, dead service) still gets its report.
 	if opts.OutDir != "" && rep.Name != "" {
@@ -169,6 +209,9 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 
 	r.obs = newObserver(s.Clock, sc.Start)
 	r.obs.backend, r.obs.brain, r.obs.mock, r.obs.walletURL = s.URL(harness.Backend), s.URL(harness.Brain), s.URL(harness.MockLLM), r.opts.WalletURL
+	if r.obs.walletURL == "" {
+		r.obs.walletURL = s.URL(harness.Wallet)
+	}
 	r.obs.walletToken = s.Token // the wallet answers services only
 	for _, e := range sc.Expect {
 		if e.World != nil && !slices.Contains(r.obs.worldZone, e.World.Zone) {
@@ -177,6 +220,9 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 		if e.Wallet != nil && !slices.Contains(r.obs.walletIDs, e.Wallet.User) {
 			r.obs.walletIDs = append(r.obs.walletIDs, e.Wallet.User)
 		}
+	}
+	if err := mon.Subscribe(ctx, topic.SimClock, 0, r.obs.onClock); err != nil {
+		return Report{}, err
 	}
 	for _, f := range []string{topic.OfficeAll, topic.MCPRequests, scene.TopicAll} {
 		if err := mon.Subscribe(ctx, f, 0, r.obs.onMessage); err != nil {
@@ -204,10 +250,15 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 
 	startup := time.Since(began)
 	wallStart := time.Now()
-	if err := s.SetClock(ctx, clock.State{SimTime: sc.Start, WallTime: wallStart, Speed: r.speed}); err != nil {
+	s.Stepper.ResetStats()
+	if err := s.Stepper.SetSpeed(r.speed); err != nil {
 		return Report{}, err
 	}
 	r.progress("scenario %q: stack up in %.1fs; running %v of simulated time at %gx", sc.Name, startup.Seconds(), sc.Duration, r.speed)
+	// The harness restarts what dies on its own; the run goes on and fails.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go r.watchCrashes(watchCtx)
 	var runErr error
 	for _, st := range steps {
 		if runErr = r.waitUntil(ctx, sc.Start.Add(st.At)); runErr != nil {
@@ -218,23 +269,26 @@ func (r *run) play(ctx context.Context, began time.Time) (Report, error) {
 	if runErr == nil {
 		runErr = r.waitUntil(ctx, sc.Start.Add(sc.Duration))
 	}
+	stopWatch()
 	end := s.Clock.Now()
 	runWall := time.Since(wallStart)
-	_ = s.SetClock(context.WithoutCancel(ctx), clock.State{SimTime: end, WallTime: time.Now(), Speed: 0})
+	_ = s.Stepper.SetSpeed(0)
 	stopPoll()
 	<-pollDone
 	r.obs.final()
+	r.obs.checkLost()
 
 	obs := r.obs.observations(end)
 	rep := Report{
 		Name: sc.Name, File: sc.File, Seed: sc.Seed, Start: sc.Start, Speed: r.speed, Layout: sc.Layout,
 		Results: Evaluate(sc, obs), Steps: r.steps, Timeline: r.obs.timeline(), Series: r.obs.series,
-		SimDuration: end.Sub(sc.Start), StartupWall: startup, RunWall: runWall,
+		SimDuration: end.Sub(sc.Start), StartupWall: startup, RunWall: runWall, Crashes: r.crashList(),
+		Lag: s.Stepper.Stats(),
 	}
 	if runWall > 0 {
 		rep.SimPerWall = rep.SimDuration.Seconds() / runWall.Seconds()
 	}
-	rep.Passed = runErr == nil
+	rep.Passed = runErr == nil && len(rep.Crashes) == 0
 	for _, x := range rep.Results {
 		rep.Passed = rep.Passed && x.Passed
 	}
@@ -251,36 +305,41 @@ func nonNil(rules []mockllm.Rule) []mockllm.Rule {
 	return rules
 }
 
-// waitUntil blocks until simulated time reaches t.
+// waitUntil runs the clock to t at the run's speed and returns once every
+// process has handled t: a step acts between two clock steps, at the same
+// simulated instant in every run.
 func (r *run) waitUntil(ctx context.Context, t time.Time) error {
-	c := r.stack.Clock
+	if !r.stack.Stepper.State().SimTime.Before(t) {
+		return nil
+	}
+	if err := r.stack.Stepper.RunUntil(ctx, t); err != nil {
+		return fmt.Errorf("simulated clock did not reach %s: %w", t.Format(time.TimeOnly), err)
+	}
+	return nil
+}
+
+// watchCrashes records the deaths the harness reports until ctx ends.
+func (r *run) watchCrashes(ctx context.Context) {
 	for {
-		now := c.Now()
-		if !now.Before(t) {
-			return nil
-		}
-		d := t.Sub(now)
-		speed := c.State().Speed
-		guard := 2 * time.Minute
-		if speed > 0 {
-			guard = time.Duration(float64(d)/speed)*2 + 30*time.Second
-		}
-		timer := c.NewTimer(d)
 		select {
-		case <-timer.C():
 		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
+			return
 		case err := <-r.stack.Failed():
-			timer.Stop()
-			return err
-		case <-time.After(guard):
-			timer.Stop()
-			if c.State().Speed == speed && speed > 0 {
-				return fmt.Errorf("simulated clock stalled: %v short of %s after %v of wall time", t.Sub(c.Now()), t.Format(time.TimeOnly), guard)
-			}
+			line, _, _ := strings.Cut(err.Error(), "\n")
+			at := r.stack.Clock.Now()
+			r.crashMu.Lock()
+			r.crashes = append(r.crashes, fmt.Sprintf("at %s: %s (restarted by the harness)", fmtOffset(at.Sub(r.sc.Start)), line))
+			r.crashMu.Unlock()
+			r.obs.add(Entry{At: at, Kind: "error", Text: line})
+			r.progress("[%s] %s", fmtOffset(at.Sub(r.sc.Start)), line)
 		}
 	}
+}
+
+func (r *run) crashList() []string {
+	r.crashMu.Lock()
+	defer r.crashMu.Unlock()
+	return slices.Clone(r.crashes)
 }
 
 // exec carries out one step through the control APIs and records it.
@@ -339,6 +398,10 @@ func (r *run) do(ctx context.Context, st Step) error {
 		return r.clockStep(ctx, st.Clock)
 	case StepPublish:
 		return r.pub.PublishJSON(ctx, st.Publish.Topic, 1, st.Publish.Retain, st.Publish.Payload)
+	case StepProcess:
+		return r.process(ctx, st.Process)
+	case StepComplete:
+		return r.completeTask(ctx, st.Complete)
 	}
 	return fmt.Errorf("unknown step kind %q", st.Kind)
 }
@@ -386,14 +449,11 @@ func (r *run) person(ctx context.Context, zoneURL string, p *PersonStep) error {
 }
 
 func (r *run) clockStep(ctx context.Context, c *ClockStep) error {
-	st := r.stack.Clock.State()
-	now := time.Now()
-	sim := st.At(now)
 	if c.Speed != nil {
 		r.speed = *c.Speed
 	}
 	if c.Pause > 0 {
-		if err := r.stack.SetClock(ctx, clock.State{SimTime: sim, WallTime: now, Speed: 0}); err != nil {
+		if err := r.stack.Stepper.SetSpeed(0); err != nil {
 			return err
 		}
 		select {
@@ -401,9 +461,8 @@ func (r *run) clockStep(ctx context.Context, c *ClockStep) error {
 			return ctx.Err()
 		case <-time.After(c.Pause):
 		}
-		now = time.Now()
 	}
-	return r.stack.SetClock(ctx, clock.State{SimTime: sim, WallTime: now, Speed: r.speed})
+	return r.stack.Stepper.SetSpeed(r.speed)
 }
 
 func (r *run) send(ctx context.Context, method, u string, body any) error {
@@ -463,6 +522,10 @@ func describeStep(st Step) string {
 		return fmt.Sprintf("speed %g", *st.Clock.Speed)
 	case StepPublish:
 		return st.Publish.Topic
+	case StepProcess:
+		return st.Process.Action + " " + st.Process.Name
+	case StepComplete:
+		return fmt.Sprintf("%s completes %q in %s", st.Complete.Person, st.Complete.Title, st.Complete.Zone)
 	}
 	b, _ := json.Marshal(v)
 	return string(b)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/sim/edge"
+	"github.com/somsgo/soms/sim/harness"
 	"github.com/somsgo/soms/sim/mockllm"
 	"github.com/somsgo/soms/sim/scene"
 )
@@ -213,6 +214,25 @@ func checkClock(p *parser, _ scope, st *Step) {
 	if st.Clock.Speed != nil && (*st.Clock.Speed <= 0 || *st.Clock.Speed > 10000) {
 		p.errorf(st.Line, "clock speed must be above 0 and at most 10000 (use pause: for a pause)")
 	}
+}
+
+func checkProcess(p *parser, _ scope, st *Step) {
+	names := append(harness.Services(), harness.Mosquitto, harness.Postgres)
+	if !slices.Contains(names, st.Process.Name) {
+		p.errorf(st.Line, "process %q: want one of %s", st.Process.Name, strings.Join(names, ", "))
+	}
+	switch st.Process.Action {
+	case ProcessKill, ProcessStart, ProcessRestart:
+	default:
+		p.errorf(st.Line, "process action %q: want kill, start or restart", st.Process.Action)
+	}
+}
+
+func checkComplete(p *parser, sc scope, st *Step) {
+	if st.Complete.Person == "" {
+		p.errorf(st.Line, "complete_task needs a person (the account that does the task)")
+	}
+	p.optZone(sc, st.Line, st.Complete.Zone)
 }
 
 func checkPublish(p *parser, _ scope, st *Step) {

@@ -34,6 +34,14 @@ func TestEventDetection(t *testing.T) {
 			{0, "office/main/sensor/env_01/temperature", `{"value":22}`},
 			{10 * time.Second, "office/main/sensor/env_01/temperature", `{"value":28}`},
 		}, []string{EventTamper, EventTempSpike}},
+		{"no tamper when one sensor's readings are 31 s apart (the reference gap is 30 s)", []msg{
+			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
+			{31 * time.Second, "office/main/sensor/env_01/humidity", `{"value":65}`},
+		}, nil},
+		{"tamper when one sensor's readings are exactly 30 s apart (its report interval)", []msg{
+			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
+			{30 * time.Second, "office/main/sensor/env_01/humidity", `{"value":65}`},
+		}, []string{EventTamper}},
 		{"no tamper when readings are 6 min apart", []msg{
 			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
 			{6 * time.Minute, "office/main/sensor/env_01/humidity", `{"value":65}`},
@@ -41,12 +49,16 @@ func TestEventDetection(t *testing.T) {
 		{"one of two sensors tampered", []msg{
 			{0, "office/main/sensor/env_01/temperature", `{"value":22}`},
 			{0, "office/main/sensor/leaf_env/temperature", `{"value":22}`},
-			{30 * time.Second, "office/main/sensor/leaf_env/temperature", `{"value":22}`},
+			{20 * time.Second, "office/main/sensor/leaf_env/temperature", `{"value":22}`},
 			{time.Second, "office/main/sensor/env_01/temperature", `{"value":30}`},
 		}, []string{EventTamper, EventTempSpike}},
 		{"humidity tamper at exactly 20 %", []msg{
 			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
 			{5 * time.Second, "office/main/sensor/env_01/humidity", `{"value":60}`},
+		}, []string{EventTamper}},
+		{"tamper reported at once, at the instant of the periodic report", []msg{
+			{0, "office/main/sensor/env_01/humidity", `{"value":40}`},
+			{0, "office/main/sensor/env_01/humidity", `{"value":65}`},
 		}, []string{EventTamper}},
 		{"sedentary after 30 static minutes", []msg{
 			{0, "office/main/activity", `{"person_count":2,"activity_class":"idle","posture_status":"static","posture_duration_sec":1800}`},
