@@ -373,7 +373,7 @@ type snapshot struct {
 
 func (e *economy) snapshot(ctx context.Context) (snapshot, error) {
 	s := snapshot{tasks: map[int64]string{}, balances: map[int64]int64{}}
-	ts, err := e.svc.ListTasks(ctx, backendapi.TaskFilter{Limit: 1000})
+	ts, err := e.svc.AllTasks(ctx, backendapi.TaskFilter{})
 	if err != nil {
 		return s, err
 	}
@@ -420,7 +420,7 @@ func (e *economy) settledSnapshot(t *testing.T, ctx context.Context) snapshot {
 		s, err := e.snapshot(ctx)
 		var ts []backendapi.Task
 		if err == nil {
-			ts, err = e.svc.ListTasks(ctx, backendapi.TaskFilter{Limit: 1000})
+			ts, err = e.svc.AllTasks(ctx, backendapi.TaskFilter{})
 		}
 		var wrong []string
 		if err == nil {
@@ -464,7 +464,7 @@ func (s snapshot) mustEqual(t *testing.T, after snapshot) {
 func (e *economy) checkNothingLost(t *testing.T, ctx context.Context, a acked) {
 	t.Helper()
 	e.settledSnapshot(t, ctx)
-	ts, err := e.svc.ListTasks(ctx, backendapi.TaskFilter{Limit: 1000})
+	ts, err := e.svc.AllTasks(ctx, backendapi.TaskFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type TaskFilter struct {
 	Zone     string
 	Audience string
 	Limit    int
+	Offset   int // skip this many in list order (pages past the backend's 1000 per answer)
 }
 
 // CreateTask posts a task; the backend may return an existing duplicate.
@@ -62,6 +63,9 @@ func (c *Client) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
+	if f.Offset > 0 {
+		q.Set("offset", strconv.Itoa(f.Offset))
+	}
 	path := "/tasks/"
 	if len(q) > 0 {
 		path += "?" + q.Encode()
@@ -69,6 +73,30 @@ func (c *Client) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	var ts []Task
 	err := c.do(ctx, http.MethodGet, path, nil, &ts)
 	return ts, err
+}
+
+// MaxListLimit is the most tasks the backend returns in one answer.
+const MaxListLimit = 1000
+
+// AllTasks lists every task matching f, page by page (f.Limit tasks a page,
+// MaxListLimit when unset; f.Offset is ignored). Pages are read one after
+// another, so a task created or completed meanwhile may be missed or seen
+// twice; read a quiet system.
+func (c *Client) AllTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	var all []Task
+	if f.Limit <= 0 || f.Limit > MaxListLimit {
+		f.Limit = MaxListLimit
+	}
+	for f.Offset = 0; ; f.Offset += f.Limit {
+		page, err := c.ListTasks(ctx, f)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, page...)
+		if len(page) < f.Limit {
+			return all, nil
+		}
+	}
 }
 
 // GetTask fetches one task.

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -369,5 +370,56 @@ func TestTaskReportPublished(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no task report on MQTT")
+	}
+}
+
+// A list longer than one answer is read in pages: ?offset= skips in list
+// order, and AllTasks reads every page once (the e2e economy checks hold more
+// than the 1000 tasks one answer carries).
+func TestListPages(t *testing.T) {
+	e := newEnvWith(t, envOpts{server: true})
+	ctx := context.Background()
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		task := mustOK(t)(e.svc.CreateTask(ctx, backendapi.CreateTask{Title: "page " + itoa(int64(i)), Location: "x"}))
+		ids = append(ids, task.ID)
+	}
+	newest := func(ts []backendapi.Task) []int64 {
+		out := []int64{}
+		for _, tk := range ts {
+			out = append(out, tk.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		limit, offset int
+		want          []int64
+	}{
+		{2, 0, []int64{ids[4], ids[3]}},
+		{2, 2, []int64{ids[2], ids[1]}},
+		{2, 4, []int64{ids[0]}},
+		{2, 5, []int64{}},
+	} {
+		ts, err := e.svc.ListTasks(ctx, backendapi.TaskFilter{Limit: tc.limit, Offset: tc.offset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := newest(ts); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("limit %d offset %d: %v, want %v", tc.limit, tc.offset, got, tc.want)
+		}
+	}
+	for _, page := range []int{1, 2, 5, 0} {
+		all, err := e.svc.AllTasks(ctx, backendapi.TaskFilter{Limit: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := newest(all), []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages of %d: %v, want %v", page, got, want)
+		}
+	}
+	for _, bad := range []string{"-1", "x", "2147483648"} {
+		if s := send(t, e, e.svc, http.MethodGet, "/tasks/?offset="+bad, nil, nil); s != http.StatusBadRequest {
+			t.Errorf("offset %s: %d, want 400", bad, s)
+		}
 	}
 }

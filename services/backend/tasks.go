@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -67,6 +68,12 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit = limit
+	// offset pages past the limit: a list of more than 1000 tasks is read in pages.
+	offset, ok := intParam(w, r, "offset", 0, 0, math.MaxInt32)
+	if !ok {
+		return
+	}
+	f.Offset = offset
 	a.writeTasks(w, r, f)
 }
 
@@ -86,13 +93,19 @@ func (a *API) writeTasks(w http.ResponseWriter, r *http.Request, f backendapi.Ta
 
 // limitParam reads ?limit= within [1, max].
 func limitParam(w http.ResponseWriter, r *http.Request, def, max int) (int, bool) {
-	s := r.URL.Query().Get("limit")
+	return intParam(w, r, "limit", def, 1, max)
+}
+
+// intParam reads the query parameter name within [lo, hi]; anything else is
+// a 400 naming the range.
+func intParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi int) (int, bool) {
+	s := r.URL.Query().Get(name)
 	if s == "" {
 		return def, true
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
-		httpx.Error(w, http.StatusBadRequest, "limit must be an integer between 1 and "+strconv.Itoa(max))
+	if err != nil || n < lo || n > hi {
+		httpx.Error(w, http.StatusBadRequest, name+" must be an integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
 		return 0, false
 	}
 	return n, true

@@ -432,7 +432,7 @@ func (s *taskStore) list(ctx context.Context, f backendapi.TaskFilter, now time.
 	if f.Status == backendapi.StatusQueued {
 		order = ` ORDER BY urgency DESC, created_at, id` // the dispatch order
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM dashboard.tasks WHERE `+where+order+` LIMIT `+arg(f.Limit), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM dashboard.tasks WHERE `+where+order+` LIMIT `+arg(f.Limit)+` OFFSET `+arg(f.Offset), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}

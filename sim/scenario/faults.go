@@ -59,7 +59,7 @@ func (r *run) completeTask(ctx context.Context, c *CompleteTaskStep) error {
 		return err
 	}
 	service := backendapi.NewClient(r.stack.URL(harness.Backend), r.stack.Token)
-	tasks, err := service.ListTasks(ctx, backendapi.TaskFilter{Zone: c.Zone, Limit: 500})
+	tasks, err := service.AllTasks(ctx, backendapi.TaskFilter{Zone: c.Zone, Status: backendapi.StatusOpen})
 	if err != nil {
 		return err
 	}
