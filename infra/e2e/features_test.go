@@ -55,7 +55,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	coldUp = time.Since(began)
-	sys = &composed{Stack: s, clock: clock.NewSim()}
+	sys = &composed{Stack: s}
 	defer func() {
 		if keep := os.Getenv("SOMS_E2E_KEEP"); keep != "" {
 			// For looking around: docker compose --env-file FILE -p soms-e2e ...
@@ -94,11 +94,9 @@ func TestCompose(t *testing.T) {
 	t.Run("backup and restore", testBackupRestore)
 }
 
-// composed adapts the compose driver; it keeps a local mirror of the clock it
-// publishes.
+// composed adapts the compose driver to the features' System.
 type composed struct {
 	*stack.Stack
-	clock *clock.Sim
 }
 
 var _ features.System = (*composed)(nil)
@@ -107,22 +105,11 @@ func (c *composed) Reset(ctx context.Context, st clock.State) error {
 	if err := c.Stack.Reset(ctx, st.SimTime); err != nil {
 		return err
 	}
-	st.WallTime = time.Now() // from now: the restart took a while
 	return c.SetClock(ctx, st)
 }
 
-func (c *composed) SetClock(ctx context.Context, st clock.State) error {
-	if st.Speed > 0 && st.WallTime.IsZero() {
-		st.WallTime = time.Now()
-	}
-	if err := c.Stack.SetClock(ctx, st); err != nil {
-		return err
-	}
-	c.clock.Set(st)
-	return nil
-}
-
-func (c *composed) Clock() *clock.Sim { return c.clock }
+// Clock is the stepper's mirror: the step the driver published last.
+func (c *composed) Clock() *clock.Sim { return c.Stack.Clock() }
 
 // Failed never fires: compose restarts are visible through health instead.
 func (c *composed) Failed() <-chan error { return nil }

@@ -67,6 +67,7 @@ func (s *Stack) Kill(ctx context.Context, name string) error {
 	if err := c.Stop(ctx, &zero); err != nil {
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
+	s.forgetProcess(name) // a killed process cannot say it left the clock
 	return nil
 }
 
@@ -90,6 +91,7 @@ func (s *Stack) Down(ctx context.Context) error {
 	if err := s.dc.Down(ctx, tccompose.RemoveOrphans(true), tccompose.RemoveVolumes(false)); err != nil {
 		return fmt.Errorf("compose down %s: %w", s.opts.ProjectName, err)
 	}
+	s.forgetAll()
 	return s.Reattach()
 }
 

@@ -41,7 +41,6 @@ import (
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/mqttacl"
-	"github.com/somsgo/soms/internal/topic"
 	"github.com/somsgo/soms/sim/edge"
 )
 
@@ -107,6 +106,8 @@ type Stack struct {
 
 	mu  sync.Mutex
 	bus *bus.Client
+	// clock is the closed-loop clock the stack's services follow (clock.go).
+	clock *composeClock
 }
 
 // secretVars get a fresh random value per stack.
@@ -177,9 +178,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 }
 
 // up starts the stack and waits until every service is healthy. With a
-// clock, the broker comes first and the clock is published (retained) before
-// the rest starts: services running with SOMS_CLOCK=sim are ready only once
-// they have one.
+// clock, the broker comes first and the clock is published (retained, paused)
+// before the rest starts: services running with SOMS_CLOCK=sim are ready only
+// once they have one. It runs at st's speed once every service is healthy.
 func (s *Stack) up(ctx context.Context, st *clock.State) error {
 	upCtx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
 	defer cancel()
@@ -192,13 +193,20 @@ func (s *Stack) up(ctx context.Context, st *clock.State) error {
 		if err := s.dc.Up(upCtx, tccompose.RunServices(broker...), tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
 			return fmt.Errorf("compose up %s (mosquitto): %w%s", s.opts.ProjectName, err, s.unhealthyReport(ctx))
 		}
-		if err := s.SetClock(upCtx, *st); err != nil {
+		// Paused while the services start, as the native harness does: a
+		// service joins the clock with its first acknowledgement.
+		paused := *st
+		paused.Speed = 0
+		if err := s.SetClock(upCtx, paused); err != nil {
 			return err
 		}
 	}
 	s.log.Info("compose up", "project", s.opts.ProjectName, "files", s.opts.Files)
 	if err := s.dc.Up(upCtx, tccompose.Wait(true), tccompose.RemoveOrphans(true)); err != nil {
 		return fmt.Errorf("compose up %s: %w%s", s.opts.ProjectName, err, s.unhealthyReport(ctx))
+	}
+	if st != nil {
+		return s.SetClock(upCtx, *st)
 	}
 	return nil
 }
@@ -448,45 +456,14 @@ func lastLines(r io.Reader, n int) []string {
 	return ring
 }
 
-// SetClock publishes the simulated clock (retained) that every service
-// follows with SOMS_CLOCK=sim.
-func (s *Stack) SetClock(ctx context.Context, st clock.State) error {
-	if err := st.Validate(); err != nil {
-		return err
-	}
-	b, err := s.simBus(ctx)
-	if err != nil {
-		return err
-	}
-	pubCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := b.PublishJSON(pubCtx, topic.SimClock, 1, true, st); err != nil {
-		return fmt.Errorf("publishing the simulated clock: %w", err)
-	}
-	return nil
-}
-
-func (s *Stack) simBus(ctx context.Context) (*bus.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.bus != nil {
-		return s.bus, nil
-	}
-	b := bus.New(s.MQTT(mqttacl.UserSim), "harness-compose", s.log, nil)
-	connectCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := b.WaitConnected(connectCtx); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("harness cannot reach the stack's Mosquitto: %w", err)
-	}
-	s.bus = b
-	return b, nil
-}
-
 // Stop removes the containers, networks and (unless KeepVolumes) volumes.
 func (s *Stack) Stop() error {
 	var errs []error
 	s.mu.Lock()
+	if s.clock != nil {
+		s.clock.stop()
+		s.clock = nil
+	}
 	if s.bus != nil {
 		s.bus.Close()
 		s.bus = nil
