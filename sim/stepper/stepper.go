@@ -4,8 +4,8 @@
 // current one on soms/sim/progress/{process} — so simulated time never runs
 // more than one step ahead of the slowest process, whatever the load. A
 // numeric speed is a ceiling the steps are paced at; speed max (+Inf) runs as
-// fast as the processes allow. The native harness drives its clock with it
-// (the compose driver still publishes a free-running clock).
+// fast as the processes allow. The native harness and the compose driver
+// (infra/stack) drive their clocks with it.
 package stepper
 
 import (
