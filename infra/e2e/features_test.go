@@ -86,6 +86,7 @@ func TestCompose(t *testing.T) {
 	})
 	t.Run("dashboard through nginx", testDashboard)
 	t.Run("healthchecks", testHealthchecks)
+	t.Run("the clock is closed loop", testClosedLoop)
 	t.Run("exposure", testExposure)
 	t.Run("the public door", testPublicDoor)
 	t.Run("monitoring", testMonitoring)
