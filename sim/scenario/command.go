@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/somsgo/soms/sim/stepper"
 	"io"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func Command(ctx context.Context, cfg Config, args []string, stdout io.Writer) e
 				errs = append(errs, err)
 				continue
 			}
-			fmt.Fprintf(stdout, "%s: ok — %q, %d steps, %d expectations, %v simulated at %g×\n", f, s.Name, len(s.Timeline), len(s.Expect), s.Duration, s.Speed)
+			fmt.Fprintf(stdout, "%s: ok — %q, %d steps, %d expectations, %v simulated at %s×\n", f, s.Name, len(s.Timeline), len(s.Expect), s.Duration, stepper.Speed(s.Speed))
 		}
 		return errors.Join(errs...)
 	case "run":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/somsgo/soms/sim/stepper"
 	"io"
 	"log/slog"
 	"net/http"
@@ -236,7 +237,7 @@ func (r *run) timeline(ctx context.Context, began time.Time, sess Session) (Repo
 	if sess.History {
 		ready = "office ready"
 	}
-	r.progress("scenario %q: %s in %.1fs; running %v of simulated time at %gx", sc.Name, ready, startup.Seconds(), sc.Duration, r.speed)
+	r.progress("scenario %q: %s in %.1fs; running %v of simulated time at %s×", sc.Name, ready, startup.Seconds(), sc.Duration, stepper.Speed(r.speed))
 	// The target restarts what dies on its own; the run goes on and fails.
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
