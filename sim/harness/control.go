@@ -70,6 +70,9 @@ func (s *Stack) controlRoutes(srv *httpx.Server) {
 		}
 		httpx.WriteJSON(w, http.StatusOK, s.clockView())
 	})
+	srv.Router.Get("/stack", func(w http.ResponseWriter, _ *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, s.stackView())
+	})
 	srv.Router.Get("/processes", func(w http.ResponseWriter, _ *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{"processes": s.processViews(), "incidents": s.Incidents()})
 	})

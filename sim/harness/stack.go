@@ -627,13 +627,19 @@ func Services() []string {
 	return out
 }
 
-// startControl serves the harness's control API (the shared clock).
+// startControl serves the harness's control API (the shared clock, the
+// processes, GET /stack). It listens on loopback only, whatever
+// MQTTListen says: it is an admin API — it kills processes and hands out the
+// service token and broker passwords — for this machine's users alone.
 func (s *Stack) startControl() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(s.Ports[PortControl]))
 	if err != nil {
 		return fmt.Errorf("harness control API: %w", err)
 	}
 	srv := httpx.New("harness", slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	// PUT /clock with run_until answers when the clock gets there: at a
+	// low speed, later than any write timeout would allow.
+	srv.Limits.Write = 0
 	s.controlRoutes(srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopControl = cancel

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/httpx"
 	"github.com/somsgo/soms/sim/harness"
 )
 
@@ -19,11 +21,11 @@ func (r *run) process(ctx context.Context, p *ProcessStep) error {
 	defer cancel()
 	switch p.Action {
 	case ProcessKill:
-		return r.faults.Kill(ctx, p.Name)
+		return r.target.Kill(ctx, p.Name)
 	case ProcessStart:
-		return r.faults.Start(ctx, p.Name)
+		return r.target.Start(ctx, p.Name)
 	case ProcessRestart:
-		return r.faults.Restart(ctx, p.Name)
+		return r.target.Restart(ctx, p.Name)
 	}
 	return fmt.Errorf("process action %q", p.Action)
 }
@@ -34,13 +36,20 @@ type person struct {
 	dash *backendapi.Client
 }
 
-// account is name's account, registered on first use.
+// account is name's account, registered on first use (in a running office
+// an earlier run may have registered it: then it logs in).
 func (r *run) account(ctx context.Context, name string) (*person, error) {
 	if p, ok := r.people[name]; ok {
 		return p, nil
 	}
-	backend := r.stack.URL(harness.Backend)
-	tok, err := backendapi.NewClient(backend, "").Register(ctx, backendapi.Register{Username: name, Password: "scenario-" + name + "-password", DisplayName: name})
+	backend := r.target.URL(harness.Backend)
+	dash, pass := backendapi.NewClient(backend, ""), "scenario-"+name+"-password"
+	tok, err := dash.Register(ctx, backendapi.Register{Username: name, Password: pass, DisplayName: name})
+	if httpx.IsStatus(err, http.StatusConflict) {
+		if tok, err = dash.Login(ctx, name, pass); err == nil {
+			err = r.obs.noteLedger(ctx, tok.User.ID)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("registering %s: %w", name, err)
 	}
@@ -58,14 +67,14 @@ func (r *run) completeTask(ctx context.Context, c *CompleteTaskStep) error {
 	if err != nil {
 		return err
 	}
-	service := backendapi.NewClient(r.stack.URL(harness.Backend), r.stack.Token)
+	service := backendapi.NewClient(r.target.URL(harness.Backend), r.target.Token())
 	tasks, err := service.AllTasks(ctx, backendapi.TaskFilter{Zone: c.Zone, Status: backendapi.StatusOpen})
 	if err != nil {
 		return err
 	}
 	slices.SortFunc(tasks, func(a, b backendapi.Task) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	for _, t := range tasks {
-		if t.IsCompleted || t.AssignedTo != nil || !strings.Contains(strings.ToLower(t.Title), strings.ToLower(c.Title)) {
+		if r.obs.existed(t.ID) || t.IsCompleted || t.AssignedTo != nil || !strings.Contains(strings.ToLower(t.Title), strings.ToLower(c.Title)) {
 			continue
 		}
 		if t.IsQueued {

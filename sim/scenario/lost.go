@@ -75,7 +75,9 @@ func (o *observer) pollLedger(ctx context.Context) {
 			o.ack.ledger[u] = seen
 		}
 		for _, e := range h.Entries {
-			seen[e.ID] = true
+			if !o.before.ledger[u][e.ID] {
+				seen[e.ID] = true
+			}
 		}
 		o.mu.Unlock()
 	}

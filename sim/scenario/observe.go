@@ -45,7 +45,7 @@ var plotted = map[string]bool{"co2": true, "temperature": true, "humidity": true
 
 // observer watches the product interfaces during a run.
 type observer struct {
-	clock clock.Clock
+	clock interface{ Now() time.Time }
 	// onBus is the clock as the observer's own MQTT connection carries it:
 	// a message is stamped with the step it came in, the step its
 	// publisher was handling (the broker keeps one connection's messages in
@@ -78,14 +78,17 @@ type observer struct {
 	world    map[string][]WorldSample
 	worldE   string
 	ack      ack
+	// before is what a running office held before the run (noteHistory).
+	before history
 }
 
-func newObserver(c clock.Clock, start time.Time) *observer {
+func newObserver(c interface{ Now() time.Time }, start time.Time) *observer {
 	return &observer{
 		clock: c, onBus: clock.NewSim(), start: start, api: httpx.Client{HTTP: &http.Client{Timeout: 5 * time.Second}, MaxAnswer: 32 << 20},
 		series: map[string]map[string]map[string][]Point{}, tasks: map[int64]ObservedTask{},
 		voice: map[string]ObservedVoice{}, events: map[uint64]bool{}, wallet: map[int64][]Sample{}, world: map[string][]WorldSample{},
-		ack: ack{completed: map[int64]bool{}, ledger: map[int64]map[int64]bool{}},
+		ack:    ack{completed: map[int64]bool{}, ledger: map[int64]map[int64]bool{}},
+		before: history{voice: map[string]bool{}, ledger: map[int64]map[int64]bool{}},
 	}
 }
 
@@ -235,6 +238,10 @@ func (o *observer) pollTasks(ctx context.Context) {
 	}
 	for _, t := range tasks {
 		o.mu.Lock()
+		if o.before.existed(t.ID) {
+			o.mu.Unlock()
+			continue
+		}
 		_, seen := o.tasks[t.ID]
 		zone := ""
 		if t.Zone != nil {
@@ -258,8 +265,12 @@ func (o *observer) pollVoice(ctx context.Context) {
 		return
 	}
 	for _, v := range evs {
-		key := strconv.FormatInt(v.ID, 10) + "|" + v.Message
+		key := voiceKey(v)
 		o.mu.Lock()
+		if o.before.voice[key] {
+			o.mu.Unlock()
+			continue
+		}
 		_, seen := o.voice[key]
 		at := v.CreatedAt
 		if at.IsZero() {
@@ -272,6 +283,10 @@ func (o *observer) pollVoice(ctx context.Context) {
 			o.add(Entry{At: at, Kind: "speech", Zone: v.Zone, Text: v.Message})
 		}
 	}
+}
+
+func voiceKey(v backendapi.VoiceEvent) string {
+	return strconv.FormatInt(v.ID, 10) + "|" + v.Message
 }
 
 func (o *observer) pollLLM(ctx context.Context) {

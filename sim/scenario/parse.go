@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"github.com/somsgo/soms/sim/stepper"
 	"os"
 	"reflect"
 	"regexp"
@@ -182,7 +183,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 	s := &Scenario{File: file}
 	fields := map[string]any{
-		"name": &s.Name, "description": &s.Description, "seed": &s.Seed, "start": &s.Start, "speed": &s.Speed,
+		"name": &s.Name, "description": &s.Description, "seed": &s.Seed, "start": &s.Start, "speed": &speedField{&s.Speed},
 		"duration": &s.Duration, "layout": &s.Layout, "cameras": &s.Cameras, "llm": &s.LLM,
 	}
 	lines := map[string]int{}
@@ -207,6 +208,19 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, p.errs
 	}
 	return s, nil
+}
+
+// speedField reads a speed: a number of simulated seconds per wall second,
+// or max (stepper.Max: as fast as the processes allow).
+type speedField struct{ v *float64 }
+
+func (f *speedField) UnmarshalYAML(n *yaml.Node) error {
+	sp, err := stepper.ParseSpeed(n.Value)
+	if err != nil {
+		return err
+	}
+	*f.v = float64(sp)
+	return nil
 }
 
 func (p *parser) steps(node *yaml.Node, s *Scenario) {

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"github.com/somsgo/soms/sim/stepper"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"no name", "seed: 1\n", `s.yaml: name is required`},
 		{"not yaml", "name: [x\n", `s.yaml:`},
 		{"speed", "name: x\nspeed: 99999\n", `s.yaml:2: speed must be`},
+		{"speed word", "name: x\nspeed: fast\n", `s.yaml:2: speed "fast": want a number`},
 		{"ramp channel", "name: x\ntimeline:\n  - at: 1m\n    ramp: {zone: main, channel: smell, to: 3, over: 5m}\n", `s.yaml:3: ramp channel`},
 	}
 	for _, tc := range tests {
@@ -87,6 +89,19 @@ func TestParseErrorsHaveLines(t *testing.T) {
 				t.Fatalf("error:\n%v\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// speed: max runs as fast as the processes allow (docs/simulator.md).
+func TestParseSpeed(t *testing.T) {
+	for in, want := range map[string]float64{"120": 120, "max": stepper.Max, "MAX": stepper.Max, "0.5": 0.5} {
+		s, err := Parse("s.yaml", []byte("name: x\nspeed: "+in+"\n"))
+		if err != nil {
+			t.Fatalf("speed %s: %v", in, err)
+		}
+		if s.Speed != want {
+			t.Errorf("speed %s read as %v, want %v", in, s.Speed, want)
+		}
 	}
 }
 

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/somsgo/soms/sim/stepper"
 )
 
 // WriteReport writes report.json, junit.xml and report.html into dir and
@@ -188,3 +191,86 @@ details{margin:1em 0}
 {{end}}</table></details>
 </body></html>
 `))
+
+// StepResult is how one timeline step went.
+type StepResult struct {
+	Line   int       `json:"line"`
+	Kind   string    `json:"kind"`
+	At     time.Time `json:"at"`
+	Offset string    `json:"offset"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Name     string       `json:"name"`
+	File     string       `json:"file"`
+	Seed     uint64       `json:"seed"`
+	Start    time.Time    `json:"start"`
+	Speed    float64      `json:"speed"`
+	Layout   string       `json:"layout"`
+	Passed   bool         `json:"passed"`
+	Results  []Result     `json:"results"`
+	Steps    []StepResult `json:"steps"`
+	Timeline []Entry      `json:"timeline"`
+	// Series is telemetry: zone → channel → device → readings.
+	Series map[string]map[string]map[string][]Point `json:"series"`
+	// SimDuration is the simulated time covered; StartupWall the wall time
+	// from Run to the clock starting; RunWall the wall time the clock ran.
+	SimDuration time.Duration `json:"sim_duration_ns"`
+	StartupWall time.Duration `json:"startup_wall_ns"`
+	RunWall     time.Duration `json:"run_wall_ns"`
+	// SimPerWall is simulated seconds per wall second achieved while running:
+	// the clock is closed-loop, so this is what every process kept up with.
+	SimPerWall float64 `json:"sim_per_wall"`
+	// Lag is how each process following the clock kept up while running,
+	// slowest first.
+	Lag []stepper.ProcessStats `json:"lag"`
+	// Crashes are processes that died without a process step asking for it
+	// (the harness restarted them); any fails the run.
+	Crashes []string `json:"crashes,omitempty"`
+	// Files written, by kind (json, junit, html).
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// Failed lists the failed expectations and steps as lines.
+func (r *Report) Failed() []string {
+	var out []string
+	for _, s := range r.Steps {
+		if s.Error != "" {
+			out = append(out, fmt.Sprintf("%s:%d: step %s at %s: %s", r.File, s.Line, s.Kind, s.Offset, s.Error))
+		}
+	}
+	for _, c := range r.Crashes {
+		out = append(out, fmt.Sprintf("%s: %s", r.File, c))
+	}
+	for _, x := range r.Results {
+		if !x.Passed {
+			out = append(out, fmt.Sprintf("%s:%d: %s: %s", r.File, x.Line, x.Description, x.Message))
+		}
+	}
+	return out
+}
+
+// report evaluates what was observed.
+func (r *run) report(end time.Time, startup, runWall time.Duration, lag []stepper.ProcessStats, runErr error) Report {
+	sc := r.sc
+	obs := r.obs.observations(end)
+	rep := Report{
+		Name: sc.Name, File: sc.File, Seed: sc.Seed, Start: sc.Start, Speed: r.speed, Layout: sc.Layout,
+		Results: Evaluate(sc, obs), Steps: r.steps, Timeline: r.obs.timeline(), Series: r.obs.series,
+		SimDuration: end.Sub(sc.Start), StartupWall: startup, RunWall: runWall, Crashes: r.crashList(),
+		Lag: lag,
+	}
+	if runWall > 0 {
+		rep.SimPerWall = rep.SimDuration.Seconds() / runWall.Seconds()
+	}
+	rep.Passed = runErr == nil && len(rep.Crashes) == 0
+	for _, x := range rep.Results {
+		rep.Passed = rep.Passed && x.Passed
+	}
+	for _, st := range rep.Steps {
+		rep.Passed = rep.Passed && st.Error == ""
+	}
+	return rep
+}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -51,8 +52,8 @@ func (p *parser) defaults(s *Scenario, lines map[string]int) {
 	if s.Speed == 0 {
 		s.Speed = DefaultSpeed
 	}
-	if s.Speed < 0 || s.Speed > 10000 {
-		p.errorf(lines["speed"], "speed must be between 0 and 10000 simulated seconds per wall second")
+	if s.Speed < 0 || (s.Speed > 10000 && !math.IsInf(s.Speed, 1)) {
+		p.errorf(lines["speed"], "speed must be between 0 and 10000 simulated seconds per wall second, or max")
 	}
 	if s.Layout == "" {
 		s.Layout = "builtin:office"

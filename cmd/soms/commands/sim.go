@@ -27,7 +27,7 @@ func simulation() []Command {
 		service("voicevox-sim", "simulator: VOICEVOX-compatible engine speaking with espeak-ng", voicevox.Run),
 		service("camera", "simulator: virtual cameras (mediamtx + rendered scenes over RTSP)", camera.Run),
 		{
-			Name: "scenario", Summary: "run or validate QA scenario files: scenario run|validate FILE...",
+			Name: "scenario", Summary: "run or validate QA scenario files: scenario run [--target URL]|validate FILE...",
 			NewConfig: func() any { return new(scenario.Config) },
 			Run: func(ctx context.Context, cfg any, args []string, stdout io.Writer) error {
 				return scenario.Command(ctx, *cfg.(*scenario.Config), args, stdout)
