@@ -91,6 +91,7 @@ func TestCompose(t *testing.T) {
 	t.Run("the public door", testPublicDoor)
 	t.Run("monitoring", testMonitoring)
 	t.Run("restarts lose nothing", testRestarts)
+	t.Run("a fault scenario", testFaultScenario)
 	t.Run("down and up keep the data", testDownUp)
 	t.Run("backup and restore", testBackupRestore)
 }
