@@ -11,7 +11,7 @@ import (
 
 // followers are the containers that follow the simulated clock in the test
 // stack (SOMS_CLOCK=sim), by the name they acknowledge under.
-var followers = []string{"backend", "brain", "camera", "edge", "mockllm", "perception", "voice", "wallet"}
+var followers = []string{"backend", "brain", "camera", "edge", "mockllm", "perception", "voice", "voicevox-sim", "wallet"}
 
 // testClosedLoop: the compose stack's clock is closed loop. Every container
 // following it acknowledges the steps, a run to an instant returns only once
