@@ -150,17 +150,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !b.Poll(`[...document.querySelectorAll('#camera-list img')].every(i => i.complete && i.naturalWidth > 0)`, 20*time.Second) {
 		t.Error("the camera snapshots did not load")
 	}
-	// …and plays the cameras' own H.264 streams (no transcoder: /{id}/, not
-	// /{id}_h264/) through /api/sim/hls/ with hls.js. On a loaded 2-core CI
-	// machine headless playback of every stream may lag, so one live camera
-	// proves the path; the others must show a frame either way (video, or the
-	// snapshot the view falls back to).
-	if !b.Poll(`[...document.querySelectorAll('#camera-list video')].some(v => v.dataset.hls === 'playing' && v.readyState >= 2 && /^\/api\/sim\/hls\/cam_[a-z]+\/index\.m3u8$/.test(v.dataset.src))`, 90*time.Second) {
+	// …and plays every camera's own H.264 stream (no transcoder: /{id}/, not
+	// /{id}_h264/) through /api/sim/hls/ with hls.js.
+	if !b.Poll(`[...document.querySelectorAll('#camera-list video')].every(v => v.dataset.hls === 'playing' && v.readyState >= 2 && /^\/api\/sim\/hls\/cam_[a-z]+\/index\.m3u8$/.test(v.dataset.src))`, 45*time.Second) {
 		states := browsertest.Value(b.Browser, "video states", chromedp.Evaluate[string](`[...document.querySelectorAll('#camera-list video')].map(v => v.dataset.camera + ':' + v.dataset.hls + ':' + v.readyState + ':' + v.title).join(' ')`))
-		t.Errorf("no camera video played HLS: %v", states)
-	}
-	if !b.Poll(`[...document.querySelectorAll('#camera-list figure')].every(f => { const v = f.querySelector('video'), i = f.querySelector('img'); return (v && !v.hidden && v.readyState >= 2) || (i && !i.hidden && i.complete && i.naturalWidth > 0); })`, 20*time.Second) {
-		t.Error("a camera shows neither video nor a snapshot")
+		t.Errorf("not every camera video played HLS: %v", states)
 	}
 	states := browsertest.Value(b.Browser, "video states", chromedp.Evaluate[string](`[...document.querySelectorAll('#camera-list video')].map(v => v.dataset.camera + ':' + v.dataset.hls + ':' + v.dataset.src).join(' ')`))
 	t.Logf("camera live view: %s", states)
