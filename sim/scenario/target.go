@@ -96,7 +96,7 @@ type native struct{ s *harness.Stack }
 func (n native) URL(service string) string      { return n.s.URL(service) }
 func (n native) MQTT(account string) bus.Config { return n.s.MQTT(account) }
 func (n native) Token() string                  { return n.s.Token }
-func (n native) Clock() Clock                   { return nativeClock{n.s} }
+func (n native) Clock() Clock                   { return nativeClock(n) }
 func (n native) Kill(_ context.Context, name string) error {
 	return n.s.Kill(name)
 }
