@@ -91,6 +91,16 @@ type Sim struct {
 	owed []owedTick
 	// released is closed and replaced whenever a hold is released.
 	released chan struct{}
+	// deferred are holds that take effect at a later step (Wait.Delivered):
+	// hold → the step they take effect at. effected is closed and replaced
+	// whenever some take effect or are cancelled.
+	deferred map[*Hold]uint64
+	effected chan struct{}
+
+	// sent and received are the messages to and from other processes noted
+	// since the progress reporter last took them; noted signals a new one.
+	sent, received []string
+	noted          chan struct{}
 	// expired counts holds and ticks that outlived Settle's lease.
 	expired uint64
 }
@@ -117,6 +127,9 @@ func NewSim() *Sim {
 		scheduled: make(chan struct{}),
 		holds:     map[*Hold]holdState{},
 		released:  make(chan struct{}),
+		deferred:  map[*Hold]uint64{},
+		effected:  make(chan struct{}),
+		noted:     make(chan struct{}, 1),
 	}
 }
 
@@ -167,6 +180,7 @@ func (s *Sim) Set(st State) {
 		s.isSync = true
 		close(s.synced)
 	}
+	s.effectDeferredLocked()
 	s.fireDueLocked()
 	s.kickLocked()
 	s.mu.Unlock()
@@ -223,7 +237,11 @@ func (k simTicker) C() <-chan time.Time { return k.t.c }
 func (k simTicker) Stop()               { k.t.Stop() }
 
 func (s *Sim) scheduleLocked(t *simTimer, d time.Duration) {
-	t.deadline = s.nowLocked().Add(d)
+	s.scheduleAtLocked(t, s.nowLocked().Add(d))
+}
+
+func (s *Sim) scheduleAtLocked(t *simTimer, deadline time.Time) {
+	t.deadline = deadline
 	heap.Push(&s.timers, t)
 	close(s.scheduled)
 	s.scheduled = make(chan struct{})
@@ -345,6 +363,22 @@ func (t *simTimer) Stop() bool {
 func (t *simTimer) Reset(d time.Duration) bool {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
+	pending := t.unscheduleLocked()
+	t.s.scheduleLocked(t, d)
+	return pending
+}
+
+func (t *simTimer) resetAt(at time.Time) bool {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	pending := t.unscheduleLocked()
+	t.s.scheduleAtLocked(t, at)
+	return pending
+}
+
+// unscheduleLocked takes t off the heap and discards an undelivered tick;
+// it reports whether t was pending.
+func (t *simTimer) unscheduleLocked() bool {
 	pending := t.index >= 0
 	if pending {
 		heap.Remove(&t.s.timers, t.index)
@@ -352,8 +386,18 @@ func (t *simTimer) Reset(d time.Duration) bool {
 	if t.drain() {
 		t.doneLocked(1) // a discarded tick is no work
 	}
-	t.s.scheduleLocked(t, d)
 	return pending
+}
+
+// ResetAt re-arms t, a timer of c, to fire at instant at of c's time (at
+// once if that has passed) and reports whether it was pending. On a
+// simulated clock the deadline is set as is, not as a duration from a Now
+// read before: a step that comes in between cannot move it by a step.
+func ResetAt(c Clock, t Timer, at time.Time) bool {
+	if st, ok := t.(*simTimer); ok {
+		return st.resetAt(at)
+	}
+	return t.Reset(at.Sub(c.Now()))
 }
 
 // drain discards an undelivered tick so Stop/Reset never leave a stale value,
@@ -402,4 +446,55 @@ type Progress struct {
 	// Expired counts the process's holds that outlived their lease so far.
 	Expired uint64 `json:"expired,omitempty"`
 	Gone    bool   `json:"gone,omitempty"`
+	// Sent and Received are the messages to and from other processes the
+	// process noted since its last acknowledgement (Sent, Received): the
+	// clock goes on only once every message sent has been received, or a
+	// lease has passed.
+	Sent     []string `json:"sent,omitempty"`
+	Received []string `json:"received,omitempty"`
+}
+
+// Sent notes that the process has sent message id to another process that
+// follows the clock, on a path that does not carry the clock (a device's own
+// MQTT connection): on a stepped clock the next step waits until the
+// receiver notes it Received, so the receiver takes it at the instant it was
+// sent in every run, however late its connection delivers it. Elsewhere it
+// does nothing. Ids are unique across processes (prefixed by kind).
+func Sent(c Clock, id string) {
+	if s, ok := c.(*Sim); ok {
+		s.note(&s.sent, id)
+	}
+}
+
+// Received notes that the process has taken message id (see Sent).
+func Received(c Clock, id string) {
+	if s, ok := c.(*Sim); ok {
+		s.note(&s.received, id)
+	}
+}
+
+func (s *Sim) note(list *[]string, id string) {
+	s.mu.Lock()
+	if !s.st.Stepped() {
+		s.mu.Unlock()
+		return
+	}
+	*list = append(*list, id)
+	s.mu.Unlock()
+	select {
+	case s.noted <- struct{}{}:
+	default:
+	}
+}
+
+// Noted is signalled when a message is noted (Sent, Received).
+func (s *Sim) Noted() <-chan struct{} { return s.noted }
+
+// TakeNotes returns the messages noted since the last call and forgets them.
+func (s *Sim) TakeNotes() (sent, received []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sent, received = s.sent, s.received
+	s.sent, s.received = nil, nil
+	return sent, received
 }

@@ -169,3 +169,43 @@ func TestSynced(t *testing.T) {
 		t.Fatal("not synced after Set")
 	}
 }
+
+// ResetAt arms a timer for an instant: it fires at the first step at or
+// after it (at once when it has passed), however the clock moved since the
+// caller last read it.
+func TestResetAt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   time.Duration // from t0; the clock stands at t0+1s
+		want time.Duration // the step it fires at
+	}{
+		{"later in the step after", 1500 * time.Millisecond, 2 * time.Second},
+		{"at a step", 2 * time.Second, 2 * time.Second},
+		{"now", time.Second, time.Second},
+		{"passed", 0, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := stepped()
+			tm := c.NewTimer(time.Hour)
+			step(c, 2, time.Second) // the caller's Now was t0 when it chose the instant
+			ResetAt(c, tm, t0.Add(tc.at))
+			for n, d := uint64(2), time.Second; d <= 3*time.Second; n, d = n+1, d+time.Second {
+				if d > time.Second {
+					step(c, n, d)
+				}
+				select {
+				case got := <-tm.C():
+					if d != tc.want {
+						t.Fatalf("fired at %v (tick %v), want at %v", d, got.Sub(t0), tc.want)
+					}
+					return
+				default:
+				}
+			}
+			t.Fatal("never fired")
+		})
+	}
+	w := NewWorkTimer(Wall{}, time.Hour)
+	ResetAt(Wall{}, w, time.Now())
+	<-w.C() // the wall clock's timer fires at once too
+}

@@ -49,7 +49,12 @@ type Options struct {
 	// numeric speed before the pace is re-anchored instead of caught up
 	// (default 1s).
 	CatchUp time.Duration
-	Log     *slog.Logger
+	// InFlight is how long (wall) a message one process noted sent may wait
+	// for its receiver's note before the clock stops waiting: the receiver
+	// may be gone, or be no process of the simulation (a real device;
+	// default clock.HoldLease).
+	InFlight time.Duration
+	Log      *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -67,6 +72,9 @@ func (o *Options) defaults() {
 	}
 	if o.CatchUp <= 0 {
 		o.CatchUp = time.Second
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = clock.HoldLease
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -101,12 +109,23 @@ type Stepper struct {
 	procs      map[string]*proc
 	expect     map[string]time.Time // process name → waited for since (wall)
 	stats      map[string]*ProcessStats
-	steps      uint64
+	// inflight are messages noted sent and not yet received (id → when
+	// noted, wall, and by whom); early are those received before their
+	// sender's note came in.
+	inflight map[string]sentMsg
+	early    map[string]time.Time
+	steps    uint64
 	// changed is closed and replaced whenever a step is published or
 	// acknowledged.
 	changed chan struct{}
 	err     error // the loop ended
 	done    chan struct{}
+}
+
+// sentMsg is a message in flight between two processes.
+type sentMsg struct {
+	from  string
+	since time.Time
 }
 
 // proc is one instance of a process following the clock.
@@ -138,6 +157,9 @@ type ProcessStats struct {
 	// MaxLag is the most simulated time the clock was ahead of the
 	// process's last acknowledged step when a step was published.
 	MaxLag time.Duration `json:"max_lag_ns"`
+	// Unreceived counts the messages it sent that no process noted
+	// received within Options.InFlight.
+	Unreceived uint64 `json:"unreceived,omitempty"`
 
 	ackSum time.Duration
 }
@@ -150,6 +172,7 @@ func New(b publisher, mirror *clock.Sim, opts Options) *Stepper {
 	return &Stepper{
 		opts: opts, bus: b, mirror: mirror, kick: make(chan struct{}, 1),
 		procs: map[string]*proc{}, expect: map[string]time.Time{}, stats: map[string]*ProcessStats{},
+		inflight: map[string]sentMsg{}, early: map[string]time.Time{},
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -433,6 +456,7 @@ func (s *Stepper) onProgress(m bus.Message) {
 		pr.step, pr.sim = p.Step, p.SimTime
 	}
 	pr.seen, pr.expired = now, p.Expired
+	s.trackLocked(p, now)
 	st := s.statLocked(p.Process)
 	st.Expired = p.Expired
 	if first {
@@ -446,6 +470,49 @@ func (s *Stepper) onProgress(m bus.Message) {
 	}
 	s.notifyLocked()
 	s.pokeLocked()
+}
+
+// trackLocked follows the messages in flight a progress message notes.
+func (s *Stepper) trackLocked(p clock.Progress, now time.Time) {
+	for _, id := range p.Received {
+		if _, ok := s.inflight[id]; ok {
+			delete(s.inflight, id)
+		} else {
+			s.early[id] = now
+		}
+	}
+	for _, id := range p.Sent {
+		if _, ok := s.early[id]; ok {
+			delete(s.early, id)
+		} else {
+			s.inflight[id] = sentMsg{from: p.Process, since: now}
+		}
+	}
+}
+
+// inflightLocked reports how long to wait for the messages in flight (0:
+// none left), letting go of those older than Options.InFlight, and of
+// receipts whose note of sending never came.
+func (s *Stepper) inflightLocked(now time.Time) time.Duration {
+	var wait time.Duration
+	for id, m := range s.inflight {
+		left := s.opts.InFlight - now.Sub(m.since)
+		if left <= 0 {
+			delete(s.inflight, id)
+			s.statLocked(m.from).Unreceived++
+			s.opts.Log.Warn("a message between processes was not received; the clock goes on", "id", id, "from", m.from, "waited", now.Sub(m.since).Round(time.Millisecond))
+			continue
+		}
+		if wait == 0 || left < wait {
+			wait = left
+		}
+	}
+	for id, at := range s.early {
+		if now.Sub(at) > s.opts.Lost {
+			delete(s.early, id)
+		}
+	}
+	return wait
 }
 
 func (s *Stepper) pokeLocked() {
@@ -566,6 +633,9 @@ func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Dura
 		}
 		return nil, wait, nil
 	}
+	if w := s.inflightLocked(now); w > 0 {
+		return nil, w + time.Millisecond, nil // a message on its way: its receiver must take it in this step
+	}
 	for name, since := range s.expect {
 		if now.Sub(since) > s.opts.Join {
 			s.opts.Log.Warn("expected process never acknowledged the clock; going on without it", "process", name)
@@ -627,8 +697,8 @@ func (s *Stepper) publish(ctx context.Context, st clock.State) error {
 func Describe(stats []ProcessStats) string {
 	var b strings.Builder
 	for _, st := range stats {
-		fmt.Fprintf(&b, "%-13s ack mean %6.2fms max %7.2fms  slowest %5d  lost %d  expired holds %d\n",
-			st.Process, ms(st.AckMean), ms(st.AckMax), st.Slowest, st.Lost, st.Expired)
+		fmt.Fprintf(&b, "%-13s ack mean %6.2fms max %7.2fms  slowest %5d  lost %d  expired holds %d  unreceived %d\n",
+			st.Process, ms(st.AckMean), ms(st.AckMax), st.Slowest, st.Lost, st.Expired, st.Unreceived)
 	}
 	return b.String()
 }
