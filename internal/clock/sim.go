@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -23,19 +24,51 @@ import (
 // when every process has, so the clock never runs ahead of the slowest one.
 // Speed is then the ceiling the harness paces the steps at (0: none, as fast
 // as the processes allow); WallTime is when the step was published.
+//
+// Paused says the harness publishes no next step until told to (Speed is 0
+// then). A stepped clock without a ceiling also says speed 0, so Speed
+// alone cannot tell the two apart: read Pace. Paused was added after Speed
+// and is left out when false, so a follower that predates it reads the same
+// state as before (a stepped clock stands still between steps either way).
 type State struct {
 	SimTime  time.Time `json:"sim_time"`
 	WallTime time.Time `json:"wall_time"`
 	Speed    float64   `json:"speed"`
 	Step     uint64    `json:"step,omitempty"`
+	Paused   bool      `json:"paused,omitempty"`
 }
 
 // Stepped reports whether the state is a step of the closed-loop clock.
 func (s State) Stepped() bool { return s.Step > 0 }
 
+// Pace is the speed in one number, as the harness and its control API
+// mean it: 0 paused, +Inf as fast as the processes allow (a stepped clock
+// without a ceiling), else simulated seconds per wall second (on a stepped
+// clock, the ceiling).
+func (s State) Pace() float64 {
+	switch {
+	case s.Paused:
+		return 0
+	case s.Stepped() && s.Speed == 0:
+		return math.Inf(1)
+	}
+	return s.Speed
+}
+
+// WithPace returns s set to pace p (Pace's meaning). +Inf is a stepped
+// clock's; a free-running state set to it stands still.
+func (s State) WithPace(p float64) State {
+	s.Paused = p == 0
+	s.Speed = p
+	if math.IsInf(p, 1) {
+		s.Speed = 0
+	}
+	return s
+}
+
 // At returns the simulated time at wall instant wall.
 func (s State) At(wall time.Time) time.Time {
-	if s.Speed == 0 || s.Stepped() {
+	if s.Speed == 0 || s.Paused || s.Stepped() {
 		return s.SimTime
 	}
 	return s.SimTime.Add(time.Duration(float64(wall.Sub(s.WallTime)) * s.Speed))
@@ -46,8 +79,11 @@ func (s State) Validate() error {
 	switch {
 	case s.SimTime.IsZero():
 		return errors.New("clock state: sim_time is missing")
-	case s.Speed < 0:
-		return fmt.Errorf("clock state: speed %v is negative", s.Speed)
+	case s.Speed < 0 || math.IsNaN(s.Speed) || math.IsInf(s.Speed, 0):
+		return fmt.Errorf("clock state: speed %v is not a number of simulated seconds per wall second", s.Speed)
+	case s.Paused && s.Speed > 0:
+		// A follower that predates paused would run it at that speed.
+		return fmt.Errorf("clock state: paused at speed %v (a paused state says speed 0)", s.Speed)
 	case s.Speed > 0 && !s.Stepped() && s.WallTime.IsZero():
 		return errors.New("clock state: wall_time is missing")
 	}
@@ -193,11 +229,10 @@ func (s *Sim) Advance(d time.Duration) {
 	s.Set(st)
 }
 
-// SetSpeed changes the speed from now on without a jump in simulated time.
+// SetSpeed changes the speed from now on without a jump in simulated time
+// (0 pauses).
 func (s *Sim) SetSpeed(speed float64) {
-	st := s.State()
-	st.Speed = speed
-	s.Set(st)
+	s.Set(s.State().WithPace(speed))
 }
 
 // Now returns the current simulated time.

@@ -101,6 +101,9 @@ type Stepper struct {
 	// resent is when cur was last published.
 	resent time.Time
 	speed  float64 // ceiling; 0 paused; Max
+	// republish says the current step changed (its speed) since it was
+	// published.
+	republish bool
 	// anchor paces a numeric speed: sim anchorSim at wall anchorWall.
 	anchorSim  time.Time
 	anchorWall time.Time
@@ -189,7 +192,7 @@ func (s *Stepper) Start(ctx context.Context, start time.Time, speed float64) err
 	now := time.Now()
 	s.mu.Lock()
 	s.speed = speed
-	s.cur = clock.State{SimTime: start, WallTime: now, Speed: wireSpeed(speed), Step: 1}
+	s.cur = clock.State{SimTime: start, WallTime: now, Step: 1}.WithPace(speed)
 	s.anchorSim, s.anchorWall = start, now
 	s.wall, s.resent = now, now
 	s.mirrorLocked()
@@ -210,14 +213,6 @@ func (s *Stepper) Start(ctx context.Context, start time.Time, speed float64) err
 
 // Done is closed when the clock stops (its context ended).
 func (s *Stepper) Done() <-chan struct{} { return s.done }
-
-// wireSpeed is the speed as a step says it: the ceiling, 0 for none.
-func wireSpeed(speed float64) float64 {
-	if math.IsInf(speed, 1) {
-		return 0
-	}
-	return speed
-}
 
 // State is the current step.
 func (s *Stepper) State() clock.State {
@@ -255,11 +250,16 @@ func (s *Stepper) SetSpeed(speed float64) error {
 // and the mirror: a caller that reads the clock's state back (to move the
 // time and keep the speed, as the harness's SetClock is used) must get the
 // speed it set, not the one the last step was published with — that would
-// set the clock back to it.
+// set the clock back to it. The step is published again with it, so that the
+// retained message says a paused clock is paused.
 func (s *Stepper) setSpeedLocked(speed float64) {
+	if speed == s.speed {
+		return
+	}
 	s.speed = speed
-	s.cur.Speed = wireSpeed(speed)
+	s.cur = s.cur.WithPace(speed)
 	s.mirrorLocked()
+	s.republish = true
 }
 
 // mirrorLocked sets the mirror to the current step. It is set under the lock
@@ -604,6 +604,12 @@ func (s *Stepper) run(ctx context.Context) error {
 // decideLocked says what to do now: publish the next step, republish the
 // current one, or wait (up to wait; 0 = until poked).
 func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Duration, resend *clock.State) {
+	if s.republish { // the speed changed: the step says so
+		s.republish = false
+		s.resent = now
+		st := s.cur
+		return nil, 0, &st
+	}
 	if !s.handledLocked() {
 		var late []string
 		wait = s.opts.Resend - now.Sub(s.resent)
@@ -674,7 +680,8 @@ func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Dura
 			st.MaxLag = max(st.MaxLag, t.Sub(p.sim))
 		}
 	}
-	s.cur = clock.State{SimTime: t, WallTime: now, Speed: wireSpeed(s.speed), Step: s.cur.Step + 1}
+	s.cur = clock.State{SimTime: t, WallTime: now, Step: s.cur.Step + 1}.WithPace(s.speed)
+	s.republish = false
 	s.mirrorLocked()
 	s.wall, s.resent = now, now
 	s.steps++

@@ -385,3 +385,66 @@ func TestKitsReportMessagesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Paused and as fast as the processes allow both say speed 0 in a step;
+// paused tells them apart in the mirror and in the retained message, which
+// is published again when the speed changes (a paused clock publishes no
+// next step that could say so).
+func TestPausedIsNotMax(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := testenv.Broker(t)
+	pub := bus.New(b.Config(mqttacl.UserSim), "stepper-paused-test", slog.New(slog.DiscardHandler), nil)
+	t.Cleanup(pub.Close)
+	if err := pub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wire := make(chan clock.State, 100)
+	watch := bus.New(b.Config(mqttacl.UserFollower), "stepper-paused-watch", slog.New(slog.DiscardHandler), nil)
+	t.Cleanup(watch.Close)
+	if err := watch.Subscribe(ctx, topic.SimClock, 0, func(m bus.Message) {
+		if st, err := clock.ParseState(m.Payload); err == nil {
+			wire <- st
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mirror := clock.NewSim()
+	s := stepper.New(pub, mirror, stepper.Options{})
+	// Waited for, so that the clock stands at step 1 whatever the speed.
+	s.Expect("absent")
+	if err := s.Start(ctx, t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		speed  float64
+		paused bool
+		wire   float64 // the speed field
+	}{
+		{"paused", 0, true, 0},
+		{"max", stepper.Max, false, 0},
+		{"a ceiling", 30, false, 30},
+		{"paused again", 0, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.SetSpeed(tc.speed); err != nil {
+				t.Fatal(err)
+			}
+			if got := mirror.State(); got.Paused != tc.paused || got.Speed != tc.wire || got.Pace() != tc.speed {
+				t.Fatalf("mirror %+v (pace %v), want paused %v speed %v", got, got.Pace(), tc.paused, tc.wire)
+			}
+			deadline := time.After(10 * time.Second)
+			for {
+				select {
+				case got := <-wire:
+					if got.Paused == tc.paused && got.Speed == tc.wire && got.Pace() == tc.speed {
+						return
+					}
+				case <-deadline:
+					t.Fatalf("the clock topic never said paused %v speed %v", tc.paused, tc.wire)
+				}
+			}
+		})
+	}
+}
