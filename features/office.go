@@ -3,6 +3,7 @@ package features
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -83,9 +84,7 @@ func (o *office) ventilationTaskStaysOnce(ctx context.Context, minutes int, zone
 }
 
 func (o *office) clockRunsAt(ctx context.Context, speed int) error {
-	st := o.sys.Clock().State()
-	st.Speed = float64(speed)
-	return o.sys.SetClock(ctx, st)
+	return o.sys.SetClock(ctx, o.sys.Clock().State().WithPace(float64(speed)))
 }
 
 func (o *office) zoneOccupiedBy(ctx context.Context, zone string, people int) error {
@@ -162,9 +161,11 @@ func (o *office) noTaskFor(ctx context.Context, minutes int, zone string) error 
 // deadline guards against a paused clock.
 func (o *office) within(ctx context.Context, d time.Duration, cond func() (bool, error)) error {
 	deadline := o.sys.Clock().Now().Add(d)
-	speed := o.sys.Clock().State().Speed
+	// At a ceiling the wall time is bounded by it; paused, or as fast as
+	// the services allow, by a fixed cap.
+	speed := o.sys.Clock().State().Pace()
 	wallCap := 2 * time.Minute
-	if speed > 0 {
+	if speed > 0 && !math.IsInf(speed, 1) {
 		wallCap = time.Duration(float64(d)/speed)*3 + 30*time.Second
 	}
 	wallDeadline := time.Now().Add(wallCap)

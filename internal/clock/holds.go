@@ -58,18 +58,55 @@ func (h *Hold) Resume() {
 }
 
 func (s *Sim) holdLocked(h *Hold) {
+	s.undeferLocked(h)
 	if _, ok := s.holds[h]; !ok {
 		s.holds[h] = holdState{since: time.Now()}
 	}
 }
 
 func (s *Sim) releaseLocked(h *Hold) {
+	s.undeferLocked(h)
 	if _, ok := s.holds[h]; !ok {
 		return
 	}
 	delete(s.holds, h)
 	close(s.released)
 	s.released = make(chan struct{})
+}
+
+// deferLocked makes h take effect at the next step of a stepped clock, and
+// at once on any other.
+func (s *Sim) deferLocked(h *Hold) {
+	if _, ok := s.holds[h]; ok {
+		return // held already: the current step waits for it anyway
+	}
+	if !s.st.Stepped() {
+		s.holdLocked(h)
+		return
+	}
+	s.deferred[h] = s.st.Step + 1
+}
+
+func (s *Sim) undeferLocked(h *Hold) {
+	if _, ok := s.deferred[h]; ok {
+		delete(s.deferred, h)
+		s.effectedLocked()
+	}
+}
+
+// effectDeferredLocked takes the deferred holds whose step has come — with
+// the step, under the lock, so that Settle never sees the step without them.
+func (s *Sim) effectDeferredLocked() {
+	for h, step := range s.deferred {
+		if !s.st.Stepped() || s.st.Step >= step {
+			s.holdLocked(h)
+		}
+	}
+}
+
+func (s *Sim) effectedLocked() {
+	close(s.effected)
+	s.effected = make(chan struct{})
 }
 
 type holdKey struct{}
@@ -90,17 +127,72 @@ func holdFrom(ctx context.Context) *Hold {
 
 // Waiting releases ctx's hold (if any) while the caller waits for something
 // the simulation must first advance to deliver, such as a device's answer
-// after its simulated latency. resume takes the hold again; the goroutine that
-// delivers the awaited thing calls it before delivering, so that the hold
-// passes on without a gap, and the waiter calls it too when it gives up
-// (resume is idempotent).
-func Waiting(ctx context.Context) (resume func()) {
+// after its simulated latency. The goroutine that delivers the awaited thing
+// calls Delivered before delivering it; the waiter calls Received once it has
+// it, or Resume when it gives up.
+func Waiting(ctx context.Context) *Wait {
 	h := holdFrom(ctx)
-	if h == nil {
-		return func() {}
-	}
 	h.Release()
-	return h.Resume
+	return &Wait{h: h}
+}
+
+// Wait is a hold released while its owner waits (Waiting). A Wait without a
+// hold (the wall clock's, or a context without one) does nothing.
+type Wait struct{ h *Hold }
+
+// Delivered says the awaited thing is being delivered. On a stepped clock the
+// hold is taken again from the next step on, not at once: the waiter may
+// already have told the clock it had handled the current step, and its
+// goroutine may run before or after the next step comes in — so the work it
+// goes on with stands at the next step's instant in every run, however the
+// wall timing falls. The current step does not wait for it. On any other
+// clock the hold is taken at once.
+func (w *Wait) Delivered() {
+	if w == nil || w.h == nil {
+		return
+	}
+	s := w.h.s
+	s.mu.Lock()
+	s.deferLocked(w.h)
+	s.mu.Unlock()
+}
+
+// Received takes the hold again for the waiter that got what was delivered:
+// after Delivered it returns once the hold is in effect (the next step has
+// come) or ctx ends (then holding at once). Call it with no other hold of the
+// current step held, which would keep the next step from coming.
+func (w *Wait) Received(ctx context.Context) error {
+	if w == nil || w.h == nil {
+		return nil
+	}
+	s := w.h.s
+	for {
+		s.mu.Lock()
+		_, pending := s.deferred[w.h]
+		if !pending {
+			s.holdLocked(w.h)
+			s.mu.Unlock()
+			return nil
+		}
+		ch := s.effected
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			w.h.Resume()
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Resume takes the hold again at once, for a waiter that gave up (a timeout
+// of its own that fired at the current step, a cancelled context); it
+// cancels a Delivered that came too late. Resume is idempotent.
+func (w *Wait) Resume() {
+	if w == nil {
+		return
+	}
+	w.h.Resume()
 }
 
 // WorkTimer is a Timer whose firing is work: on a simulated clock it holds

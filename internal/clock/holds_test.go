@@ -2,6 +2,7 @@ package clock
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -139,20 +140,103 @@ func TestSleepReleasesTheContextsHold(t *testing.T) {
 func TestWaitingHandsTheHoldOver(t *testing.T) {
 	c := stepped()
 	h := NewHold(c)
-	resume := Waiting(WithHold(context.Background(), h))
+	w := Waiting(WithHold(context.Background(), h))
 	if !settled(t, c) {
 		t.Fatal("a waiter holds the clock")
 	}
-	resume()
-	resume()
+	w.Resume()
+	w.Resume()
 	if settled(t, c) {
-		t.Fatal("resume did not hold again")
+		t.Fatal("Resume did not hold again")
 	}
 	h.Release()
-	Waiting(context.Background())() // no hold: nothing happens
+	none := Waiting(context.Background()) // no hold: nothing happens
+	none.Delivered()
+	none.Resume()
+	if err := none.Received(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if !settled(t, c) {
 		t.Fatal("not settled")
 	}
+}
+
+// A waiter's answer that comes in during a step is taken up at the next
+// step, whether the waiter's goroutine runs before that step comes in or
+// after: the work after the wait stands at one simulated instant in every
+// run. Taken up at once, it would stand at the step it happened to see.
+func TestDeliveredResumesAtTheNextStep(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("waiter runs after the next step=%v", late), func(t *testing.T) {
+			c := stepped()
+			h := NewHold(c)
+			w := Waiting(WithHold(context.Background(), h))
+			w.Delivered() // the answer comes in at step 1
+			if !settled(t, c) {
+				t.Fatal("the answer holds the step it came in at: the waiter may have acknowledged it already")
+			}
+			got := make(chan time.Time, 1)
+			received := func() {
+				if err := w.Received(context.Background()); err != nil {
+					t.Error(err)
+				}
+				got <- c.Now()
+			}
+			if late {
+				step(c, 2, time.Second)
+				received()
+			} else {
+				go received()
+				select {
+				case at := <-got:
+					t.Fatalf("the waiter went on at %v, before the next step", at)
+				case <-time.After(20 * time.Millisecond):
+				}
+				step(c, 2, time.Second)
+			}
+			if at := <-got; !at.Equal(t0.Add(time.Second)) {
+				t.Fatalf("the waiter went on at %v, want the next step's %v", at, t0.Add(time.Second))
+			}
+			if settled(t, c) {
+				t.Fatal("the next step does not wait for the waiter's work")
+			}
+			h.Release()
+			if !settled(t, c) {
+				t.Fatal("not settled after the work")
+			}
+		})
+	}
+}
+
+// A waiter that gives up (its own timeout fired) after the answer was
+// delivered holds again at once: it must not wait for a step its own work
+// keeps from coming.
+func TestResumeCancelsADelivery(t *testing.T) {
+	c := stepped()
+	h := NewHold(c)
+	w := Waiting(WithHold(context.Background(), h))
+	w.Delivered()
+	w.Resume()
+	if settled(t, c) {
+		t.Fatal("Resume did not hold at once")
+	}
+	h.Release()
+	step(c, 2, time.Second)
+	if !settled(t, c) {
+		t.Fatal("the cancelled delivery held the next step")
+	}
+}
+
+// On a clock that is not stepped there is no next step to wait for.
+func TestDeliveredOnAManualClockHoldsAtOnce(t *testing.T) {
+	c := NewManual(t0)
+	h := NewHold(c)
+	w := Waiting(WithHold(context.Background(), h))
+	w.Delivered()
+	if err := w.Received(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.Release()
 }
 
 func TestTickerKeepsItsPhaseAcrossAJump(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -23,19 +24,51 @@ import (
 // when every process has, so the clock never runs ahead of the slowest one.
 // Speed is then the ceiling the harness paces the steps at (0: none, as fast
 // as the processes allow); WallTime is when the step was published.
+//
+// Paused says the harness publishes no next step until told to (Speed is 0
+// then). A stepped clock without a ceiling also says speed 0, so Speed
+// alone cannot tell the two apart: read Pace. Paused was added after Speed
+// and is left out when false, so a follower that predates it reads the same
+// state as before (a stepped clock stands still between steps either way).
 type State struct {
 	SimTime  time.Time `json:"sim_time"`
 	WallTime time.Time `json:"wall_time"`
 	Speed    float64   `json:"speed"`
 	Step     uint64    `json:"step,omitempty"`
+	Paused   bool      `json:"paused,omitempty"`
 }
 
 // Stepped reports whether the state is a step of the closed-loop clock.
 func (s State) Stepped() bool { return s.Step > 0 }
 
+// Pace is the speed in one number, as the harness and its control API
+// mean it: 0 paused, +Inf as fast as the processes allow (a stepped clock
+// without a ceiling), else simulated seconds per wall second (on a stepped
+// clock, the ceiling).
+func (s State) Pace() float64 {
+	switch {
+	case s.Paused:
+		return 0
+	case s.Stepped() && s.Speed == 0:
+		return math.Inf(1)
+	}
+	return s.Speed
+}
+
+// WithPace returns s set to pace p (Pace's meaning). +Inf is a stepped
+// clock's; a free-running state set to it stands still.
+func (s State) WithPace(p float64) State {
+	s.Paused = p == 0
+	s.Speed = p
+	if math.IsInf(p, 1) {
+		s.Speed = 0
+	}
+	return s
+}
+
 // At returns the simulated time at wall instant wall.
 func (s State) At(wall time.Time) time.Time {
-	if s.Speed == 0 || s.Stepped() {
+	if s.Speed == 0 || s.Paused || s.Stepped() {
 		return s.SimTime
 	}
 	return s.SimTime.Add(time.Duration(float64(wall.Sub(s.WallTime)) * s.Speed))
@@ -46,8 +79,11 @@ func (s State) Validate() error {
 	switch {
 	case s.SimTime.IsZero():
 		return errors.New("clock state: sim_time is missing")
-	case s.Speed < 0:
-		return fmt.Errorf("clock state: speed %v is negative", s.Speed)
+	case s.Speed < 0 || math.IsNaN(s.Speed) || math.IsInf(s.Speed, 0):
+		return fmt.Errorf("clock state: speed %v is not a number of simulated seconds per wall second", s.Speed)
+	case s.Paused && s.Speed > 0:
+		// A follower that predates paused would run it at that speed.
+		return fmt.Errorf("clock state: paused at speed %v (a paused state says speed 0)", s.Speed)
 	case s.Speed > 0 && !s.Stepped() && s.WallTime.IsZero():
 		return errors.New("clock state: wall_time is missing")
 	}
@@ -91,6 +127,16 @@ type Sim struct {
 	owed []owedTick
 	// released is closed and replaced whenever a hold is released.
 	released chan struct{}
+	// deferred are holds that take effect at a later step (Wait.Delivered):
+	// hold → the step they take effect at. effected is closed and replaced
+	// whenever some take effect or are cancelled.
+	deferred map[*Hold]uint64
+	effected chan struct{}
+
+	// sent and received are the messages to and from other processes noted
+	// since the progress reporter last took them; noted signals a new one.
+	sent, received []string
+	noted          chan struct{}
 	// expired counts holds and ticks that outlived Settle's lease.
 	expired uint64
 }
@@ -117,6 +163,9 @@ func NewSim() *Sim {
 		scheduled: make(chan struct{}),
 		holds:     map[*Hold]holdState{},
 		released:  make(chan struct{}),
+		deferred:  map[*Hold]uint64{},
+		effected:  make(chan struct{}),
+		noted:     make(chan struct{}, 1),
 	}
 }
 
@@ -167,6 +216,7 @@ func (s *Sim) Set(st State) {
 		s.isSync = true
 		close(s.synced)
 	}
+	s.effectDeferredLocked()
 	s.fireDueLocked()
 	s.kickLocked()
 	s.mu.Unlock()
@@ -179,11 +229,10 @@ func (s *Sim) Advance(d time.Duration) {
 	s.Set(st)
 }
 
-// SetSpeed changes the speed from now on without a jump in simulated time.
+// SetSpeed changes the speed from now on without a jump in simulated time
+// (0 pauses).
 func (s *Sim) SetSpeed(speed float64) {
-	st := s.State()
-	st.Speed = speed
-	s.Set(st)
+	s.Set(s.State().WithPace(speed))
 }
 
 // Now returns the current simulated time.
@@ -223,7 +272,11 @@ func (k simTicker) C() <-chan time.Time { return k.t.c }
 func (k simTicker) Stop()               { k.t.Stop() }
 
 func (s *Sim) scheduleLocked(t *simTimer, d time.Duration) {
-	t.deadline = s.nowLocked().Add(d)
+	s.scheduleAtLocked(t, s.nowLocked().Add(d))
+}
+
+func (s *Sim) scheduleAtLocked(t *simTimer, deadline time.Time) {
+	t.deadline = deadline
 	heap.Push(&s.timers, t)
 	close(s.scheduled)
 	s.scheduled = make(chan struct{})
@@ -345,6 +398,22 @@ func (t *simTimer) Stop() bool {
 func (t *simTimer) Reset(d time.Duration) bool {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
+	pending := t.unscheduleLocked()
+	t.s.scheduleLocked(t, d)
+	return pending
+}
+
+func (t *simTimer) resetAt(at time.Time) bool {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	pending := t.unscheduleLocked()
+	t.s.scheduleAtLocked(t, at)
+	return pending
+}
+
+// unscheduleLocked takes t off the heap and discards an undelivered tick;
+// it reports whether t was pending.
+func (t *simTimer) unscheduleLocked() bool {
 	pending := t.index >= 0
 	if pending {
 		heap.Remove(&t.s.timers, t.index)
@@ -352,8 +421,18 @@ func (t *simTimer) Reset(d time.Duration) bool {
 	if t.drain() {
 		t.doneLocked(1) // a discarded tick is no work
 	}
-	t.s.scheduleLocked(t, d)
 	return pending
+}
+
+// ResetAt re-arms t, a timer of c, to fire at instant at of c's time (at
+// once if that has passed) and reports whether it was pending. On a
+// simulated clock the deadline is set as is, not as a duration from a Now
+// read before: a step that comes in between cannot move it by a step.
+func ResetAt(c Clock, t Timer, at time.Time) bool {
+	if st, ok := t.(*simTimer); ok {
+		return st.resetAt(at)
+	}
+	return t.Reset(at.Sub(c.Now()))
 }
 
 // drain discards an undelivered tick so Stop/Reset never leave a stale value,
@@ -402,4 +481,55 @@ type Progress struct {
 	// Expired counts the process's holds that outlived their lease so far.
 	Expired uint64 `json:"expired,omitempty"`
 	Gone    bool   `json:"gone,omitempty"`
+	// Sent and Received are the messages to and from other processes the
+	// process noted since its last acknowledgement (Sent, Received): the
+	// clock goes on only once every message sent has been received, or a
+	// lease has passed.
+	Sent     []string `json:"sent,omitempty"`
+	Received []string `json:"received,omitempty"`
+}
+
+// Sent notes that the process has sent message id to another process that
+// follows the clock, on a path that does not carry the clock (a device's own
+// MQTT connection): on a stepped clock the next step waits until the
+// receiver notes it Received, so the receiver takes it at the instant it was
+// sent in every run, however late its connection delivers it. Elsewhere it
+// does nothing. Ids are unique across processes (prefixed by kind).
+func Sent(c Clock, id string) {
+	if s, ok := c.(*Sim); ok {
+		s.note(&s.sent, id)
+	}
+}
+
+// Received notes that the process has taken message id (see Sent).
+func Received(c Clock, id string) {
+	if s, ok := c.(*Sim); ok {
+		s.note(&s.received, id)
+	}
+}
+
+func (s *Sim) note(list *[]string, id string) {
+	s.mu.Lock()
+	if !s.st.Stepped() {
+		s.mu.Unlock()
+		return
+	}
+	*list = append(*list, id)
+	s.mu.Unlock()
+	select {
+	case s.noted <- struct{}{}:
+	default:
+	}
+}
+
+// Noted is signalled when a message is noted (Sent, Received).
+func (s *Sim) Noted() <-chan struct{} { return s.noted }
+
+// TakeNotes returns the messages noted since the last call and forgets them.
+func (s *Sim) TakeNotes() (sent, received []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sent, received = s.sent, s.received
+	s.sent, s.received = nil, nil
+	return sent, received
 }

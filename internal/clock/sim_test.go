@@ -2,6 +2,8 @@ package clock
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"testing"
 	"time"
 )
@@ -167,5 +169,104 @@ func TestSynced(t *testing.T) {
 	case <-c.Synced():
 	default:
 		t.Fatal("not synced after Set")
+	}
+}
+
+// ResetAt arms a timer for an instant: it fires at the first step at or
+// after it (at once when it has passed), however the clock moved since the
+// caller last read it.
+func TestResetAt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   time.Duration // from t0; the clock stands at t0+1s
+		want time.Duration // the step it fires at
+	}{
+		{"later in the step after", 1500 * time.Millisecond, 2 * time.Second},
+		{"at a step", 2 * time.Second, 2 * time.Second},
+		{"now", time.Second, time.Second},
+		{"passed", 0, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := stepped()
+			tm := c.NewTimer(time.Hour)
+			step(c, 2, time.Second) // the caller's Now was t0 when it chose the instant
+			ResetAt(c, tm, t0.Add(tc.at))
+			for n, d := uint64(2), time.Second; d <= 3*time.Second; n, d = n+1, d+time.Second {
+				if d > time.Second {
+					step(c, n, d)
+				}
+				select {
+				case got := <-tm.C():
+					if d != tc.want {
+						t.Fatalf("fired at %v (tick %v), want at %v", d, got.Sub(t0), tc.want)
+					}
+					return
+				default:
+				}
+			}
+			t.Fatal("never fired")
+		})
+	}
+	w := NewWorkTimer(Wall{}, time.Hour)
+	ResetAt(Wall{}, w, time.Now())
+	<-w.C() // the wall clock's timer fires at once too
+}
+
+// A stepped clock without a ceiling and a paused one both say speed 0;
+// paused tells them apart, and a state without it (an older harness, the
+// free-running form) reads as before.
+func TestStatePausedOrMax(t *testing.T) {
+	inf := math.Inf(1)
+	for _, tc := range []struct {
+		name   string
+		msg    string
+		pace   float64
+		moving bool // At moves on at the state's own speed
+		bad    bool
+	}{
+		{"stepped, no ceiling", `{"sim_time":"2026-11-23T09:00:00Z","speed":0,"step":7}`, inf, false, false},
+		{"stepped, paused", `{"sim_time":"2026-11-23T09:00:00Z","speed":0,"step":7,"paused":true}`, 0, false, false},
+		{"stepped, a ceiling", `{"sim_time":"2026-11-23T09:00:00Z","speed":60,"step":7}`, 60, false, false},
+		{"free-running", `{"sim_time":"2026-11-23T09:00:00Z","wall_time":"2026-11-23T00:00:00Z","speed":10}`, 10, true, false},
+		{"free-running, paused by speed 0", `{"sim_time":"2026-11-23T09:00:00Z","wall_time":"2026-11-23T00:00:00Z","speed":0}`, 0, false, false},
+		{"free-running, paused", `{"sim_time":"2026-11-23T09:00:00Z","wall_time":"2026-11-23T00:00:00Z","speed":0,"paused":true}`, 0, false, false},
+		{"paused at a speed: an older follower would run it", `{"sim_time":"2026-11-23T09:00:00Z","wall_time":"2026-11-23T00:00:00Z","speed":10,"paused":true}`, 0, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := ParseState([]byte(tc.msg))
+			if tc.bad {
+				if err == nil {
+					t.Fatalf("accepted %s", tc.msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Pace(); got != tc.pace {
+				t.Fatalf("pace %v, want %v", got, tc.pace)
+			}
+			later := st.WallTime.Add(time.Hour)
+			if moved := !st.At(later).Equal(st.SimTime); moved != tc.moving {
+				t.Fatalf("moved on by itself: %v, want %v", moved, tc.moving)
+			}
+			// Set back to its own pace, written and read again: the same.
+			b, err := json.Marshal(st.WithPace(st.Pace()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := ParseState(b)
+			if err != nil || again.Pace() != tc.pace || again.Paused != (tc.pace == 0) {
+				t.Fatalf("%s read back as %+v (%v)", b, again, err)
+			}
+			// A follower that predates paused reads speed and step alone.
+			var old struct {
+				Speed float64 `json:"speed"`
+				Step  uint64  `json:"step"`
+			}
+			if err := json.Unmarshal(b, &old); err != nil || old.Speed != st.Speed || old.Step != st.Step {
+				t.Fatalf("an older follower reads %s as %+v (%v)", b, old, err)
+			}
+		})
 	}
 }

@@ -57,10 +57,12 @@ type Client struct {
 	refused uint64
 }
 
-// call is a request waiting for its answer from agent.
+// call is a request waiting for its answer from agent; wait is the
+// caller's hold on a simulated clock, handed back with the answer.
 type call struct {
 	agent string
 	ch    chan Response
+	wait  *clock.Wait
 }
 
 // NewClient returns a client publishing through pub and timing out on c.
@@ -95,20 +97,45 @@ func (c *Client) Call(ctx context.Context, agent, tool string, args map[string]a
 		delete(c.pending, id)
 		c.mu.Unlock()
 	}()
-	if err := c.pub.PublishJSON(ctx, topic.MCPRequest(agent), 0, false, NewRequest(id, tool, args)); err != nil {
+	req := NewRequest(id, tool, args)
+	if _, sim := c.clock.(*clock.Sim); sim {
+		now := c.clock.Now()
+		req.Params.Meta = &Meta{SimTime: &now}
+	}
+	if err := c.pub.PublishJSON(ctx, topic.MCPRequest(agent), 0, false, req); err != nil {
 		return Outcome{}, fmt.Errorf("mcp: sending %s to %s: %w", tool, agent, err)
 	}
-	timer := c.clock.NewTimer(timeout)
+	// The device's own connection, not the clock's, carries the call: the
+	// clock must not go on before a virtual device has it.
+	clock.Sent(c.clock, MessageID(id))
+	// The timeout's firing is work: the caller takes its hold back before
+	// the timer's ends (Stop, deferred, runs last).
+	timer := clock.NewWorkTimer(c.clock, timeout)
 	defer timer.Stop()
 	// A device answers in simulated time: a caller's hold on the clock must
-	// not stop it from getting there.
-	defer clock.Waiting(ctx)()
+	// not stop it from getting there. The answer hands it back (Delivered),
+	// so the caller goes on at the same simulated instant in every run.
+	wait := clock.Waiting(ctx)
+	c.mu.Lock()
+	if pc, ok := c.pending[id]; ok {
+		pc.wait = wait
+		c.pending[id] = pc
+	}
+	c.mu.Unlock()
 	select {
 	case <-ctx.Done():
+		wait.Resume()
 		return Outcome{}, ctx.Err()
 	case <-timer.C():
+		wait.Resume()
 		return Outcome{}, fmt.Errorf("%w (%s): %s on %s", ErrTimeout, timeout, tool, agent)
 	case resp := <-ch:
+		// A timeout that fell due at the same step must not hold the
+		// step the answer is taken up at.
+		timer.Stop()
+		if err := wait.Received(ctx); err != nil {
+			return Outcome{}, err
+		}
 		if resp.Error != "" {
 			return Outcome{}, &DeviceError{Agent: agent, Tool: tool, Message: string(resp.Error)}
 		}
@@ -158,6 +185,7 @@ func (c *Client) HandleResponse(t string, payload []byte) error {
 	delete(c.pending, id)
 	c.mu.Unlock()
 	if ok {
+		pc.wait.Delivered()
 		pc.ch <- resp
 	}
 	return nil

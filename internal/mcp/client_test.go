@@ -159,3 +159,42 @@ func (f publishFunc) PublishJSON(_ context.Context, t string, _ byte, _ bool, v 
 	f(t, v)
 	return nil
 }
+
+// On a simulated clock a call says when it was sent (a virtual device
+// answers its latency after that, however its connection delivers it); on
+// the wall clock it carries nothing a real device has not seen before.
+func TestCallStampsTheSimulatedTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		clock clock.Clock
+		want  *time.Time
+	}{
+		{"simulated", clock.NewManual(t0), &t0},
+		{"wall", clock.Wall{}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make(chan Request, 1)
+			d := &device{answer: func(r Request) (any, bool) {
+				got <- r
+				return map[string]any{"id": r.ID, "result": true}, true
+			}}
+			cl := NewClient(d, tc.clock)
+			d.client = cl
+			if _, err := cl.Call(context.Background(), "window_01", "open", nil, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(<-got)
+			req, err := ParseRequest(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch m := req.Params.Meta; {
+			case tc.want == nil && m != nil:
+				t.Fatalf("sent _meta %s on the wall clock", b)
+			case tc.want != nil && (m == nil || m.SimTime == nil || !m.SimTime.Equal(*tc.want)):
+				t.Fatalf("sent %s, want the simulated time %v in _meta", b, *tc.want)
+			}
+		})
+	}
+}

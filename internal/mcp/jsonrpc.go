@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // MethodCallTool is the only method devices implement.
@@ -24,6 +25,18 @@ type Request struct {
 type Params struct {
 	Name      string         `json:"name"`
 	Arguments map[string]any `json:"arguments"`
+	// Meta is MCP's _meta, sent only on a simulated clock; devices ignore
+	// it.
+	Meta *Meta `json:"_meta,omitempty"`
+}
+
+// Meta is what a call says about itself besides the tool.
+type Meta struct {
+	// SimTime is the simulated instant the call was sent at. A virtual
+	// device answers its latency after it: its own connection may deliver
+	// the call before or after the clock's next step reaches it, and the
+	// answer must not move with that.
+	SimTime *time.Time `json:"soms/sim_time,omitempty"`
 }
 
 // Response is a device's answer. Devices send Error as a plain string (not a
@@ -59,6 +72,10 @@ func (e *ErrorText) UnmarshalJSON(b []byte) error {
 	*e = ErrorText(fmt.Sprintf("%s (code %d)", obj.Message, obj.Code))
 	return nil
 }
+
+// MessageID names call id among the messages between processes that a
+// stepped simulated clock waits for (clock.Sent, clock.Received).
+func MessageID(id string) string { return "mcp:" + id }
 
 // NewRequest builds a call_tool request.
 func NewRequest(id, tool string, args map[string]any) Request {

@@ -149,12 +149,19 @@ func (k *Kit) reportProgress(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-k.stepped:
+		case <-k.sim.Noted():
+			// A message sent or received: said with the next
+			// acknowledgement, or with the last one again.
 		}
 		st, err := k.sim.Settle(ctx, clock.HoldLease)
 		if err != nil {
 			return
 		}
+		if !st.Stepped() {
+			continue
+		}
 		p := clock.Progress{Process: k.Name, Instance: k.instance, Step: st.Step, SimTime: st.SimTime, Expired: k.sim.Expired()}
+		p.Sent, p.Received = k.sim.TakeNotes()
 		if err := k.Bus.PublishJSON(ctx, topic.SimProgress(k.Name), 0, false, p); err != nil && ctx.Err() == nil {
 			k.Log.Debug("clock step not acknowledged", "step", st.Step, "err", err)
 		}

@@ -59,12 +59,18 @@ type rigOpts struct {
 	llmTimeout time.Duration // the LLM client's own (wall) timeout; 5 s when zero
 	mqtt       bool
 	store      bool
+	// stepped starts the clock as step 1 of a closed-loop clock at t0.
+	stepped bool
 }
 
 func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
 	ctx := context.Background()
 	c := clock.NewManual(t0)
+	if o.stepped {
+		c = clock.NewSim()
+		c.Set(clock.State{SimTime: t0, Step: 1})
+	}
 	pool, err := pg.Open(ctx, testenv.Postgres(t), logging.Discard())
 	if err != nil {
 		t.Fatal(err)
@@ -880,6 +886,74 @@ func TestCycleTiming(t *testing.T) {
 	waitCycles(3)
 	if got := cycles()[2]; !got.Equal(t0.Add(58 * time.Second)) {
 		t.Fatalf("periodic cycle at %v, want 58 s", got.Sub(t0))
+	}
+}
+
+// On a stepped clock a periodic cycle that waits for a device's answer lets
+// the clock go on (the device answers in simulated time), and takes the
+// answer up at the step after it came in — the same simulated instant in
+// every run, whatever the wall timing. The tick that started the cycle held
+// the clock through the wait until its lease ran out, so the answer, and all
+// the cycle did after it, fell a step early or late with the machine's load.
+func TestCycleWaitingOnADeviceLetsTheClockGo(t *testing.T) {
+	r := newRig(t, rigOpts{mqtt: true, stepped: true})
+	r.setRules(t, []mockllm.Rule{{Name: "cool", Match: `(?s).*`, Tool: "send_device_command", Content: "冷やします",
+		Arguments: map[string]any{"agent_id": "hvac_01", "tool_name": "set_temperature", "arguments": `{"temperature": 24}`}}})
+	answer := make(chan struct{})
+	hvac := r.device(t, "hvac_01", func(q mcp.Request) (any, bool) {
+		<-answer // the device answers when the test says so
+		return mcp.Response{JSONRPC: "2.0", ID: q.ID, Result: json.RawMessage(`{"target":24}`)}, true
+	})
+	r.ingest(t, "office/main/sensor/env_01/temperature", `{"value":29}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = r.b.loop(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	settles := func(within time.Duration) bool {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(ctx, within)
+		defer scancel()
+		_, err := r.clock.Settle(sctx, time.Minute) // a lease longer than the test: a hold is a hold
+		return err == nil
+	}
+	bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer bcancel()
+	if err := r.clock.BlockUntil(bctx, 1); err != nil { // the periodic timer
+		t.Fatal(err)
+	}
+	tick := t0.Add(30 * time.Second)
+	r.clock.Set(clock.State{SimTime: tick, Step: 2})
+	deadline := time.Now().Add(10 * time.Second)
+	for len(hvac.seen()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cycle sent no command")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for an MQTT message the loop sends
+	}
+	if !settles(2 * time.Second) {
+		t.Fatal("the cycle holds the clock while it waits for the device, which answers only as the clock goes on")
+	}
+	close(answer)
+	// The answer came in at step 2; the cycle goes on at step 3.
+	time.Sleep(50 * time.Millisecond) // give an early waiter the chance to go on
+	for _, q := range r.requests(t) {
+		if q.Rule == "tool_result" {
+			t.Fatalf("the cycle went on at %v, before the next step", q.At.Sub(t0))
+		}
+	}
+	r.clock.Set(clock.State{SimTime: tick.Add(time.Second), Step: 3})
+	if !settles(10 * time.Second) {
+		t.Fatal("the cycle did not finish")
+	}
+	var got []time.Duration
+	for _, q := range r.requests(t) {
+		if q.Rule == "tool_result" {
+			got = append(got, q.At.Sub(t0))
+		}
+	}
+	if len(got) != 1 || got[0] != 31*time.Second {
+		t.Fatalf("the cycle took the answer up at %v, want once at 31s (the step after it came in)", got)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/somsgo/soms/internal/backendapi"
+	"github.com/somsgo/soms/internal/clock"
 	"github.com/somsgo/soms/internal/llm"
 	"github.com/somsgo/soms/services/brain/quote"
 )
@@ -33,21 +34,37 @@ func (b *brain) chitchatLoop(ctx context.Context) error {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(uint64(b.clock.Now().UnixNano()), 7))
-	wait := chitchatFirst
+	t := clock.NewWorkTimer(b.clock, chitchatFirst)
+	defer t.Stop()
 	for {
-		t := b.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return nil
 		case <-t.C():
 		}
-		b.chitchat(ctx)
-		wait = b.cfg.ChitchatInterval
-		if b.cfg.ChitchatJitter > 0 {
-			wait += time.Duration(rng.Int64N(int64(b.cfg.ChitchatJitter)))
-		}
+		b.heldRound(ctx, t, func(ctx context.Context) time.Duration {
+			b.chitchat(ctx)
+			wait := b.cfg.ChitchatInterval
+			if b.cfg.ChitchatJitter > 0 {
+				wait += time.Duration(rng.Int64N(int64(b.cfg.ChitchatJitter)))
+			}
+			return wait
+		})
 	}
+}
+
+// heldRound does one round of a timed loop on t's tick and re-arms t for the
+// wait the round returns. On a stepped clock the round holds the clock (as a
+// decision cycle does, releasing it where it waits on a device or the
+// clock), so what it says and remembers stands at the same simulated instant
+// in every run: a speak at a wall-dependent step moved the speak cooldowns
+// the decision cycles run into.
+func (b *brain) heldRound(ctx context.Context, t clock.WorkTimer, round func(context.Context) time.Duration) {
+	work := clock.NewHold(b.clock)
+	t.Done() // the round's hold takes over from the tick's
+	wait := round(clock.WithHold(ctx, work))
+	t.Reset(wait)
+	work.Release()
 }
 
 // quietZone returns a zone with people who are idle or calm, or "".
@@ -130,19 +147,20 @@ func (b *brain) chitchatStockLoop(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	wait := stockFirst
+	t := clock.NewWorkTimer(b.clock, stockFirst)
+	defer t.Stop()
 	for {
-		t := b.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return nil
 		case <-t.C():
 		}
-		wait = stockInterval
-		if err := b.refillStock(ctx); err != nil {
-			b.log.Debug("chit-chat stock not refilled", "err", err)
-		}
+		b.heldRound(ctx, t, func(ctx context.Context) time.Duration {
+			if err := b.refillStock(ctx); err != nil {
+				b.log.Debug("chit-chat stock not refilled", "err", err)
+			}
+			return stockInterval
+		})
 	}
 }
 

@@ -36,9 +36,9 @@ const (
 func (b *brain) loop(ctx context.Context) error {
 	lastSeq := b.world.Seq()
 	interval, spacing := b.cadence()
-	// A work timer: on a stepped clock the cycle it starts holds the clock
-	// (the mock LLM answers within the hold's lease; a real one's wait
-	// outlives it and the clock goes on).
+	// A work timer: on a stepped clock its tick holds the clock until the
+	// cycle's own hold has taken over (the mock LLM answers within the
+	// hold's lease; a real one's wait outlives it and the clock goes on).
 	periodic := clock.NewWorkTimer(b.clock, interval)
 	defer periodic.Stop()
 	for {
@@ -71,6 +71,15 @@ func (b *brain) loop(ctx context.Context) error {
 		}
 		work := clock.NewHold(b.clock)
 		wctx := clock.WithHold(ctx, work)
+		if ticked {
+			// The cycle's hold takes over from the tick's, and is released
+			// where the cycle waits (on a device's answer, on the clock).
+			// Kept to the end, the tick's hold stopped the clock under every
+			// wait for a device, until its lease ran out (1 s of wall time):
+			// the answer, and everything after it, came a step early or late
+			// depending on the machine's load.
+			periodic.Done()
+		}
 		if triggered {
 			// From the event's time, not from when this loop got to it.
 			b.evMu.Lock()
@@ -109,9 +118,6 @@ func (b *brain) loop(ctx context.Context) error {
 		}
 		interval, spacing = b.cadence()
 		periodic.Reset(interval)
-		if ticked {
-			periodic.Done()
-		}
 		work.Release()
 	}
 }

@@ -3,7 +3,10 @@ package edge
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/somsgo/soms/internal/bus"
 	"github.com/somsgo/soms/internal/clock"
@@ -12,12 +15,15 @@ import (
 	"github.com/somsgo/soms/internal/topic"
 )
 
-// handleMCP answers tool calls addressed to the office's devices (and to a
-// hub's leaves, mcp/{hub}.{leaf}/..., which the hub answers for them) after
-// the configured device latency (simulated time). Each device's connection
-// subscribes to its own request topics only (RequestTopics). Requests for
-// agents this edge does not host are left alone. An offline device never
-// answers.
+// handleMCP takes tool calls addressed to the office's devices (and to a
+// hub's leaves, mcp/{hub}.{leaf}/..., which the hub answers for them) and
+// queues them for the run loop, which answers each the configured device
+// latency (simulated time) after it was sent, at its instant in the order of
+// the office's work — so a device acts, and its answer goes out, at the same simulated
+// instant in every run, and the clock waits for the answer to be out. Each
+// device's connection subscribes to its own request topics only
+// (RequestTopics). Requests for agents this edge does not host are left
+// alone. An offline device never answers.
 func (o *office) handleMCP(ctx context.Context) bus.Handler {
 	return func(m bus.Message) {
 		t, ok := topic.ParseMCP(m.Topic)
@@ -28,27 +34,101 @@ func (o *office) handleMCP(ctx context.Context) bus.Handler {
 		dev, hosted := o.agentLocked(t.Agent)
 		offline := o.faults[t.Agent].offline() || o.faults[dev.ID].offline()
 		o.mu.Unlock()
-		if !hosted || offline {
+		if !hosted {
 			return
 		}
 		req, err := mcp.ParseRequest(m.Payload)
-		if err != nil {
-			o.log.Debug("dropping malformed MCP request", "topic", m.Topic, "err", err)
+		if err != nil || offline {
+			if err != nil {
+				o.log.Debug("dropping malformed MCP request", "topic", m.Topic, "err", err)
+			}
+			o.received(req.ID)
 			return
 		}
-		go func() {
-			if err := clock.Sleep(ctx, o.clock, o.cfg.MCPLatency); err != nil {
-				return
-			}
-			resp := o.callAgent(t.Agent, dev, req)
-			l := o.link(dev.ID) // the device answers as itself, on its own reply topic
-			if l == nil {
-				return
-			}
-			if err := l.PublishJSON(ctx, topic.MCPResponse(t.Agent, req.ID), 1, false, resp); err != nil {
-				o.log.Warn("MCP response not sent", "agent", t.Agent, "id", req.ID, "err", err)
-			}
-		}()
+		c := toolCall{due: sentAt(req, o.clock.Now()).Add(o.cfg.MCPLatency), agent: t.Agent, dev: dev, req: req}
+		o.queued(1) // before the loop can take it, and before the clock may go on
+		select {
+		case o.callIn <- c:
+		case <-ctx.Done():
+			o.queued(-1)
+		}
+		o.received(req.ID)
+	}
+}
+
+// received tells the clock a call has arrived (its sender noted it sent):
+// the next step waits for that, not for this connection's delivery.
+func (o *office) received(id string) {
+	if id != "" {
+		clock.Received(o.clock, mcp.MessageID(id))
+	}
+}
+
+// maxStampSkew bounds how far a call's own simulated send time may lie from
+// the edge's clock: further (another run's call, a jump of the clock while
+// it was on its way) the edge's time counts.
+const maxStampSkew = time.Minute
+
+// sentAt is the simulated instant a call was sent at: its own stamp
+// (mcp.Meta), else now. The device's connection is not the one the clock
+// comes on, so when it delivers a call the edge's clock may be a step behind
+// or ahead of the sender's; the stamp makes the answer's instant the same in
+// every run.
+func sentAt(req mcp.Request, now time.Time) time.Time {
+	if m := req.Params.Meta; m != nil && m.SimTime != nil {
+		if d := m.SimTime.Sub(now); d <= maxStampSkew && d >= -maxStampSkew {
+			return *m.SimTime
+		}
+	}
+	return now
+}
+
+// toolCall is a tool call waiting for its instant to be answered.
+type toolCall struct {
+	due   time.Time
+	agent string
+	dev   DeviceSpec
+	req   mcp.Request
+}
+
+// addCall inserts c in due order, after the calls due at the same instant.
+func addCall(calls []toolCall, c toolCall) []toolCall {
+	i := sort.Search(len(calls), func(i int) bool { return calls[i].due.After(c.due) })
+	return slices.Insert(calls, i, c)
+}
+
+// takeCalls adds the calls waiting for the run loop to calls.
+func (o *office) takeCalls(calls []toolCall) []toolCall {
+	for {
+		select {
+		case c := <-o.callIn:
+			calls = addCall(calls, c)
+			o.queued(-1)
+		default:
+			return calls
+		}
+	}
+}
+
+// answerCalls answers the calls due at now and returns the rest.
+func (o *office) answerCalls(ctx context.Context, calls []toolCall, now time.Time) []toolCall {
+	n := 0
+	for n < len(calls) && !calls[n].due.After(now) {
+		o.answer(ctx, calls[n])
+		n++
+	}
+	return slices.Delete(calls, 0, n)
+}
+
+// answer executes one call and publishes the device's answer.
+func (o *office) answer(ctx context.Context, c toolCall) {
+	resp := o.callAgent(c.agent, c.dev, c.req)
+	l := o.link(c.dev.ID) // the device answers as itself, on its own reply topic
+	if l == nil {
+		return
+	}
+	if err := l.PublishJSON(ctx, topic.MCPResponse(c.agent, c.req.ID), 1, false, resp); err != nil {
+		o.log.Warn("MCP response not sent", "agent", c.agent, "id", c.req.ID, "err", err)
 	}
 }
 

@@ -57,6 +57,7 @@ type office struct {
 
 	reportNow chan string     // zone whose devices should report at once
 	sceneOut  chan scene.Zone // scenes to publish, in order
+	callIn    chan toolCall   // tool calls for the run loop to answer
 
 	// While scenes or report requests wait for the run loop the clock is
 	// held, so they go out at the simulated instant they were made.
@@ -68,7 +69,7 @@ type office struct {
 }
 
 func newOffice(cfg Config, layout Layout, c clock.Clock, log *slog.Logger) (*office, error) {
-	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024), hold: clock.NewHold(c)}
+	o := &office{cfg: cfg, clock: c, log: log, reportNow: make(chan string, 64), sceneOut: make(chan scene.Zone, 1024), callIn: make(chan toolCall, 256), hold: clock.NewHold(c)}
 	o.hold.Release()
 	if err := o.load(layout); err != nil {
 		return nil, err
@@ -142,13 +143,15 @@ func (o *office) load(layout Layout) error {
 	return nil
 }
 
-// run drives physics, telemetry, the swarm and heartbeats until ctx is done.
-// One work timer paces them all: at each instant, after the scenes and
-// report requests made before it, they run in a fixed order — physics,
-// reports, the swarm, heartbeats — and the clock waits until their messages
-// are out. The same seed and clock give the same readings at the same
-// simulated instants (separate tickers would fire in a random order, and let
-// the clock go on before their messages were published).
+// run drives physics, telemetry, the swarm and heartbeats, and answers tool
+// calls, until ctx is done. One work timer paces them all: at each instant,
+// after the scenes and report requests made before it, the tool calls due
+// are answered (in the order they came) and then the jobs run in a fixed
+// order — physics, reports, the swarm, heartbeats — and the clock waits
+// until their messages are out. The same seed and clock give the same
+// readings at the same simulated instants (separate tickers would fire in a
+// random order, and let the clock go on before their messages were
+// published).
 func (o *office) run(ctx context.Context) error {
 	jobs := []*job{
 		{every: o.cfg.PhysicsStep, catchUp: maxPhysicsCatchUp, do: func() { o.step(o.cfg.PhysicsStep) }},
@@ -168,7 +171,8 @@ func (o *office) run(ctx context.Context) error {
 	o.publishHeartbeats(ctx)
 	o.publishReadings(ctx, "")
 	o.publish(ctx, o.tickSwarm())
-	w := clock.NewWorkTimer(o.clock, nextDue(jobs).Sub(start))
+	var calls []toolCall // by due time, then arrival
+	w := clock.NewWorkTimer(o.clock, nextDue(jobs, calls).Sub(start))
 	defer w.Stop()
 	for {
 		select {
@@ -176,12 +180,23 @@ func (o *office) run(ctx context.Context) error {
 			return nil
 		case <-w.C():
 			o.drainRequests(ctx)
+			calls = o.takeCalls(calls)
 			now := o.clock.Now()
+			calls = o.answerCalls(ctx, calls, now)
+			o.drainRequests(ctx) // the reports the calls asked for
 			for _, j := range jobs {
 				j.run(now)
 			}
-			w.Reset(max(nextDue(jobs).Sub(now), time.Nanosecond))
+			clock.ResetAt(o.clock, w, nextDue(jobs, calls))
 			w.Done()
+		case c := <-o.callIn:
+			calls = addCall(calls, c)
+			// Re-armed at an instant, not after a duration from a Now that
+			// the next step may have passed meanwhile (the call holds only
+			// the step it came in at), and before the call stops holding:
+			// a call due now fires at once, one due later at its instant.
+			clock.ResetAt(o.clock, w, nextDue(jobs, calls))
+			o.queued(-1)
 		case zone := <-o.reportNow:
 			o.publishReadings(ctx, zone)
 			o.queued(-1)
@@ -221,12 +236,16 @@ func (j *job) run(now time.Time) {
 	}
 }
 
-func nextDue(jobs []*job) time.Time {
+// nextDue is when the next job or tool call is due.
+func nextDue(jobs []*job, calls []toolCall) time.Time {
 	t := jobs[0].next
 	for _, j := range jobs[1:] {
 		if j.next.Before(t) {
 			t = j.next
 		}
+	}
+	if len(calls) > 0 && calls[0].due.Before(t) {
+		t = calls[0].due
 	}
 	return t
 }

@@ -380,8 +380,9 @@ func allocatePorts(fixed bool) (map[string]int, error) {
 }
 
 // SetClock sets the shared simulated clock: a SimTime other than the
-// current step's is a jump (made before SetClock returns), Speed the pace
-// from now on (0 pauses; stepper.Max runs as fast as the services allow).
+// current step's is a jump (made before SetClock returns), its pace the pace
+// from now on (State.Pace: paused, as fast as the services allow, or a
+// ceiling) — a state read back from the mirror keeps the clock as it was.
 func (s *Stack) SetClock(ctx context.Context, st clock.State) error {
 	if err := st.Validate(); err != nil {
 		return err
@@ -391,7 +392,7 @@ func (s *Stack) SetClock(ctx context.Context, st clock.State) error {
 			return err
 		}
 	}
-	return s.Stepper.SetSpeed(st.Speed)
+	return s.Stepper.SetSpeed(st.Pace())
 }
 
 // active are the services this stack runs.
@@ -513,7 +514,7 @@ func (s *Stack) RestartServices(ctx context.Context, start clock.State) error {
 	if err := s.startServices(ctx); err != nil {
 		return err
 	}
-	return s.Stepper.SetSpeed(start.Speed)
+	return s.Stepper.SetSpeed(start.Pace())
 }
 
 func (s *Stack) stopServices() error {

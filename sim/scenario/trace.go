@@ -10,10 +10,10 @@ import (
 // time from the start: every telemetry reading on the broker, every task and
 // every device command. The same scenario and seed give the same trace;
 // Diff says where two runs part. Left out, as not (yet) reproducible to the
-// step: the times of requests to the mock LLM and of announcements (the
-// voice service's and the brain's chit-chat timers are not work timers, and
-// a hold's lease ends a wait longer than a second of wall time), and
-// world-model events, which the observer polls from a capped list.
+// step: the times of requests to the mock LLM and of announcements (stamped
+// by the receiving service's clock, which may read a step early, and the
+// voice service refills its stock while idle in wall time), and world-model
+// events, which the observer polls from a capped list (docs/simulator.md).
 func (r *Report) Trace() []string {
 	var out []string
 	for _, zone := range slices.Sorted(maps.Keys(r.Series)) {

@@ -49,7 +49,12 @@ type Options struct {
 	// numeric speed before the pace is re-anchored instead of caught up
 	// (default 1s).
 	CatchUp time.Duration
-	Log     *slog.Logger
+	// InFlight is how long (wall) a message one process noted sent may wait
+	// for its receiver's note before the clock stops waiting: the receiver
+	// may be gone, or be no process of the simulation (a real device;
+	// default clock.HoldLease).
+	InFlight time.Duration
+	Log      *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -67,6 +72,9 @@ func (o *Options) defaults() {
 	}
 	if o.CatchUp <= 0 {
 		o.CatchUp = time.Second
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = clock.HoldLease
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -93,6 +101,9 @@ type Stepper struct {
 	// resent is when cur was last published.
 	resent time.Time
 	speed  float64 // ceiling; 0 paused; Max
+	// republish says the current step changed (its speed) since it was
+	// published.
+	republish bool
 	// anchor paces a numeric speed: sim anchorSim at wall anchorWall.
 	anchorSim  time.Time
 	anchorWall time.Time
@@ -101,12 +112,23 @@ type Stepper struct {
 	procs      map[string]*proc
 	expect     map[string]time.Time // process name → waited for since (wall)
 	stats      map[string]*ProcessStats
-	steps      uint64
+	// inflight are messages noted sent and not yet received (id → when
+	// noted, wall, and by whom); early are those received before their
+	// sender's note came in.
+	inflight map[string]sentMsg
+	early    map[string]time.Time
+	steps    uint64
 	// changed is closed and replaced whenever a step is published or
 	// acknowledged.
 	changed chan struct{}
 	err     error // the loop ended
 	done    chan struct{}
+}
+
+// sentMsg is a message in flight between two processes.
+type sentMsg struct {
+	from  string
+	since time.Time
 }
 
 // proc is one instance of a process following the clock.
@@ -138,6 +160,9 @@ type ProcessStats struct {
 	// MaxLag is the most simulated time the clock was ahead of the
 	// process's last acknowledged step when a step was published.
 	MaxLag time.Duration `json:"max_lag_ns"`
+	// Unreceived counts the messages it sent that no process noted
+	// received within Options.InFlight.
+	Unreceived uint64 `json:"unreceived,omitempty"`
 
 	ackSum time.Duration
 }
@@ -150,6 +175,7 @@ func New(b publisher, mirror *clock.Sim, opts Options) *Stepper {
 	return &Stepper{
 		opts: opts, bus: b, mirror: mirror, kick: make(chan struct{}, 1),
 		procs: map[string]*proc{}, expect: map[string]time.Time{}, stats: map[string]*ProcessStats{},
+		inflight: map[string]sentMsg{}, early: map[string]time.Time{},
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -166,7 +192,7 @@ func (s *Stepper) Start(ctx context.Context, start time.Time, speed float64) err
 	now := time.Now()
 	s.mu.Lock()
 	s.speed = speed
-	s.cur = clock.State{SimTime: start, WallTime: now, Speed: wireSpeed(speed), Step: 1}
+	s.cur = clock.State{SimTime: start, WallTime: now, Step: 1}.WithPace(speed)
 	s.anchorSim, s.anchorWall = start, now
 	s.wall, s.resent = now, now
 	s.mirrorLocked()
@@ -187,14 +213,6 @@ func (s *Stepper) Start(ctx context.Context, start time.Time, speed float64) err
 
 // Done is closed when the clock stops (its context ended).
 func (s *Stepper) Done() <-chan struct{} { return s.done }
-
-// wireSpeed is the speed as a step says it: the ceiling, 0 for none.
-func wireSpeed(speed float64) float64 {
-	if math.IsInf(speed, 1) {
-		return 0
-	}
-	return speed
-}
 
 // State is the current step.
 func (s *Stepper) State() clock.State {
@@ -232,11 +250,16 @@ func (s *Stepper) SetSpeed(speed float64) error {
 // and the mirror: a caller that reads the clock's state back (to move the
 // time and keep the speed, as the harness's SetClock is used) must get the
 // speed it set, not the one the last step was published with — that would
-// set the clock back to it.
+// set the clock back to it. The step is published again with it, so that the
+// retained message says a paused clock is paused.
 func (s *Stepper) setSpeedLocked(speed float64) {
+	if speed == s.speed {
+		return
+	}
 	s.speed = speed
-	s.cur.Speed = wireSpeed(speed)
+	s.cur = s.cur.WithPace(speed)
 	s.mirrorLocked()
+	s.republish = true
 }
 
 // mirrorLocked sets the mirror to the current step. It is set under the lock
@@ -433,6 +456,7 @@ func (s *Stepper) onProgress(m bus.Message) {
 		pr.step, pr.sim = p.Step, p.SimTime
 	}
 	pr.seen, pr.expired = now, p.Expired
+	s.trackLocked(p, now)
 	st := s.statLocked(p.Process)
 	st.Expired = p.Expired
 	if first {
@@ -446,6 +470,49 @@ func (s *Stepper) onProgress(m bus.Message) {
 	}
 	s.notifyLocked()
 	s.pokeLocked()
+}
+
+// trackLocked follows the messages in flight a progress message notes.
+func (s *Stepper) trackLocked(p clock.Progress, now time.Time) {
+	for _, id := range p.Received {
+		if _, ok := s.inflight[id]; ok {
+			delete(s.inflight, id)
+		} else {
+			s.early[id] = now
+		}
+	}
+	for _, id := range p.Sent {
+		if _, ok := s.early[id]; ok {
+			delete(s.early, id)
+		} else {
+			s.inflight[id] = sentMsg{from: p.Process, since: now}
+		}
+	}
+}
+
+// inflightLocked reports how long to wait for the messages in flight (0:
+// none left), letting go of those older than Options.InFlight, and of
+// receipts whose note of sending never came.
+func (s *Stepper) inflightLocked(now time.Time) time.Duration {
+	var wait time.Duration
+	for id, m := range s.inflight {
+		left := s.opts.InFlight - now.Sub(m.since)
+		if left <= 0 {
+			delete(s.inflight, id)
+			s.statLocked(m.from).Unreceived++
+			s.opts.Log.Warn("a message between processes was not received; the clock goes on", "id", id, "from", m.from, "waited", now.Sub(m.since).Round(time.Millisecond))
+			continue
+		}
+		if wait == 0 || left < wait {
+			wait = left
+		}
+	}
+	for id, at := range s.early {
+		if now.Sub(at) > s.opts.Lost {
+			delete(s.early, id)
+		}
+	}
+	return wait
 }
 
 func (s *Stepper) pokeLocked() {
@@ -537,6 +604,12 @@ func (s *Stepper) run(ctx context.Context) error {
 // decideLocked says what to do now: publish the next step, republish the
 // current one, or wait (up to wait; 0 = until poked).
 func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Duration, resend *clock.State) {
+	if s.republish { // the speed changed: the step says so
+		s.republish = false
+		s.resent = now
+		st := s.cur
+		return nil, 0, &st
+	}
 	if !s.handledLocked() {
 		var late []string
 		wait = s.opts.Resend - now.Sub(s.resent)
@@ -565,6 +638,9 @@ func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Dura
 			return nil, 0, &st
 		}
 		return nil, wait, nil
+	}
+	if w := s.inflightLocked(now); w > 0 {
+		return nil, w + time.Millisecond, nil // a message on its way: its receiver must take it in this step
 	}
 	for name, since := range s.expect {
 		if now.Sub(since) > s.opts.Join {
@@ -604,7 +680,8 @@ func (s *Stepper) decideLocked(now time.Time) (next *clock.State, wait time.Dura
 			st.MaxLag = max(st.MaxLag, t.Sub(p.sim))
 		}
 	}
-	s.cur = clock.State{SimTime: t, WallTime: now, Speed: wireSpeed(s.speed), Step: s.cur.Step + 1}
+	s.cur = clock.State{SimTime: t, WallTime: now, Step: s.cur.Step + 1}.WithPace(s.speed)
+	s.republish = false
 	s.mirrorLocked()
 	s.wall, s.resent = now, now
 	s.steps++
@@ -627,8 +704,8 @@ func (s *Stepper) publish(ctx context.Context, st clock.State) error {
 func Describe(stats []ProcessStats) string {
 	var b strings.Builder
 	for _, st := range stats {
-		fmt.Fprintf(&b, "%-13s ack mean %6.2fms max %7.2fms  slowest %5d  lost %d  expired holds %d\n",
-			st.Process, ms(st.AckMean), ms(st.AckMax), st.Slowest, st.Lost, st.Expired)
+		fmt.Fprintf(&b, "%-13s ack mean %6.2fms max %7.2fms  slowest %5d  lost %d  expired holds %d  unreceived %d\n",
+			st.Process, ms(st.AckMean), ms(st.AckMax), st.Slowest, st.Lost, st.Expired, st.Unreceived)
 	}
 	return b.String()
 }

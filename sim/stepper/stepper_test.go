@@ -231,3 +231,220 @@ func TestTheMirrorShowsASpeedChangeAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A message one process sent another on a path that does not carry the
+// clock (a tool call on a device's own connection) holds the next step until
+// the receiver says it has it — whichever of the two notes comes in first —
+// or until Options.InFlight has passed (the receiver may be gone, or a real
+// device): otherwise the receiver took it at whichever step its connection
+// delivered it in.
+func TestAMessageInFlightHoldsTheNextStep(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const inFlight = 300 * time.Millisecond
+	s := startStepper(t, ctx, 0, stepper.Options{InFlight: inFlight})
+	b := testenv.Broker(t)
+	steps := make(chan uint64, 100)
+	watch := bus.New(b.Config(mqttacl.UserFollower), "watch", slog.New(slog.DiscardHandler), nil)
+	defer watch.Close()
+	if err := watch.Subscribe(ctx, topic.SimClock, 0, func(m bus.Message) {
+		if st, err := clock.ParseState(m.Payload); err == nil {
+			steps <- st.Step
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ack := func(name string, step uint64, p clock.Progress) {
+		t.Helper()
+		c := bus.New(b.Config(mqttacl.UserFollower), name+"-test", slog.New(slog.DiscardHandler), nil)
+		defer c.Close()
+		if err := c.WaitConnected(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p.Process, p.Instance, p.Step, p.SimTime = name, "1", step, t0.Add(time.Duration(step-1)*time.Second)
+		if err := c.PublishJSON(ctx, topic.SimProgress(name), 1, false, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func(want uint64, within time.Duration) {
+		t.Helper()
+		deadline := time.After(within)
+		for {
+			select {
+			case got := <-steps:
+				if got == want {
+					return
+				}
+				if got > want {
+					t.Fatalf("step %d published, want %d", got, want)
+				}
+			case <-deadline:
+				t.Fatalf("step %d not published within %v (clock at step %d)", want, within, s.State().Step)
+			}
+		}
+	}
+	noStep := func(step uint64, window time.Duration) {
+		t.Helper()
+		deadline := time.After(window) // a window for a wrong step to show
+		for {
+			select {
+			case got := <-steps:
+				if got >= step {
+					t.Fatalf("step %d published while a message was in flight", got)
+				}
+			case <-deadline:
+				return
+			}
+		}
+	}
+
+	s.Expect("sender", "receiver")
+	ack("sender", 1, clock.Progress{Sent: []string{"m1"}})
+	ack("receiver", 1, clock.Progress{})
+	if err := s.SetSpeed(stepper.Max); err != nil {
+		t.Fatal(err)
+	}
+	noStep(2, inFlight/2)
+	ack("receiver", 1, clock.Progress{Received: []string{"m1"}}) // the same step again, with the receipt
+	next(2, 10*time.Second)
+
+	// The receipt may come in before the sender's note.
+	ack("receiver", 2, clock.Progress{Received: []string{"m2"}})
+	ack("sender", 2, clock.Progress{Sent: []string{"m2"}})
+	next(3, inFlight/2)
+
+	// Never received: the clock goes on after InFlight, and counts it.
+	began := time.Now()
+	ack("receiver", 3, clock.Progress{})
+	ack("sender", 3, clock.Progress{Sent: []string{"m3"}})
+	next(4, 10*time.Second)
+	if waited := time.Since(began); waited < inFlight {
+		t.Fatalf("went on after %v, before the message's lease", waited)
+	}
+	for _, st := range s.Stats() {
+		if st.Process == "sender" && st.Unreceived != 1 {
+			t.Fatalf("sender: %d unreceived, want 1", st.Unreceived)
+		}
+	}
+}
+
+// The same through the services' kits: a process notes a message sent while
+// it handles a step, and the receiver notes it received later, between
+// steps — its kit says so at once, with its last acknowledgement again.
+func TestKitsReportMessagesInFlight(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := startStepper(t, ctx, 0, stepper.Options{InFlight: time.Minute})
+	b := testenv.Broker(t)
+	kit := func(name string, loop func(context.Context, *service.Kit) error) {
+		k, err := service.New(ctx, name, service.Common{MQTT: b.Config(mqttacl.UserFollower), Clock: "sim", Log: logging.Config{Level: "error"}},
+			service.Options{LogOutput: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			_ = k.Run(ctx, "127.0.0.1:0", func(ctx context.Context) error { return loop(ctx, k) })
+			k.Close()
+		}()
+	}
+	kit("sender", func(ctx context.Context, k *service.Kit) error {
+		w := clock.NewWorkTimer(k.Clock, 10*time.Second)
+		defer w.Stop()
+		select {
+		case <-ctx.Done():
+		case <-w.C():
+			clock.Sent(k.Clock, "m")
+			w.Done()
+		}
+		<-ctx.Done()
+		return nil
+	})
+	take := make(chan struct{})
+	kit("receiver", func(ctx context.Context, k *service.Kit) error {
+		select {
+		case <-ctx.Done():
+		case <-take:
+			clock.Received(k.Clock, "m")
+		}
+		<-ctx.Done()
+		return nil
+	})
+	s.Expect("sender", "receiver")
+	done := make(chan error, 1)
+	go func() { done <- s.RunUntil(ctx, t0.Add(20*time.Second)) }()
+	select {
+	case err := <-done:
+		t.Fatalf("ran to +20s with a message in flight: %v", err)
+	case <-time.After(300 * time.Millisecond): // a window for a wrong step to show
+	}
+	if now := s.State().SimTime; !now.Equal(t0.Add(10 * time.Second)) {
+		t.Fatalf("clock at %v while the message sent at +10s was in flight", now.Sub(t0))
+	}
+	close(take)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Paused and as fast as the processes allow both say speed 0 in a step;
+// paused tells them apart in the mirror and in the retained message, which
+// is published again when the speed changes (a paused clock publishes no
+// next step that could say so).
+func TestPausedIsNotMax(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := testenv.Broker(t)
+	pub := bus.New(b.Config(mqttacl.UserSim), "stepper-paused-test", slog.New(slog.DiscardHandler), nil)
+	t.Cleanup(pub.Close)
+	if err := pub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wire := make(chan clock.State, 100)
+	watch := bus.New(b.Config(mqttacl.UserFollower), "stepper-paused-watch", slog.New(slog.DiscardHandler), nil)
+	t.Cleanup(watch.Close)
+	if err := watch.Subscribe(ctx, topic.SimClock, 0, func(m bus.Message) {
+		if st, err := clock.ParseState(m.Payload); err == nil {
+			wire <- st
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mirror := clock.NewSim()
+	s := stepper.New(pub, mirror, stepper.Options{})
+	// Waited for, so that the clock stands at step 1 whatever the speed.
+	s.Expect("absent")
+	if err := s.Start(ctx, t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		speed  float64
+		paused bool
+		wire   float64 // the speed field
+	}{
+		{"paused", 0, true, 0},
+		{"max", stepper.Max, false, 0},
+		{"a ceiling", 30, false, 30},
+		{"paused again", 0, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.SetSpeed(tc.speed); err != nil {
+				t.Fatal(err)
+			}
+			if got := mirror.State(); got.Paused != tc.paused || got.Speed != tc.wire || got.Pace() != tc.speed {
+				t.Fatalf("mirror %+v (pace %v), want paused %v speed %v", got, got.Pace(), tc.paused, tc.wire)
+			}
+			deadline := time.After(10 * time.Second)
+			for {
+				select {
+				case got := <-wire:
+					if got.Paused == tc.paused && got.Speed == tc.wire && got.Pace() == tc.speed {
+						return
+					}
+				case <-deadline:
+					t.Fatalf("the clock topic never said paused %v speed %v", tc.paused, tc.wire)
+				}
+			}
+		})
+	}
+}

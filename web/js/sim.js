@@ -13,26 +13,38 @@ let info = { sim: {}, reports: [] };
 export function setSimInfo(i) { info = i; }
 let fetchedAt = 0;
 
+// The clock's speed is a number (simulated seconds per wall second; 0 with
+// paused) or "max": as fast as the services allow, no rate to move on at.
+function running(c) { return !c.paused && (c.speed === 'max' || c.speed > 0); }
+
 // simNow is the simulated time now: the last reading moved on at its speed
-// (the clock is polled every few seconds; the header ticks every second).
+// (the clock is polled every few seconds; the header ticks every second). At
+// max there is no rate to extrapolate with: it shows the last reading.
 export function simNow() {
   if (!clock) return null;
-  return new Date(new Date(clock.sim_time).getTime() + clock.speed * (Date.now() - fetchedAt));
+  const rate = typeof clock.speed === 'number' && !clock.paused ? clock.speed : 0;
+  return new Date(new Date(clock.sim_time).getTime() + rate * (Date.now() - fetchedAt));
 }
 export function simPaused() { return !!clock?.paused; }
 
 export async function loadClock() {
   clock = await api('/api/sim/clock');
   fetchedAt = Date.now();
-  if (clock.speed > 0) lastSpeed = clock.speed;
+  if (running(clock)) lastSpeed = clock.speed;
   renderClock();
 }
 
 async function setSpeed(speed) {
   clock = await api('/api/sim/clock', { method: 'PUT', body: { speed } });
   fetchedAt = Date.now();
-  if (clock.speed > 0) lastSpeed = clock.speed;
+  if (running(clock)) lastSpeed = clock.speed;
   renderClock();
+}
+
+// parseSpeed reads the speed field: "max", or a number.
+function parseSpeed(v) {
+  const s = String(v).trim();
+  return s.toLowerCase() === 'max' ? 'max' : Number(s);
 }
 
 function say(text, isError = false) {
@@ -58,14 +70,14 @@ export function renderClock(full = false) {
     if (document.activeElement !== existing) existing.value = clock.speed;
     return;
   }
-  const speedInput = h('input', { id: 'sim-speed', type: 'number', min: 0, max: 10000, step: 'any', value: clock.speed });
+  const speedInput = h('input', { id: 'sim-speed', type: 'text', inputmode: 'decimal', pattern: '[Mm][Aa][Xx]|[0-9]+([.][0-9]+)?', value: clock.speed });
   replace(root,
     h('p', {}, h('span', { class: 'label', text: t('simTime') + ': ' }),
       h('output', { id: 'sim-time', text: clockText() })),
     h('form', {
       class: 'inline', onsubmit: (ev) => {
         ev.preventDefault();
-        setSpeed(Number(speedInput.value)).catch((e) => say(t('error', { msg: e.message }), true));
+        setSpeed(parseSpeed(speedInput.value)).catch((e) => say(t('error', { msg: e.message }), true));
       },
     },
     h('label', { for: 'sim-speed', text: t('speed') }), speedInput,
