@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"encoding/xml"
+	"github.com/somsgo/soms/sim/stepper"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +133,16 @@ func TestReportsRender(t *testing.T) {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	// A run at speed max writes its reports too (JSON has no +Inf).
+	rep.Speed = stepper.Speed(stepper.Max)
+	files, err := WriteReport(t.TempDir(), rep)
+	if err != nil {
+		t.Fatalf("writing the reports of a run at max: %v", err)
+	}
+	b, err := os.ReadFile(files["json"])
+	if err != nil || !strings.Contains(string(b), `"speed": "max"`) && !strings.Contains(string(b), `"speed":"max"`) {
+		t.Errorf("report.json says %.200s (%v), want speed max", b, err)
 	}
 }
 

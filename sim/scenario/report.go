@@ -203,16 +203,16 @@ type StepResult struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Name     string       `json:"name"`
-	File     string       `json:"file"`
-	Seed     uint64       `json:"seed"`
-	Start    time.Time    `json:"start"`
-	Speed    float64      `json:"speed"`
-	Layout   string       `json:"layout"`
-	Passed   bool         `json:"passed"`
-	Results  []Result     `json:"results"`
-	Steps    []StepResult `json:"steps"`
-	Timeline []Entry      `json:"timeline"`
+	Name     string        `json:"name"`
+	File     string        `json:"file"`
+	Seed     uint64        `json:"seed"`
+	Start    time.Time     `json:"start"`
+	Speed    stepper.Speed `json:"speed"` // a number, or "max"
+	Layout   string        `json:"layout"`
+	Passed   bool          `json:"passed"`
+	Results  []Result      `json:"results"`
+	Steps    []StepResult  `json:"steps"`
+	Timeline []Entry       `json:"timeline"`
 	// Series is telemetry: zone → channel → device → readings.
 	Series map[string]map[string]map[string][]Point `json:"series"`
 	// SimDuration is the simulated time covered; StartupWall the wall time
@@ -257,7 +257,7 @@ func (r *run) report(end time.Time, startup, runWall time.Duration, lag []steppe
 	sc := r.sc
 	obs := r.obs.observations(end)
 	rep := Report{
-		Name: sc.Name, File: sc.File, Seed: sc.Seed, Start: sc.Start, Speed: r.speed, Layout: sc.Layout,
+		Name: sc.Name, File: sc.File, Seed: sc.Seed, Start: sc.Start, Speed: stepper.Speed(r.speed), Layout: sc.Layout,
 		Results: Evaluate(sc, obs), Steps: r.steps, Timeline: r.obs.timeline(), Series: r.obs.series,
 		SimDuration: end.Sub(sc.Start), StartupWall: startup, RunWall: runWall, Crashes: r.crashList(),
 		Lag: lag,
