@@ -10,8 +10,9 @@ import (
 )
 
 // followers are the containers that follow the simulated clock in the test
-// stack (SOMS_CLOCK=sim), by the name they acknowledge under.
-var followers = []string{"backend", "brain", "camera", "edge", "mockllm", "perception", "voice", "voicevox-sim", "wallet"}
+// stack (SOMS_CLOCK=sim), by the name they acknowledge under; the voice
+// engine keeps no time and does not (service.Options.Timeless).
+var followers = []string{"backend", "brain", "camera", "edge", "mockllm", "perception", "voice", "wallet"}
 
 // testClosedLoop: the compose stack's clock is closed loop. Every container
 // following it acknowledges the steps, a run to an instant returns only once
@@ -29,6 +30,9 @@ func testClosedLoop(t *testing.T) {
 		if !slices.Contains(got, want) {
 			t.Errorf("%s does not acknowledge the clock's steps (following: %v)", want, got)
 		}
+	}
+	if slices.Contains(got, "voicevox-sim") {
+		t.Error("the voice engine keeps no time but the clock waits for it")
 	}
 	st.ResetStats()
 	target := st.State().SimTime.Add(time.Minute)

@@ -44,6 +44,11 @@ func (c Common) Production() bool { return c.Clock == "wall" || c.Clock == "" }
 type Options struct {
 	// MQTT connects the bus. A simulated clock needs it regardless.
 	MQTT bool
+	// Timeless is for a service that keeps no time of its own (a proxy, a
+	// speech engine): under a simulated clock it runs on the wall clock and
+	// neither follows nor acknowledges the steps, so the clock does not wait
+	// for a process that has nothing to do at any instant.
+	Timeless bool
 	// LogOutput defaults to stderr.
 	LogOutput io.Writer
 }
@@ -81,6 +86,10 @@ func New(ctx context.Context, name string, c Common, o Options) (*Kit, error) {
 	case "wall", "":
 		k.Clock = clock.Wall{}
 	case "sim":
+		if o.Timeless {
+			k.Clock = clock.Wall{}
+			break
+		}
 		k.sim = clock.NewSim()
 		k.Clock = k.sim
 		o.MQTT = true

@@ -125,6 +125,10 @@ type service struct {
 	late bool
 }
 
+// timeless are the services that keep no time (service.Options.Timeless):
+// they do not follow the clock, so it does not wait for them.
+var timeless = map[string]bool{Frontend: true, VoicevoxSim: true}
+
 // services are started in this order; all are waited for together.
 var services = []service{
 	{MockLLM, "MOCKLLM_ADDR", nil, false, false},
@@ -438,7 +442,9 @@ func (s *Stack) startGroup(ctx context.Context, group []service) error {
 		s.mu.Lock()
 		s.procs[svc.name] = m
 		s.mu.Unlock()
-		s.Stepper.Expect(svc.name)
+		if !timeless[svc.name] {
+			s.Stepper.Expect(svc.name)
+		}
 		if err := s.launch(m); err != nil {
 			return err
 		}
